@@ -1,0 +1,55 @@
+"""hippodex: long-term memory for LLM agents, local first, no LLM required.
+
+>>> from hippodex import Memory
+>>> m = Memory(":memory:", encoder=None)
+>>> _ = m.add("I moved to Lisbon in May", user_id="ana", timestamp="2023-05-08")
+>>> m.search("Lisbon", user_id="ana")[0].episode.content
+'I moved to Lisbon in May'
+"""
+
+from hippodex._exceptions import (
+    ConfigError,
+    EncoderError,
+    HippodexError,
+    ImportFormatError,
+    MemoryNotFound,
+    SchemaError,
+    StoreError,
+    ValidationError,
+)
+from hippodex._version import __version__
+from hippodex.config import RecallConfig
+from hippodex.encode.cache import EmbeddingCache
+from hippodex.memory import ImportResult, Memory
+from hippodex.model import ChannelScore, Episode, Hit, Page, Scope, Session, Stats
+
+__all__ = [
+    "ChannelScore",
+    "ConfigError",
+    "EmbeddingCache",
+    "EncoderError",
+    "Episode",
+    "HippodexError",
+    "Hit",
+    "ImportFormatError",
+    "ImportResult",
+    "Memory",
+    "MemoryNotFound",
+    "Page",
+    "RecallConfig",
+    "SchemaError",
+    "Scope",
+    "Session",
+    "Stats",
+    "StoreError",
+    "ValidationError",
+    "__version__",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if hasattr(_obj, "__module__") and not isinstance(_obj, str):
+        try:
+            _obj.__module__ = "hippodex"
+        except (AttributeError, TypeError):
+            pass

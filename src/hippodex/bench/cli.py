@@ -1,0 +1,112 @@
+"""``hippodex bench``: run the retrieval benchmarks, print tables, write JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hippodex.bench.datasets import CATEGORY_NAMES
+from hippodex.bench.runner import LME_KS, LOCOMO_KS, BenchSettings, run_locomo, run_longmemeval
+from hippodex.config import CHANNELS, FUSIONS, RecallConfig
+
+bench_app = typer.Typer(help="Measure recall on LoCoMo and LongMemEval (no LLM involved).", no_args_is_help=True)
+console = Console()
+
+DataOpt = Annotated[Path, typer.Option("--data", help="The benchmark file (e.g. ../shared/data/locomo/locomo_dev.json).",
+                                       exists=True, dir_okay=False)]
+ChannelsOpt = Annotated[str, typer.Option("--channels", help="'all', or a comma list of: " + ", ".join(CHANNELS))]
+JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the full results as JSON to this file.")]
+LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N cases (quick iterations).")]
+EncoderOpt = Annotated[str, typer.Option("--encoder", help="Encoder for the dense channel.")]
+CacheOpt = Annotated[Path | None, typer.Option("--cache", help="Embedding cache file (default ~/.cache/hippodex).")]
+FusionOpt = Annotated[str, typer.Option("--fusion", help="Fusion method: " + ", ".join(FUSIONS))]
+
+
+def _settings(channels: str, encoder: str, cache: Path | None, fusion: str) -> BenchSettings:
+    names = CHANNELS if channels == "all" else tuple(c.strip() for c in channels.split(",") if c.strip())
+    unknown = [c for c in names if c not in CHANNELS]
+    if unknown:
+        raise typer.BadParameter(f"unknown channel(s) {', '.join(unknown)}; choose from {', '.join(CHANNELS)}")
+    return BenchSettings(channels=names, encoder=encoder, cache=cache,
+                         config=RecallConfig(channels=names, fusion=fusion))
+
+
+def _progress(total: int | None, label: str) -> Progress:
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True)
+
+
+def _timing_table(timing: dict[str, Any]) -> Table:
+    t = Table(title="speed", show_header=True)
+    for col in ("turns", "ingest turns/s", "queries", "search p50 ms", "search p95 ms"):
+        t.add_column(col, justify="right")
+    t.add_row(str(timing["turns"]), f"{timing['ingest_turns_per_s']:.0f}", str(timing["queries"]),
+              f"{timing['search_p50_ms']:.1f}", f"{timing['search_p95_ms']:.1f}")
+    return t
+
+
+def _write(result: dict[str, Any], out: Path | None) -> None:
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2))
+        console.print(f"wrote {out}")
+
+
+@bench_app.command("locomo")
+def locomo(data: DataOpt, channels: ChannelsOpt = "all", json_out: JsonOpt = None, limit: LimitOpt = None,
+           encoder: EncoderOpt = "minilm", cache: CacheOpt = None, fusion: FusionOpt = "rrf") -> None:
+    """LoCoMo turn-level evidence recall@k (k = 5, 10, 25, 50), per category."""
+    settings = _settings(channels, encoder, cache, fusion)
+    with _progress(None, "locomo conversations") as bar:
+        task = bar.add_task("run", total=limit or 5)
+        result = run_locomo(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))
+    result["settings"] = {"channels": list(settings.channels), "encoder": encoder, "fusion": fusion}
+    table = Table(title=f"LoCoMo evidence recall · channels: {', '.join(settings.channels)}")
+    table.add_column("category")
+    table.add_column("n", justify="right")
+    for k in LOCOMO_KS:
+        table.add_column(f"R@{k}", justify="right")
+    rows = [("cats 1-4", {"count": result["headline"]["count"], **result["headline"]["cats_1_4"]})]
+    rows += [(f"{c} {CATEGORY_NAMES.get(c, '')}".strip(), v) for c, v in result["by_category"].items() if c != "all"]
+    for name, v in rows:
+        table.add_row(name, str(v["count"]), *(f"{v[f'recall@{k}']:.3f}" for k in LOCOMO_KS))
+    console.print(table)
+    console.print(_timing_table(result["timing"]))
+    _write(result, json_out)
+
+
+@bench_app.command("longmemeval")
+def longmemeval(data: DataOpt, channels: ChannelsOpt = "all", json_out: JsonOpt = None, limit: LimitOpt = None,
+                encoder: EncoderOpt = "minilm", cache: CacheOpt = None, fusion: FusionOpt = "rrf") -> None:
+    """LongMemEval session- and turn-level recall_any/recall_all/ndcg_any@k (official rules)."""
+    settings = _settings(channels, encoder, cache, fusion)
+    with _progress(limit, "longmemeval questions") as bar:
+        task = bar.add_task("run", total=limit)
+        result = run_longmemeval(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))
+    result["settings"] = {"channels": list(settings.channels), "encoder": encoder, "fusion": fusion}
+    h = result["headline"]
+    table = Table(title=f"LongMemEval ({result['questions']} questions, _abs excluded) · "
+                        f"channels: {', '.join(settings.channels)}")
+    table.add_column("level")
+    table.add_column("metric")
+    for k in LME_KS:
+        table.add_column(f"@{k}", justify="right")
+    for level in ("session", "turn"):
+        for metric in ("recall_any", "recall_all", "ndcg_any"):
+            table.add_row(level, metric, *(f"{h[f'{level}_{metric}@{k}']:.3f}" for k in LME_KS))
+    console.print(table)
+    by_type = Table(title="by question type (session level)")
+    for col in ("type", "n", "recall_any@5", "recall_all@5", "ndcg_any@10", "turn recall_all@50"):
+        by_type.add_column(col, justify="right" if col != "type" else "left")
+    for c, v in result["by_category"].items():
+        by_type.add_row(c, str(v["count"]), f"{v['session_recall_any@5']:.3f}", f"{v['session_recall_all@5']:.3f}",
+                        f"{v['session_ndcg_any@10']:.3f}", f"{v['turn_recall_all@50']:.3f}")
+    console.print(by_type)
+    console.print(_timing_table(result["timing"]))
+    _write(result, json_out)

@@ -1,0 +1,207 @@
+"""Benchmark runs: ingest each case into a fresh memory, ask its questions, score.
+
+Every case gets its own SQLite file in a temporary folder, so each question is
+answered only from its own haystack, as the official scripts do. Embeddings go
+through a shared on-disk cache keyed by content hash, so re-runs and the
+filler sessions LongMemEval repeats across questions cost one embedding each.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from hippodex.bench.datasets import BenchCase, BenchQuestion, iter_longmemeval, load_locomo, official_session_id
+from hippodex.bench.metrics import (
+    all_at_k, evidence_recall, hit_at_k, ndcg_any, recall_all, recall_any, session_metrics_from_turns, summarize,
+)
+from hippodex.config import RecallConfig
+from hippodex.encode.base import Encoder
+from hippodex.memory import Memory
+
+LOCOMO_KS = (5, 10, 25, 50)
+LME_KS = (1, 3, 5, 10, 30, 50)
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class RunStats:
+    """Timing collected over a run."""
+
+    turns: int = 0
+    ingest_s: float = 0.0
+    search_ms: list[float] = field(default_factory=list)
+    stage_ms: dict[str, list[float]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        def pct(values: list[float], q: float) -> float:
+            if not values:
+                return 0.0
+            ordered = sorted(values)
+            return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+        return {
+            "turns": self.turns,
+            "ingest_s": round(self.ingest_s, 3),
+            "ingest_turns_per_s": round(self.turns / self.ingest_s, 1) if self.ingest_s else 0.0,
+            "queries": len(self.search_ms),
+            "search_p50_ms": round(pct(self.search_ms, 0.5), 2),
+            "search_p95_ms": round(pct(self.search_ms, 0.95), 2),
+            "search_mean_ms": round(statistics.fmean(self.search_ms), 2) if self.search_ms else 0.0,
+            "stages_p50_ms": {s: round(pct(v, 0.5), 2) for s, v in self.stage_ms.items()},
+            "stages_p95_ms": {s: round(pct(v, 0.95), 2) for s, v in self.stage_ms.items()},
+        }
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """What a run uses: channels, encoder and recall settings."""
+
+    channels: tuple[str, ...] = ("lexical", "dense")
+    encoder: str | Encoder | None = "minilm"
+    cache: str | Path | None = None
+    config: RecallConfig = field(default_factory=RecallConfig)
+
+    def recall_config(self) -> RecallConfig:
+        return replace(self.config, channels=self.channels)
+
+
+def _ingest(memory: Memory, case: BenchCase, user: str, stats: RunStats) -> dict[str, str]:
+    """Store every session of a case; returns episode id -> benchmark turn id."""
+    ids: dict[str, str] = {}
+    start = time.perf_counter()
+    for n, session in enumerate(case.sessions):
+        messages = [
+            {"role": t.role, "content": t.content, "speaker": t.speaker, "timestamp": t.occurred_at}
+            for t in session.turns
+        ]
+        if not messages:
+            continue
+        # LongMemEval may repeat a session id within one haystack: keep both copies apart.
+        episodes = memory.add(messages, user_id=user, session_id=f"{session.id}#{n}")
+        ids.update((ep.id, t.id) for ep, t in zip(episodes, session.turns, strict=True))
+        stats.turns += len(messages)
+    stats.ingest_s += time.perf_counter() - start
+    return ids
+
+
+def _ask(memory: Memory, q: BenchQuestion, user: str, k: int, now: Any, stats: RunStats,
+         roles: Sequence[str] | None, ids: dict[str, str]) -> list[str]:
+    start = time.perf_counter()
+    hits = memory.search(q.question, user_id=user, k=k, now=now, role=roles)
+    stats.search_ms.append((time.perf_counter() - start) * 1000)
+    for stage, ms in memory.last_timings.stages.items():
+        stats.stage_ms.setdefault(stage, []).append(ms)
+    return [ids[h.episode.id] for h in hits]
+
+
+def _open(folder: str, name: str, settings: BenchSettings) -> Memory:
+    return Memory(Path(folder) / f"{name}.db", encoder=settings.encoder if "dense" in settings.channels else None,
+                  config=settings.recall_config(), cache=settings.cache)
+
+
+def run_locomo(path: str | Path, settings: BenchSettings, *, limit: int | None = None,
+               progress: Progress | None = None) -> dict[str, Any]:
+    """LoCoMo turn-level evidence recall@k (k = 5, 10, 25, 50), per category.
+
+    Questions with empty evidence are left out and counted. Questions are asked
+    the day after the conversation's last session.
+    """
+    cases = load_locomo(path)[:limit]
+    stats = RunStats()
+    rows: list[tuple[str, dict[str, float]]] = []
+    skipped = dropped = 0
+    with tempfile.TemporaryDirectory(prefix="hippodex-bench-") as folder:
+        for case in cases:
+            dropped += case.dropped_evidence
+            with _open(folder, case.id, settings) as memory:
+                ids = _ingest(memory, case, case.id, stats)
+                now = max(s.started_at for s in case.sessions) + timedelta(days=1)
+                for q in case.questions:
+                    if not q.gold_turns:
+                        skipped += 1
+                        continue
+                    ranked = _ask(memory, q, case.id, max(LOCOMO_KS), q.asked_at or now, stats, None, ids)
+                    row: dict[str, float] = {}
+                    for k in LOCOMO_KS:
+                        row[f"recall@{k}"] = evidence_recall(ranked, q.gold_turns, k)
+                        row[f"hit@{k}"] = hit_at_k(ranked, q.gold_turns, k)
+                        row[f"all@{k}"] = all_at_k(ranked, q.gold_turns, k)
+                    rows.append((q.category, row))
+            if progress:
+                progress(1)
+    headline = summarize((c, r) for c, r in rows if c != "5")["all"]
+    return {
+        "benchmark": "locomo",
+        "data": str(path),
+        "conversations": len(cases),
+        "questions": len(rows),
+        "skipped_empty_evidence": skipped,
+        "dropped_evidence_ids": dropped,
+        "headline": {"cats_1_4": headline.means, "count": headline.count},
+        "by_category": {c: {"count": s.count, **s.means} for c, s in summarize(rows).items()},
+        "timing": stats.as_dict(),
+    }
+
+
+def _lme_row(ranked: list[str], q: BenchQuestion) -> dict[str, float]:
+    row: dict[str, float] = {}
+    gold = q.gold_turns
+    for k in LME_KS:
+        s = session_metrics_from_turns(ranked, gold, k, official_session_id)
+        row[f"session_recall_any@{k}"] = s["recall_any"]
+        row[f"session_recall_all@{k}"] = s["recall_all"]
+        row[f"session_ndcg_any@{k}"] = s["ndcg_any"]
+        row[f"turn_recall_any@{k}"] = recall_any(ranked, gold, k)
+        row[f"turn_recall_all@{k}"] = recall_all(ranked, gold, k)
+        row[f"turn_ndcg_any@{k}"] = ndcg_any(ranked, gold, k, n_relevant=len(gold))
+    return row
+
+
+def run_longmemeval(path: str | Path, settings: BenchSettings, *, limit: int | None = None,
+                    progress: Progress | None = None) -> dict[str, Any]:
+    """LongMemEval session- and turn-level recall_any/recall_all/ndcg_any@k.
+
+    Official rules: user turns are the retrieval keys (the memory stores both
+    roles; search is filtered to user turns), ``_abs`` questions are left out,
+    session metrics come from the turn ranking (turn2session). Each question
+    is asked at its own ``question_date``.
+    """
+    stats = RunStats()
+    rows: list[tuple[str, dict[str, float]]] = []
+    abstentions = 0
+    with tempfile.TemporaryDirectory(prefix="hippodex-bench-") as folder:
+        for case in iter_longmemeval(path, limit):
+            q = case.questions[0]
+            if q.abstention:
+                abstentions += 1
+                if progress:
+                    progress(1)
+                continue
+            with _open(folder, "case", settings) as memory:
+                ids = _ingest(memory, case, "u", stats)
+                keys = sum(t.is_key for s in case.sessions for t in s.turns)
+                ranked = _ask(memory, q, "u", min(1000, keys), q.asked_at, stats, ["user"], ids)
+                rows.append((q.category, _lme_row(ranked, q)))
+            (Path(folder) / "case.db").unlink()
+            for suffix in ("-wal", "-shm"):
+                Path(folder, "case.db" + suffix).unlink(missing_ok=True)
+            if progress:
+                progress(1)
+    summary = summarize(rows)
+    return {
+        "benchmark": "longmemeval",
+        "data": str(path),
+        "questions": len(rows),
+        "skipped_abstention": abstentions,
+        "headline": summary["all"].means,
+        "by_category": {c: {"count": s.count, **s.means} for c, s in summary.items()},
+        "timing": stats.as_dict(),
+    }

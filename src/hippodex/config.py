@@ -1,0 +1,55 @@
+"""Settings, as frozen value objects that check themselves."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from hippodex._exceptions import ConfigError
+
+CHANNELS = ("lexical", "dense")
+FUSIONS = ("rrf", "score")
+
+
+def _frozen(mapping: Mapping[str, float]) -> Mapping[str, float]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class RecallConfig:
+    """How search finds and ranks evidence.
+
+    >>> RecallConfig(fusion="rrf", weights={"lexical": 1.0, "dense": 0.5}).fusion
+    'rrf'
+    """
+
+    channels: tuple[str, ...] = CHANNELS
+    #: ``"score"`` (weighted max-normalised scores) or ``"rrf"`` (weighted RRF).
+    fusion: str = "rrf"
+    weights: Mapping[str, float] = field(default_factory=lambda: _frozen({"lexical": 1.0, "dense": 1.0}))
+    rrf_k: float = 60.0
+    #: How many candidates each channel hands to fusion.
+    depth: int = 100
+    #: Put the day of the episode into its index key.
+    date_in_key: bool = True
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.channels if c not in CHANNELS]
+        if unknown or not self.channels:
+            raise ConfigError(f"channels: unknown {unknown or 'none given'}; choose from {', '.join(CHANNELS)}")
+        if self.fusion not in FUSIONS:
+            raise ConfigError(f"fusion: {self.fusion!r} is not one of {', '.join(FUSIONS)}")
+        if any(w < 0 for w in self.weights.values()):
+            raise ConfigError("weights: channel weights must be >= 0")
+        if self.rrf_k <= 0:
+            raise ConfigError("rrf_k: must be > 0")
+        if not 1 <= self.depth <= 10_000:
+            raise ConfigError("depth: must be between 1 and 10000")
+        object.__setattr__(self, "weights", _frozen(self.weights))
+
+
+def default_db_path() -> str:
+    """``HIPPODEX_DB`` if set, else ``memory.db`` in the working folder."""
+    return os.environ.get("HIPPODEX_DB", "memory.db")

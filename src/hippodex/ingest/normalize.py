@@ -1,0 +1,178 @@
+"""Validation at the API edge: turn loose caller input into checked values.
+
+Every public entry point (Python, CLI, REST, MCP) passes its input through
+these functions, so a bad value gets the same clear message everywhere and is
+rejected before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from hippodex._exceptions import ValidationError
+from hippodex.model import ROLES
+
+MAX_CONTENT_CHARS = 100_000
+MAX_ID_CHARS = 256
+MAX_METADATA_BYTES = 64_000
+MAX_BATCH = 10_000
+
+TimeLike = datetime | date | str | int | float
+
+
+@dataclass(frozen=True)
+class Message:
+    """A validated message, ready to be stored as an episode."""
+
+    role: str
+    content: str
+    speaker: str | None
+    occurred_at: datetime | None
+    metadata: dict[str, Any]
+
+
+def check_id(value: object, name: str, *, required: bool = True) -> str | None:
+    """Check an identifier such as ``user_id`` or ``session_id``."""
+    if value is None:
+        if required:
+            raise ValidationError(f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise ValidationError(f"{name} must not be empty")
+    if len(value) > MAX_ID_CHARS:
+        raise ValidationError(f"{name} is {len(value)} characters; the limit is {MAX_ID_CHARS}")
+    if any(ord(c) < 32 for c in value):
+        raise ValidationError(f"{name} must not contain control characters")
+    return value
+
+
+def parse_time(value: TimeLike | None, name: str = "timestamp") -> datetime | None:
+    """Read a time as an aware UTC datetime; naive times are taken as UTC.
+
+    Accepts a ``datetime``, a ``date``, an ISO 8601 string or Unix seconds.
+
+    >>> parse_time("2023-05-08T14:00").isoformat()
+    '2023-05-08T14:00:00+00:00'
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValidationError(f"{name} must be a time, got a boolean")
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+    elif isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValidationError(f"{name} must be a finite number of seconds")
+        try:
+            dt = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise ValidationError(f"{name} {value!r} is out of range as Unix seconds") from exc
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(
+                f"{name} {value!r} is not an ISO 8601 time; "
+                "write it like 2023-05-08, 2023-05-08T14:00 or 2023-05-08T14:00:00+02:00"
+            ) from None
+    else:
+        raise ValidationError(f"{name} must be an ISO 8601 string, a datetime or Unix seconds")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def check_metadata(value: object, name: str = "metadata") -> dict[str, Any]:
+    """Check that metadata is a JSON object of reasonable size."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"{name} must be a JSON object (dict), got {type(value).__name__}")
+    try:
+        encoded = json.dumps(dict(value), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{name} is not JSON-serializable: {exc}") from None
+    if len(encoded.encode()) > MAX_METADATA_BYTES:
+        raise ValidationError(f"{name} is larger than {MAX_METADATA_BYTES} bytes as JSON")
+    if any(not isinstance(k, str) for k in value):
+        raise ValidationError(f"{name} keys must be strings")
+    return dict(value)
+
+
+def check_content(value: object, name: str = "content") -> str:
+    """Check one message's text: a non-empty string within the size limit."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise ValidationError(f"{name} is empty")
+    if len(value) > MAX_CONTENT_CHARS:
+        raise ValidationError(
+            f"{name} is {len(value)} characters; the limit is {MAX_CONTENT_CHARS} "
+            "(split long documents into chunks)"
+        )
+    if "\x00" in value:
+        raise ValidationError(f"{name} contains a NUL character")
+    return value
+
+
+def check_message(raw: object, index: int) -> Message:
+    """Check one message: a string, or a dict with ``role`` and ``content``."""
+    where = f"messages[{index}]"
+    if isinstance(raw, str):
+        return Message("user", check_content(raw, f"{where}.content"), None, None, {})
+    if not isinstance(raw, Mapping):
+        raise ValidationError(f"{where} must be a dict with 'role' and 'content', or a string")
+    unknown = set(raw) - {"role", "content", "name", "speaker", "timestamp", "metadata"}
+    if unknown:
+        raise ValidationError(f"{where} has unknown field(s): {', '.join(sorted(unknown))}")
+    role = raw.get("role", "user")
+    if role not in ROLES:
+        raise ValidationError(f"{where}.role is {role!r}; expected one of {', '.join(ROLES)}")
+    speaker = raw.get("speaker", raw.get("name"))
+    if speaker is not None:
+        speaker = check_id(speaker, f"{where}.speaker")
+    return Message(
+        role=role,
+        content=check_content(raw.get("content"), f"{where}.content"),
+        speaker=speaker,
+        occurred_at=parse_time(raw.get("timestamp"), f"{where}.timestamp"),
+        metadata=check_metadata(raw.get("metadata"), f"{where}.metadata"),
+    )
+
+
+def check_messages(messages: object) -> list[Message]:
+    """Check a batch of messages (a string, a dict, or a list of either)."""
+    if isinstance(messages, str | Mapping):
+        messages = [messages]
+    if not isinstance(messages, Iterable):
+        raise ValidationError("messages must be a list of {role, content} dicts or strings")
+    items = list(messages)
+    if not items:
+        raise ValidationError("messages is empty: nothing to add")
+    if len(items) > MAX_BATCH:
+        raise ValidationError(f"{len(items)} messages in one call; the limit is {MAX_BATCH}")
+    return [check_message(m, i) for i, m in enumerate(items)]
+
+
+def check_k(k: object, limit: int = 1000) -> int:
+    """Check a result count."""
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise ValidationError(f"k must be an integer, got {type(k).__name__}")
+    if not 1 <= k <= limit:
+        raise ValidationError(f"k must be between 1 and {limit}, got {k}")
+    return k
+
+
+def check_query(query: object) -> str:
+    """Check a search query: a non-empty string within the size limit."""
+    return check_content(query, "query")

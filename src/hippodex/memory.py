@@ -1,0 +1,341 @@
+"""The facade: one object that records and recalls.
+
+``Memory`` composes a store, an encoder and the recall channels. It validates
+what callers give it, and leaves storage to the store and ranking to
+:mod:`hippodex.recall`; the CLI and servers call only its methods.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from hippodex._exceptions import ConfigError, ImportFormatError, ValidationError
+from hippodex.config import RecallConfig, default_db_path
+from hippodex.encode.base import Encoder
+from hippodex.encode.cache import CachedEncoder, EmbeddingCache
+from hippodex.encode.registry import DEFAULT_ENCODER, create_encoder
+from hippodex.ingest.normalize import (
+    TimeLike, check_content, check_id, check_k, check_messages, check_metadata, check_query, parse_time,
+)
+from hippodex.model import ROLES, Episode, Hit, Page, Scope, Session, Stats
+from hippodex.recall.channels.base import Channel
+from hippodex.recall.channels.dense import DenseChannel
+from hippodex.recall.channels.lexical import LexicalChannel
+from hippodex.recall.engine import Timings, recall
+from hippodex.recall.query import Query
+from hippodex.recall.text import index_key
+from hippodex.store.base import Filters, NewEpisode
+from hippodex.store.sqlite import SQLiteStore
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: episodes added, and those skipped as already present."""
+
+    added: int
+    skipped: int
+
+
+def _one_or_many(value: str | Sequence[str] | None, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    values = [value] if isinstance(value, str) else list(value)
+    return tuple(str(check_id(v, name)) for v in values)
+
+
+class Memory:
+    """Long-term memory for agents, in one SQLite file.
+
+    >>> m = Memory(":memory:", encoder=None)
+    >>> _ = m.add([{"role": "user", "content": "I moved to Lisbon in May"}],
+    ...           user_id="ana", session_id="s1", timestamp="2023-05-08T14:00")
+    >>> m.search("where does Ana live? Lisbon", user_id="ana", k=1)[0].episode.content
+    'I moved to Lisbon in May'
+
+    ``encoder`` is a registered name (``"minilm"``, the packaged default), an
+    object with ``name``, ``dim`` and ``encode``, or ``None`` for lexical
+    recall only. ``cache`` is an optional :class:`EmbeddingCache` (or its
+    path) shared across memory files.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, encoder: str | Encoder | None = DEFAULT_ENCODER,
+        config: RecallConfig | None = None, cache: str | os.PathLike[str] | EmbeddingCache | None = None,
+    ) -> None:
+        self.path = str(path) if path is not None else default_db_path()
+        self.config = config or RecallConfig()
+        self.store = SQLiteStore(self.path)
+        self._encoder_spec = encoder
+        self._encoder: Encoder | None = None
+        self._cache = cache if isinstance(cache, EmbeddingCache) or cache is None else EmbeddingCache(cache)
+        self.last_timings = Timings()
+
+    # -- encoder ------------------------------------------------------------
+    @property
+    def encoder(self) -> Encoder | None:
+        """The encoder, loaded on first use and checked against the database's."""
+        if self._encoder is None and self._encoder_spec is not None:
+            spec = self._encoder_spec
+            enc = create_encoder(spec) if isinstance(spec, str) else spec
+            stored = self.store.meta("encoder")
+            if stored is not None and stored != enc.name and self.store.stats(None)["vectors"]:
+                raise ConfigError(
+                    f"encoder: {self.path} was embedded with {stored!r}, not {enc.name!r}; "
+                    f"open it with that encoder, or call reindex() to re-embed with the new one"
+                )
+            self._encoder = CachedEncoder(enc, self._cache) if self._cache else enc
+        return self._encoder
+
+    def _embed(self, keys: Sequence[str]) -> np.ndarray | None:
+        enc = self.encoder
+        if enc is None:
+            return None
+        known = self.store.known_vectors(keys, enc.name)
+        missing = list(dict.fromkeys(k for k in keys if k not in known))
+        if missing:
+            known.update(zip(missing, enc.encode(missing), strict=True))
+        if self.store.meta("encoder") != enc.name:
+            self.store.set_meta("encoder", enc.name)
+        return np.stack([known[k] for k in keys]).astype(np.float32, copy=False)
+
+    def _key(self, content: str, occurred_at: datetime, speaker: str | None, role: str) -> str:
+        return index_key(content, occurred_at=occurred_at, speaker=speaker, role=role,
+                         with_date=self.config.date_in_key)
+
+    # -- writes -------------------------------------------------------------
+    def add(
+        self, messages: str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]], *, user_id: str,
+        agent_id: str | None = None, run_id: str | None = None, session_id: str | None = None,
+        timestamp: TimeLike | None = None, metadata: Mapping[str, Any] | None = None,
+    ) -> list[Episode]:
+        """Record messages as episodes of one session; durable when it returns.
+
+        Each message is a string (a user turn) or a dict with ``role``,
+        ``content`` and optionally ``speaker``, ``timestamp`` and ``metadata``.
+        ``timestamp`` is when the messages happened (default: now).
+
+        >>> m = Memory(":memory:", encoder=None)
+        >>> [e.seq for e in m.add(["hi", "I like tea"], user_id="ana", session_id="s1")]
+        [0, 1]
+        """
+        scope = Scope(str(check_id(user_id, "user_id")), check_id(agent_id, "agent_id", required=False),
+                      check_id(run_id, "run_id", required=False))
+        session = check_id(session_id, "session_id", required=False) or f"session-{secrets.token_hex(6)}"
+        msgs = check_messages(messages)
+        when = parse_time(timestamp) or datetime.now(UTC)
+        shared = check_metadata(metadata)
+        items = []
+        for m in msgs:
+            at = m.occurred_at or when
+            items.append(NewEpisode(role=m.role, content=m.content, occurred_at=at, speaker=m.speaker,
+                                    key=self._key(m.content, at, m.speaker, m.role),
+                                    metadata={**shared, **m.metadata}))
+        vectors = self._embed([it.key for it in items])
+        return self.store.add(scope, session, items, vectors, self._encoder.name if self._encoder else None)
+
+    def update_metadata(self, episode_id: str, metadata: Mapping[str, Any], *, user_id: str,
+                        merge: bool = True) -> Episode:
+        """Set an episode's metadata (merged into what it has, unless ``merge=False``)."""
+        user = str(check_id(user_id, "user_id"))
+        new = check_metadata(metadata)
+        if merge:
+            new = {**self.get(episode_id, user_id=user).metadata, **new}
+        return self.store.update_metadata(user, str(check_id(episode_id, "episode_id")), new)
+
+    def delete(self, episode_id: str, *, user_id: str) -> None:
+        """Delete one episode, its vector and its index entries."""
+        self.store.delete(str(check_id(user_id, "user_id")), str(check_id(episode_id, "episode_id")))
+
+    def erase(self, *, user_id: str) -> int:
+        """Remove everything of a user from every table and index; returns episodes removed."""
+        return self.store.erase(str(check_id(user_id, "user_id")))
+
+    # -- reads --------------------------------------------------------------
+    def _filters(
+        self, agent_id: str | None, run_id: str | None, session_id: str | Sequence[str] | None,
+        since: TimeLike | None, until: TimeLike | None, role: str | Sequence[str] | None,
+        metadata: Mapping[str, Any] | None,
+    ) -> Filters:
+        roles = _one_or_many(role, "role")
+        bad = [r for r in roles if r not in ROLES]
+        if bad:
+            raise ValidationError(f"role: {bad[0]!r} is not one of {', '.join(ROLES)}")
+        return Filters(
+            agent_id=check_id(agent_id, "agent_id", required=False),
+            run_id=check_id(run_id, "run_id", required=False),
+            session_ids=_one_or_many(session_id, "session_id"),
+            since=parse_time(since, "since"), until=parse_time(until, "until"), roles=roles,
+            metadata=tuple(sorted(check_metadata(metadata, "metadata filter").items())),
+        )
+
+    def _channels(self, names: Sequence[str] | None) -> list[Channel]:
+        wanted = tuple(names) if names is not None else self.config.channels
+        unknown = [n for n in wanted if n not in ("lexical", "dense")]
+        if unknown:
+            raise ValidationError(f"channels: unknown {unknown}; choose from lexical, dense")
+        out: list[Channel] = []
+        if "lexical" in wanted:
+            out.append(LexicalChannel(self.store))
+        if "dense" in wanted and self.encoder is not None:
+            out.append(DenseChannel(self.store, self.encoder.name))
+        return out
+
+    def search(
+        self, query: str, *, user_id: str, k: int = 10, now: TimeLike | None = None,
+        agent_id: str | None = None, run_id: str | None = None, session_id: str | Sequence[str] | None = None,
+        since: TimeLike | None = None, until: TimeLike | None = None, role: str | Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None, channels: Sequence[str] | None = None, expand: int = 0,
+    ) -> list[Hit]:
+        """Recall the episodes that best answer ``query``, within one user's memory.
+
+        ``now`` is the moment the question is asked (default: the current
+        time); ``since``/``until`` bound when episodes happened; ``role``,
+        ``session_id`` and ``metadata`` (equality) filter further; ``expand``
+        attaches that many neighbouring turns on each side as context.
+
+        >>> m = Memory(":memory:", encoder=None)
+        >>> _ = m.add("My sister lives in Porto", user_id="ana")
+        >>> hit = m.search("sister", user_id="ana")[0]
+        >>> hit.channels["lexical"].rank
+        1
+        """
+        user = str(check_id(user_id, "user_id"))
+        text = check_query(query)
+        k = check_k(k)
+        if isinstance(expand, bool) or not isinstance(expand, int) or not 0 <= expand <= 20:
+            raise ValidationError("expand must be an integer between 0 and 20")
+        filters = self._filters(agent_id, run_id, session_id, since, until, role, metadata)
+        chans = self._channels(channels)
+        enc = self.encoder if any(c.name == "dense" for c in chans) else None
+        q = Query(text=text, user_id=user, now=parse_time(now, "now") or datetime.now(UTC), filters=filters,
+                  embed=(lambda s: enc.encode([s])[0]) if enc is not None else None)
+        self.last_timings = Timings()
+        ranked = recall(q, chans, self.config, k, self.last_timings)
+        episodes = self.store.by_rowids(user, [r.rowid for r in ranked])
+        hits = []
+        for r in ranked:
+            ep = episodes[r.rowid]
+            ctx = tuple(self.store.neighbours(user, ep, expand, expand)) if expand else ()
+            hits.append(Hit(ep, r.score, r.channels, ctx))
+        return hits
+
+    def get(self, episode_id: str, *, user_id: str) -> Episode:
+        """One episode by id; raises :class:`MemoryNotFound` if the user has none such."""
+        return self.store.get(str(check_id(user_id, "user_id")), str(check_id(episode_id, "episode_id")))
+
+    def list(
+        self, *, user_id: str, limit: int = 50, offset: int = 0, agent_id: str | None = None,
+        run_id: str | None = None, session_id: str | Sequence[str] | None = None, since: TimeLike | None = None,
+        until: TimeLike | None = None, role: str | Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Page:
+        """A page of a user's episodes in time order; pass ``page.next_offset`` on."""
+        limit = check_k(limit, 10_000)
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValidationError("offset must be a non-negative integer")
+        filters = self._filters(agent_id, run_id, session_id, since, until, role, metadata)
+        return self.store.list(str(check_id(user_id, "user_id")), filters, limit, offset)
+
+    def sessions(self, *, user_id: str, limit: int = 50, offset: int = 0) -> list[Session]:
+        """A user's sessions, most recent first."""
+        return self.store.sessions(str(check_id(user_id, "user_id")), check_k(limit, 10_000), max(0, offset))
+
+    def stats(self, *, user_id: str | None = None) -> Stats:
+        """Counts and size of the memory, or of one user's part of it."""
+        s = self.store.stats(check_id(user_id, "user_id", required=False))
+        return Stats(s["users"], s["sessions"], s["episodes"], s["vectors"], s["db_bytes"],
+                     self.store.meta("encoder"), s["schema_version"])
+
+    # -- export and import --------------------------------------------------
+    def export(self, *, user_id: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every episode (of one user, or all) as a JSON-ready dict, oldest first."""
+        for ep in self.store.iter_episodes(check_id(user_id, "user_id", required=False)):
+            yield ep.to_dict()
+
+    def import_episodes(self, records: Iterable[tuple[int, Mapping[str, Any]]], *, batch: int = 500) -> ImportResult:
+        """Restore exported episodes (``(line, record)`` pairs), keeping ids, times and order.
+
+        Records already present (same id) are skipped, so an import can be
+        re-run after an interruption. A malformed record raises
+        :class:`ImportFormatError` naming its line; earlier batches stay stored.
+        """
+        added = skipped = 0
+        pending: list[tuple[Scope, str, NewEpisode]] = []
+
+        def flush() -> None:
+            nonlocal added, skipped
+            present = self.store.has_ids([n.id for _, _, n in pending if n.id])
+            groups: dict[tuple[Scope, str], list[NewEpisode]] = {}
+            for scope, session, item in pending:
+                if item.id in present:
+                    skipped += 1
+                else:
+                    groups.setdefault((scope, session), []).append(item)
+            for (scope, session), items in groups.items():
+                vectors = self._embed([it.key for it in items])
+                self.store.add(scope, session, items, vectors, self._encoder.name if self._encoder else None)
+                added += len(items)
+            pending.clear()
+
+        for line, rec in records:
+            pending.append(self._record(line, rec))
+            if len(pending) >= batch:
+                flush()
+        if pending:
+            flush()
+        return ImportResult(added, skipped)
+
+    def _record(self, line: int, rec: Mapping[str, Any]) -> tuple[Scope, str, NewEpisode]:
+        def field(name: str, required: bool = True) -> Any:
+            if required and rec.get(name) is None:
+                raise ImportFormatError("is missing", line=line, field=name)
+            return rec.get(name)
+
+        try:
+            scope = Scope(str(check_id(field("user_id"), "user_id")), check_id(rec.get("agent_id"), "agent_id", required=False),
+                          check_id(rec.get("run_id"), "run_id", required=False))
+            session = str(check_id(field("session_id"), "session_id"))
+            role = field("role")
+            if role not in ROLES:
+                raise ValidationError(f"{role!r} is not one of {', '.join(ROLES)}")
+            content = check_content(field("content"))
+            at = parse_time(field("occurred_at"), "occurred_at")
+            assert at is not None
+            seq = field("seq", required=False)
+            if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or seq < 0):
+                raise ValidationError("seq must be a non-negative integer")
+            speaker = check_id(rec.get("speaker"), "speaker", required=False)
+            item = NewEpisode(
+                role=role, content=content, occurred_at=at, speaker=speaker,
+                key=self._key(content, at, speaker, role), metadata=check_metadata(rec.get("metadata")),
+                id=check_id(rec.get("id"), "id", required=False), seq=seq,
+                recorded_at=parse_time(rec.get("recorded_at"), "recorded_at"),
+            )
+        except ImportFormatError:
+            raise
+        except ValidationError as exc:
+            raise ImportFormatError(str(exc), line=line) from None
+        return scope, session, item
+
+    # -- lifecycle ----------------------------------------------------------
+    def close(self) -> None:
+        """Close the database. The object cannot be used afterwards."""
+        self.store.close()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Memory({self.path!r})"

@@ -1,0 +1,129 @@
+"""The data model: scopes, sessions, episodes and search hits.
+
+Everything is a frozen dataclass so values can be shared between threads and
+compared in tests. Times are timezone-aware UTC datetimes; a naive time given
+by a caller is read as UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+ROLES = ("user", "assistant", "system", "tool")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who a memory belongs to.
+
+    ``user_id`` is the tenant: nothing is ever read or written across it.
+    ``agent_id`` and ``run_id`` narrow a scope further when given; left as
+    ``None`` on a read they match any value.
+    """
+
+    user_id: str
+    agent_id: str | None = None
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One recorded item (a turn, message, tool result or note), kept verbatim."""
+
+    id: str
+    user_id: str
+    session_id: str
+    seq: int
+    role: str
+    content: str
+    occurred_at: datetime
+    recorded_at: datetime
+    speaker: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (times as ISO 8601 strings), as ``export`` writes it."""
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "agent_id": self.agent_id,
+            "run_id": self.run_id,
+            "session_id": self.session_id,
+            "seq": self.seq,
+            "role": self.role,
+            "speaker": self.speaker,
+            "content": self.content,
+            "occurred_at": self.occurred_at.isoformat(),
+            "recorded_at": self.recorded_at.isoformat(),
+            "metadata": dict(self.metadata),
+        }
+
+
+@dataclass(frozen=True)
+class Session:
+    """A conversation or run: the episodes that share a ``session_id``."""
+
+    id: str
+    user_id: str
+    started_at: datetime
+    ended_at: datetime
+    episodes: int
+    agent_id: str | None = None
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelScore:
+    """What one recall channel said of a hit: its 1-based rank and raw score."""
+
+    rank: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A recalled episode with its fused score and the channels that found it.
+
+    ``context`` holds neighbouring turns of the same session when the search
+    asked for expansion; they are evidence around the hit, not hits themselves.
+    """
+
+    episode: Episode
+    score: float
+    channels: dict[str, ChannelScore]
+    context: tuple[Episode, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the hit, its per-channel scores and context."""
+        return {
+            "episode": self.episode.to_dict(),
+            "score": self.score,
+            "channels": {n: {"rank": c.rank, "score": c.score} for n, c in self.channels.items()},
+            "context": [e.to_dict() for e in self.context],
+        }
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing; pass ``next_offset`` back to get the next one."""
+
+    items: tuple[Episode, ...]
+    total: int
+    next_offset: int | None
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts and sizes of a memory, or of one user's part of it."""
+
+    users: int
+    sessions: int
+    episodes: int
+    vectors: int
+    db_bytes: int
+    encoder: str | None
+    schema_version: int

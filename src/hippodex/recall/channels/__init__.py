@@ -1,0 +1,1 @@
+"""Recall channels. Each implements :class:`~hippodex.recall.channels.base.Channel`."""

@@ -1,0 +1,114 @@
+"""The storage protocol every backend implements, and the values it trades in.
+
+A store keeps episodes verbatim, their index keys (the text the lexical and
+dense channels see), their vectors, and answers scoped reads. It knows nothing
+of encoders or fusion: the facade computes vectors and hands them over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from hippodex.model import Episode, Page, Scope, Session
+
+
+@dataclass(frozen=True)
+class NewEpisode:
+    """An episode about to be written; the store assigns id, seq and recorded_at
+    unless they are given (as they are when an export is imported back)."""
+
+    role: str
+    content: str
+    occurred_at: datetime
+    key: str
+    speaker: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    seq: int | None = None
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions a search or listing applies on top of the user scope."""
+
+    agent_id: str | None = None
+    run_id: str | None = None
+    session_ids: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    roles: tuple[str, ...] = ()
+    metadata: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return self == Filters()
+
+
+@dataclass(frozen=True)
+class VectorSet:
+    """All vectors of one user for one encoder: row i of ``matrix`` belongs to
+    the episode with internal key ``rowids[i]``."""
+
+    rowids: np.ndarray  # int64, shape (n,)
+    matrix: np.ndarray  # float32, shape (n, dim), L2-normalised rows
+
+
+class Store(Protocol):
+    """What the :class:`~hippodex.Memory` facade needs from a backend."""
+
+    def add(
+        self, scope: Scope, session_id: str, items: Sequence[NewEpisode],
+        vectors: np.ndarray | None, encoder: str | None,
+    ) -> list[Episode]:
+        """Write a batch of episodes in one transaction; durable on return."""
+
+    def known_vectors(self, keys: Sequence[str], encoder: str) -> dict[str, np.ndarray]:
+        """Vectors already stored for these key texts (so nothing is embedded twice)."""
+
+    def get(self, user_id: str, episode_id: str) -> Episode:
+        """One episode by its public id; raises MemoryNotFound outside the scope."""
+
+    def by_rowids(self, user_id: str, rowids: Sequence[int]) -> dict[int, Episode]:
+        """Episodes by internal key, limited to the user."""
+
+    def list(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:
+        """Episodes in time order, one page at a time."""
+
+    def iter_episodes(self, user_id: str | None) -> Iterator[Episode]:
+        """Every episode of a user (or of everyone), for export."""
+
+    def sessions(self, user_id: str, limit: int, offset: int) -> list[Session]:
+        """Sessions of a user, most recent first."""
+
+    def neighbours(self, user_id: str, episode: Episode, before: int, after: int) -> list[Episode]:
+        """Episodes of the same session around ``episode``, in order."""
+
+    def update_metadata(self, user_id: str, episode_id: str, metadata: dict[str, Any]) -> Episode:
+        """Replace an episode's metadata."""
+
+    def delete(self, user_id: str, episode_id: str) -> None:
+        """Delete one episode with its vector and index rows."""
+
+    def erase(self, user_id: str) -> int:
+        """Delete everything of a user; returns the number of episodes removed."""
+
+    def lexical(self, user_id: str, terms: Sequence[str], filters: Filters, k: int) -> list[tuple[int, float]]:
+        """BM25 over index keys: (rowid, score) best first."""
+
+    def vectors(self, user_id: str, encoder: str) -> VectorSet:
+        """The user's vectors for an encoder (cached by the store)."""
+
+    def allowed(self, user_id: str, filters: Filters) -> np.ndarray:
+        """Internal keys of the user's episodes that pass the filters."""
+
+    def stats(self, user_id: str | None) -> dict[str, Any]:
+        """Counts for one user or the whole store."""
+
+    def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,441 @@
+"""The embedded default store: one SQLite file (WAL, FTS5) per memory.
+
+Every ``add`` is one ``BEGIN IMMEDIATE`` transaction with ``synchronous=FULL``,
+so what it returns survives a crash. Vectors are loaded per user into numpy
+arrays and kept until another write to that user (in any process) bumps its
+version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hippodex._exceptions import MemoryNotFound, SchemaError, StoreError
+from hippodex._version import __version__
+from hippodex.model import Episode, Page, Scope, Session
+from hippodex.store.base import Filters, NewEpisode, VectorSet
+from hippodex.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
+
+_EPISODE_COLUMNS = (
+    "rowid, id, user_id, agent_id, run_id, session_id, seq, role, speaker, "
+    "content, occurred_at, recorded_at, metadata"
+)
+
+
+def new_episode_id() -> str:
+    """A 32-hex id that sorts by creation time (48-bit ms clock, 80 random bits)."""
+    return f"{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
+
+
+def key_hash(key: str) -> str:
+    """Content hash of an index key; vectors are reused across identical keys."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def tenant_token(user_id: str) -> str:
+    """An opaque FTS token standing for one user."""
+    return "t" + hashlib.sha256(user_id.encode()).hexdigest()[:24]
+
+
+def _ts(dt: datetime) -> float:
+    return dt.timestamp()
+
+
+def _dt(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _row_to_episode(row: sqlite3.Row | tuple[Any, ...]) -> Episode:
+    (_, eid, user_id, agent_id, run_id, session_id, seq, role, speaker,
+     content, occurred_at, recorded_at, metadata) = row
+    return Episode(
+        id=eid, user_id=user_id, agent_id=agent_id, run_id=run_id, session_id=session_id,
+        seq=seq, role=role, speaker=speaker, content=content, occurred_at=_dt(occurred_at),
+        recorded_at=_dt(recorded_at), metadata=json.loads(metadata),
+    )
+
+
+def _filter_sql(filters: Filters, alias: str = "e") -> tuple[str, list[Any]]:
+    """SQL conditions (joined with AND, each prefixed) and their parameters."""
+    sql: list[str] = []
+    args: list[Any] = []
+    if filters.agent_id is not None:
+        sql.append(f"{alias}.agent_id = ?")
+        args.append(filters.agent_id)
+    if filters.run_id is not None:
+        sql.append(f"{alias}.run_id = ?")
+        args.append(filters.run_id)
+    if filters.session_ids:
+        sql.append(f"{alias}.session_id IN ({','.join('?' * len(filters.session_ids))})")
+        args.extend(filters.session_ids)
+    if filters.since is not None:
+        sql.append(f"{alias}.occurred_at >= ?")
+        args.append(_ts(filters.since))
+    if filters.until is not None:
+        sql.append(f"{alias}.occurred_at < ?")
+        args.append(_ts(filters.until))
+    if filters.roles:
+        sql.append(f"{alias}.role IN ({','.join('?' * len(filters.roles))})")
+        args.extend(filters.roles)
+    for key, value in filters.metadata:
+        sql.append(f"json_extract({alias}.metadata, ?) = json_extract(?, '$')")
+        args.extend([f'$."{key}"', json.dumps(value)])
+    return "".join(f" AND {s}" for s in sql), args
+
+
+class SQLiteStore:
+    """Episodes, index keys and vectors in one SQLite file.
+
+    >>> store = SQLiteStore(":memory:")
+    >>> store.stats(None)["episodes"]
+    0
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._cache: dict[tuple[str, str], tuple[int, int, int, VectorSet]] = {}
+        if self.path != ":memory:":
+            parent = Path(self.path).expanduser().resolve().parent
+            if not parent.is_dir():
+                raise StoreError(f"cannot create {self.path}: folder {parent} does not exist")
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA busy_timeout = 10000")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as exc:
+            raise SchemaError(f"{self.path} is not a SQLite database hippodex can open: {exc}") from exc
+
+    # -- schema -----------------------------------------------------------
+    def _migrate(self) -> None:
+        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in tables:
+            if tables:
+                raise SchemaError(
+                    f"{self.path} is a SQLite database but not a hippodex memory "
+                    f"(it has tables {', '.join(sorted(tables)[:5])}); choose another path"
+                )
+            version = 0
+        else:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                raise SchemaError(f"{self.path} has no schema version: not a hippodex memory")
+            version = int(row[0])
+        if version > SCHEMA_VERSION:
+            raise SchemaError(
+                f"{self.path} has schema version {version}, newer than this hippodex "
+                f"({__version__}, schema {SCHEMA_VERSION}); upgrade with `pip install -U hippodex`"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        with self._write():
+            for v in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[v]:
+                    self._db.execute(statement)
+            now = str(time.time())
+            self._db.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [("schema_version", str(SCHEMA_VERSION)), ("hippodex_version", __version__)],
+            )
+            self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (now,))
+
+    def meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write():
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value),
+            )
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; sqlite errors become StoreError."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"cannot write to {self.path}: {exc}") from exc
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"write to {self.path} failed: {exc}") from exc
+                raise
+
+    def _bump(self, user_id: str, deletions: int = 0) -> None:
+        self._db.execute(
+            "INSERT INTO scope_versions (user_id, version, deletions) VALUES (?, 1, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET version = version + 1, "
+            "deletions = deletions + excluded.deletions",
+            (user_id, deletions),
+        )
+
+    # -- writes -------------------------------------------------------------
+    def add(
+        self, scope: Scope, session_id: str, items: Sequence[NewEpisode],
+        vectors: np.ndarray | None, encoder: str | None,
+    ) -> list[Episode]:
+        now = time.time()
+        out: list[Episode] = []
+        token = tenant_token(scope.user_id)
+        with self._write() as db:
+            row = db.execute(
+                "SELECT next_seq, agent_id, run_id FROM sessions WHERE user_id = ? AND session_id = ?",
+                (scope.user_id, session_id),
+            ).fetchone()
+            next_seq = 0 if row is None else int(row[0])
+            times = [_ts(it.occurred_at) for it in items]
+            for i, it in enumerate(items):
+                seq = it.seq if it.seq is not None else next_seq
+                next_seq = max(next_seq, seq + 1)
+                eid = it.id or new_episode_id()
+                recorded = _ts(it.recorded_at) if it.recorded_at else now
+                meta = json.dumps(it.metadata, ensure_ascii=False)
+                cur = db.execute(
+                    "INSERT INTO episodes (id, user_id, agent_id, run_id, session_id, seq, role, "
+                    "speaker, content, occurred_at, recorded_at, metadata) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (eid, scope.user_id, scope.agent_id, scope.run_id, session_id, seq, it.role,
+                     it.speaker, it.content, times[i], recorded, meta),
+                )
+                rowid = cur.lastrowid
+                db.execute("INSERT INTO episodes_fts (rowid, body, tenant) VALUES (?, ?, ?)",
+                           (rowid, it.key, token))
+                if vectors is not None and encoder is not None:
+                    db.execute(
+                        "INSERT INTO vectors (rowid, user_id, key_hash, encoder, vec) VALUES (?, ?, ?, ?, ?)",
+                        (rowid, scope.user_id, key_hash(it.key), encoder,
+                         np.ascontiguousarray(vectors[i], dtype=np.float32).tobytes()),
+                    )
+                out.append(Episode(
+                    id=eid, user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id,
+                    session_id=session_id, seq=seq, role=it.role, speaker=it.speaker,
+                    content=it.content, occurred_at=_dt(times[i]), recorded_at=_dt(recorded),
+                    metadata=dict(it.metadata),
+                ))
+            db.execute(
+                "INSERT INTO sessions (user_id, session_id, agent_id, run_id, started_at, ended_at, next_seq) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, session_id) DO UPDATE SET "
+                "started_at = min(started_at, excluded.started_at), "
+                "ended_at = max(ended_at, excluded.ended_at), next_seq = excluded.next_seq",
+                (scope.user_id, session_id, scope.agent_id, scope.run_id, min(times), max(times), next_seq),
+            )
+            self._bump(scope.user_id)
+        return out
+
+    def has_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these public ids exist already (import skips them)."""
+        found: set[str] = set()
+        for chunk in _chunks(list(ids), 500):
+            q = f"SELECT id FROM episodes WHERE id IN ({','.join('?' * len(chunk))})"
+            found.update(r[0] for r in self._db.execute(q, chunk))
+        return found
+
+    def update_metadata(self, user_id: str, episode_id: str, metadata: dict[str, Any]) -> Episode:
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE episodes SET metadata = ? WHERE user_id = ? AND id = ?",
+                (json.dumps(metadata, ensure_ascii=False), user_id, episode_id),
+            )
+            if cur.rowcount == 0:
+                raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
+            self._bump(user_id)
+        return self.get(user_id, episode_id)
+
+    def _delete_rowids(self, db: sqlite3.Connection, rowids: list[int]) -> None:
+        for chunk in _chunks(rowids, 500):
+            marks = ",".join("?" * len(chunk))
+            db.execute(f"DELETE FROM episodes_fts WHERE rowid IN ({marks})", chunk)
+            db.execute(f"DELETE FROM vectors WHERE rowid IN ({marks})", chunk)
+            db.execute(f"DELETE FROM episodes WHERE rowid IN ({marks})", chunk)
+
+    def delete(self, user_id: str, episode_id: str) -> None:
+        with self._write() as db:
+            row = db.execute("SELECT rowid FROM episodes WHERE user_id = ? AND id = ?",
+                             (user_id, episode_id)).fetchone()
+            if row is None:
+                raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
+            self._delete_rowids(db, [row[0]])
+            self._bump(user_id, deletions=1)
+
+    def erase(self, user_id: str) -> int:
+        with self._write() as db:
+            rowids = [r[0] for r in db.execute("SELECT rowid FROM episodes WHERE user_id = ?", (user_id,))]
+            self._delete_rowids(db, rowids)
+            db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+            db.execute("DELETE FROM scope_versions WHERE user_id = ?", (user_id,))
+        with self._lock:
+            for key in [k for k in self._cache if k[0] == user_id]:
+                del self._cache[key]
+        return len(rowids)
+
+    # -- reads --------------------------------------------------------------
+    def get(self, user_id: str, episode_id: str) -> Episode:
+        row = self._db.execute(
+            f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = ? AND id = ?", (user_id, episode_id)
+        ).fetchone()
+        if row is None:
+            raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
+        return _row_to_episode(row)
+
+    def by_rowids(self, user_id: str, rowids: Sequence[int]) -> dict[int, Episode]:
+        out: dict[int, Episode] = {}
+        for chunk in _chunks([int(r) for r in rowids], 500):
+            q = (f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = ? "
+                 f"AND rowid IN ({','.join('?' * len(chunk))})")
+            for row in self._db.execute(q, [user_id, *chunk]):
+                out[row[0]] = _row_to_episode(row)
+        return out
+
+    def list(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:
+        where, args = _filter_sql(filters)
+        total = self._db.execute(
+            f"SELECT count(*) FROM episodes e WHERE e.user_id = ?{where}", [user_id, *args]
+        ).fetchone()[0]
+        rows = self._db.execute(
+            f"SELECT {_EPISODE_COLUMNS} FROM episodes e WHERE e.user_id = ?{where} "
+            "ORDER BY occurred_at, session_id, seq LIMIT ? OFFSET ?",
+            [user_id, *args, limit, offset],
+        ).fetchall()
+        nxt = offset + len(rows) if offset + len(rows) < total else None
+        return Page(tuple(_row_to_episode(r) for r in rows), total, nxt)
+
+    def iter_episodes(self, user_id: str | None) -> Iterator[Episode]:
+        q = f"SELECT {_EPISODE_COLUMNS} FROM episodes"
+        args: list[Any] = []
+        if user_id is not None:
+            q += " WHERE user_id = ?"
+            args.append(user_id)
+        # A separate cursor, ordered by rowid, so a long export streams.
+        yield from (_row_to_episode(r) for r in self._db.execute(q + " ORDER BY rowid", args))
+
+    def sessions(self, user_id: str, limit: int, offset: int) -> list[Session]:
+        rows = self._db.execute(
+            "SELECT s.session_id, s.user_id, s.started_at, s.ended_at, "
+            "(SELECT count(*) FROM episodes e WHERE e.user_id = s.user_id AND e.session_id = s.session_id), "
+            "s.agent_id, s.run_id FROM sessions s WHERE s.user_id = ? "
+            "ORDER BY s.started_at DESC LIMIT ? OFFSET ?", (user_id, limit, offset),
+        ).fetchall()
+        return [Session(r[0], r[1], _dt(r[2]), _dt(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def neighbours(self, user_id: str, episode: Episode, before: int, after: int) -> list[Episode]:
+        rows = self._db.execute(
+            f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = ? AND session_id = ? "
+            "AND seq BETWEEN ? AND ? AND id != ? ORDER BY seq",
+            (user_id, episode.session_id, episode.seq - before, episode.seq + after, episode.id),
+        ).fetchall()
+        return [_row_to_episode(r) for r in rows]
+
+    def lexical(self, user_id: str, terms: Sequence[str], filters: Filters, k: int) -> list[tuple[int, float]]:
+        if not terms:
+            return []
+        # Each term is a quoted FTS5 string, so nothing the user typed is ever
+        # read as query syntax (quotes inside are doubled, as FTS5 expects).
+        body = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        match = f'tenant : "{tenant_token(user_id)}" AND body : ({body})'
+        where, args = _filter_sql(filters)
+        q = ("SELECT f.rowid, -bm25(episodes_fts, 1.0, 0.0) FROM episodes_fts f "
+             "JOIN episodes e ON e.rowid = f.rowid "
+             f"WHERE episodes_fts MATCH ? AND e.user_id = ?{where} "
+             "ORDER BY bm25(episodes_fts, 1.0, 0.0) LIMIT ?")
+        try:
+            return [(int(r), float(s)) for r, s in self._db.execute(q, [match, user_id, *args, k])]
+        except sqlite3.Error as exc:
+            raise StoreError(f"lexical search failed: {exc}") from exc
+
+    def known_vectors(self, keys: Sequence[str], encoder: str) -> dict[str, np.ndarray]:
+        by_hash = {key_hash(k): k for k in keys}
+        out: dict[str, np.ndarray] = {}
+        for chunk in _chunks(list(by_hash), 500):
+            q = (f"SELECT key_hash, vec FROM vectors WHERE encoder = ? "
+                 f"AND key_hash IN ({','.join('?' * len(chunk))})")
+            for h, blob in self._db.execute(q, [encoder, *chunk]):
+                out[by_hash[h]] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def _version(self, user_id: str) -> tuple[int, int]:
+        row = self._db.execute(
+            "SELECT version, deletions FROM scope_versions WHERE user_id = ?", (user_id,)
+        ).fetchone()
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+    def vectors(self, user_id: str, encoder: str) -> VectorSet:
+        with self._lock:
+            version, deletions = self._version(user_id)
+            cached = self._cache.get((user_id, encoder))
+            if cached and cached[0] == version:
+                return cached[3]
+            # Appends only since the cached copy: read just the new rows.
+            start = cached[2] if cached and cached[1] == deletions else 0
+            rows = self._db.execute(
+                "SELECT rowid, vec FROM vectors WHERE user_id = ? AND encoder = ? AND rowid > ? ORDER BY rowid",
+                (user_id, encoder, start),
+            ).fetchall()
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            new = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+                   if rows else None)
+            if start and cached:
+                old = cached[3]
+                vs = VectorSet(np.concatenate([old.rowids, ids]),
+                               old.matrix if new is None else np.vstack([old.matrix, new]))
+            else:
+                vs = VectorSet(ids, new if new is not None else np.zeros((0, 0), dtype=np.float32))
+            last = int(vs.rowids[-1]) if len(vs.rowids) else 0
+            self._cache[(user_id, encoder)] = (version, deletions, last, vs)
+            return vs
+
+    def allowed(self, user_id: str, filters: Filters) -> np.ndarray:
+        where, args = _filter_sql(filters)
+        rows = self._db.execute(f"SELECT rowid FROM episodes e WHERE e.user_id = ?{where}", [user_id, *args])
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    def stats(self, user_id: str | None) -> dict[str, Any]:
+        cond, args = ("WHERE user_id = ?", [user_id]) if user_id is not None else ("", [])
+        one = self._db.execute
+        size = 0 if self.path == ":memory:" else sum(
+            os.path.getsize(p) for p in (self.path, self.path + "-wal") if os.path.exists(p)
+        )
+        return {
+            "users": one(f"SELECT count(DISTINCT user_id) FROM episodes {cond}", args).fetchone()[0],
+            "sessions": one(f"SELECT count(*) FROM sessions {cond}", args).fetchone()[0],
+            "episodes": one(f"SELECT count(*) FROM episodes {cond}", args).fetchone()[0],
+            "vectors": one(f"SELECT count(*) FROM vectors {cond}", args).fetchone()[0],
+            "db_bytes": size,
+            "schema_version": SCHEMA_VERSION,
+        }
+
+    def integrity_check(self) -> str:
+        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._cache.clear()
+            self._db.close()
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
