@@ -46,10 +46,8 @@ __all__ = [
     "__version__",
 ]
 
+# Reprs and docs say hippodex.Memory, not hippodex.memory.Memory.
 for _name in __all__:
     _obj = globals()[_name]
-    if hasattr(_obj, "__module__") and not isinstance(_obj, str):
-        try:
-            _obj.__module__ = "hippodex"
-        except (AttributeError, TypeError):
-            pass
+    if isinstance(_obj, type):
+        _obj.__module__ = "hippodex"

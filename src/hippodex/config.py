@@ -27,8 +27,10 @@ class RecallConfig:
 
     channels: tuple[str, ...] = CHANNELS
     #: ``"score"`` (weighted max-normalised scores) or ``"rrf"`` (weighted RRF).
-    fusion: str = "rrf"
-    weights: Mapping[str, float] = field(default_factory=lambda: _frozen({"lexical": 1.0, "dense": 1.0}))
+    #: Score fusion is the default: on LoCoMo dev (recall@10, cats 1-4) it gave
+    #: 0.695 against 0.642 for RRF with k=60, which fell below BM25 alone (0.638).
+    fusion: str = "score"
+    weights: Mapping[str, float] = field(default_factory=lambda: _frozen({"lexical": 0.5, "dense": 0.5}))
     rrf_k: float = 60.0
     #: How many candidates each channel hands to fusion.
     depth: int = 100

@@ -7,6 +7,7 @@ what callers give it, and leaves storage to the store and ranking to
 
 from __future__ import annotations
 
+import builtins
 import os
 import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -20,9 +21,16 @@ from hippodex._exceptions import ConfigError, ImportFormatError, ValidationError
 from hippodex.config import RecallConfig, default_db_path
 from hippodex.encode.base import Encoder
 from hippodex.encode.cache import CachedEncoder, EmbeddingCache
-from hippodex.encode.registry import DEFAULT_ENCODER, create_encoder
+from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS, create_encoder
 from hippodex.ingest.normalize import (
-    TimeLike, check_content, check_id, check_k, check_messages, check_metadata, check_query, parse_time,
+    TimeLike,
+    check_content,
+    check_id,
+    check_k,
+    check_messages,
+    check_metadata,
+    check_query,
+    parse_time,
 )
 from hippodex.model import ROLES, Episode, Hit, Page, Scope, Session, Stats
 from hippodex.recall.channels.base import Channel
@@ -52,6 +60,12 @@ def _one_or_many(value: str | Sequence[str] | None, name: str) -> tuple[str, ...
     return tuple(str(check_id(v, name)) for v in values)
 
 
+def _offset(offset: object) -> int:
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValidationError("offset must be a non-negative integer")
+    return offset
+
+
 class Memory:
     """Long-term memory for agents, in one SQLite file.
 
@@ -68,12 +82,18 @@ class Memory:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str] | None = None, *, encoder: str | Encoder | None = DEFAULT_ENCODER,
-        config: RecallConfig | None = None, cache: str | os.PathLike[str] | EmbeddingCache | None = None,
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        encoder: str | Encoder | None = DEFAULT_ENCODER,
+        config: RecallConfig | None = None,
+        cache: str | os.PathLike[str] | EmbeddingCache | None = None,
     ) -> None:
         self.path = str(path) if path is not None else default_db_path()
         self.config = config or RecallConfig()
         self.store = SQLiteStore(self.path)
+        if isinstance(encoder, str) and encoder not in ENCODERS and not encoder.startswith("st:"):
+            raise ConfigError(f"encoder: unknown {encoder!r}; choose from {', '.join(ENCODERS)}, or 'st:<model>'")
         self._encoder_spec = encoder
         self._encoder: Encoder | None = None
         self._cache = cache if isinstance(cache, EmbeddingCache) or cache is None else EmbeddingCache(cache)
@@ -108,14 +128,21 @@ class Memory:
         return np.stack([known[k] for k in keys]).astype(np.float32, copy=False)
 
     def _key(self, content: str, occurred_at: datetime, speaker: str | None, role: str) -> str:
-        return index_key(content, occurred_at=occurred_at, speaker=speaker, role=role,
-                         with_date=self.config.date_in_key)
+        return index_key(
+            content, occurred_at=occurred_at, speaker=speaker, role=role, with_date=self.config.date_in_key
+        )
 
     # -- writes -------------------------------------------------------------
     def add(
-        self, messages: str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]], *, user_id: str,
-        agent_id: str | None = None, run_id: str | None = None, session_id: str | None = None,
-        timestamp: TimeLike | None = None, metadata: Mapping[str, Any] | None = None,
+        self,
+        messages: str | Mapping[str, Any] | Iterable[str | Mapping[str, Any]],
+        *,
+        user_id: str,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        session_id: str | None = None,
+        timestamp: TimeLike | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> list[Episode]:
         """Record messages as episodes of one session; durable when it returns.
 
@@ -127,8 +154,11 @@ class Memory:
         >>> [e.seq for e in m.add(["hi", "I like tea"], user_id="ana", session_id="s1")]
         [0, 1]
         """
-        scope = Scope(str(check_id(user_id, "user_id")), check_id(agent_id, "agent_id", required=False),
-                      check_id(run_id, "run_id", required=False))
+        scope = Scope(
+            str(check_id(user_id, "user_id")),
+            check_id(agent_id, "agent_id", required=False),
+            check_id(run_id, "run_id", required=False),
+        )
         session = check_id(session_id, "session_id", required=False) or f"session-{secrets.token_hex(6)}"
         msgs = check_messages(messages)
         when = parse_time(timestamp) or datetime.now(UTC)
@@ -136,14 +166,22 @@ class Memory:
         items = []
         for m in msgs:
             at = m.occurred_at or when
-            items.append(NewEpisode(role=m.role, content=m.content, occurred_at=at, speaker=m.speaker,
-                                    key=self._key(m.content, at, m.speaker, m.role),
-                                    metadata={**shared, **m.metadata}))
+            items.append(
+                NewEpisode(
+                    role=m.role,
+                    content=m.content,
+                    occurred_at=at,
+                    speaker=m.speaker,
+                    key=self._key(m.content, at, m.speaker, m.role),
+                    metadata={**shared, **m.metadata},
+                )
+            )
         vectors = self._embed([it.key for it in items])
         return self.store.add(scope, session, items, vectors, self._encoder.name if self._encoder else None)
 
-    def update_metadata(self, episode_id: str, metadata: Mapping[str, Any], *, user_id: str,
-                        merge: bool = True) -> Episode:
+    def update_metadata(
+        self, episode_id: str, metadata: Mapping[str, Any], *, user_id: str, merge: bool = True
+    ) -> Episode:
         """Set an episode's metadata (merged into what it has, unless ``merge=False``)."""
         user = str(check_id(user_id, "user_id"))
         new = check_metadata(metadata)
@@ -161,8 +199,13 @@ class Memory:
 
     # -- reads --------------------------------------------------------------
     def _filters(
-        self, agent_id: str | None, run_id: str | None, session_id: str | Sequence[str] | None,
-        since: TimeLike | None, until: TimeLike | None, role: str | Sequence[str] | None,
+        self,
+        agent_id: str | None,
+        run_id: str | None,
+        session_id: str | Sequence[str] | None,
+        since: TimeLike | None,
+        until: TimeLike | None,
+        role: str | Sequence[str] | None,
         metadata: Mapping[str, Any] | None,
     ) -> Filters:
         roles = _one_or_many(role, "role")
@@ -173,7 +216,9 @@ class Memory:
             agent_id=check_id(agent_id, "agent_id", required=False),
             run_id=check_id(run_id, "run_id", required=False),
             session_ids=_one_or_many(session_id, "session_id"),
-            since=parse_time(since, "since"), until=parse_time(until, "until"), roles=roles,
+            since=parse_time(since, "since"),
+            until=parse_time(until, "until"),
+            roles=roles,
             metadata=tuple(sorted(check_metadata(metadata, "metadata filter").items())),
         )
 
@@ -185,15 +230,32 @@ class Memory:
         out: list[Channel] = []
         if "lexical" in wanted:
             out.append(LexicalChannel(self.store))
-        if "dense" in wanted and self.encoder is not None:
-            out.append(DenseChannel(self.store, self.encoder.name))
+        if "dense" in wanted:
+            if self.encoder is None:
+                if names is not None:
+                    raise ValidationError(
+                        "channels: 'dense' needs an encoder; this memory was opened with encoder=None"
+                    )
+            else:
+                out.append(DenseChannel(self.store, self.encoder.name))
         return out
 
     def search(
-        self, query: str, *, user_id: str, k: int = 10, now: TimeLike | None = None,
-        agent_id: str | None = None, run_id: str | None = None, session_id: str | Sequence[str] | None = None,
-        since: TimeLike | None = None, until: TimeLike | None = None, role: str | Sequence[str] | None = None,
-        metadata: Mapping[str, Any] | None = None, channels: Sequence[str] | None = None, expand: int = 0,
+        self,
+        query: str,
+        *,
+        user_id: str,
+        k: int = 10,
+        now: TimeLike | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        session_id: str | Sequence[str] | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        role: str | Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        channels: Sequence[str] | None = None,
+        expand: int = 0,
     ) -> list[Hit]:
         """Recall the episodes that best answer ``query``, within one user's memory.
 
@@ -216,8 +278,13 @@ class Memory:
         filters = self._filters(agent_id, run_id, session_id, since, until, role, metadata)
         chans = self._channels(channels)
         enc = self.encoder if any(c.name == "dense" for c in chans) else None
-        q = Query(text=text, user_id=user, now=parse_time(now, "now") or datetime.now(UTC), filters=filters,
-                  embed=(lambda s: enc.encode([s])[0]) if enc is not None else None)
+        q = Query(
+            text=text,
+            user_id=user,
+            now=parse_time(now, "now") or datetime.now(UTC),
+            filters=filters,
+            embed=(lambda s: enc.encode([s])[0]) if enc is not None else None,
+        )
         self.last_timings = Timings()
         ranked = recall(q, chans, self.config, k, self.last_timings)
         episodes = self.store.by_rowids(user, [r.rowid for r in ranked])
@@ -233,27 +300,41 @@ class Memory:
         return self.store.get(str(check_id(user_id, "user_id")), str(check_id(episode_id, "episode_id")))
 
     def list(
-        self, *, user_id: str, limit: int = 50, offset: int = 0, agent_id: str | None = None,
-        run_id: str | None = None, session_id: str | Sequence[str] | None = None, since: TimeLike | None = None,
-        until: TimeLike | None = None, role: str | Sequence[str] | None = None,
+        self,
+        *,
+        user_id: str,
+        limit: int = 50,
+        offset: int = 0,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        session_id: str | Sequence[str] | None = None,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        role: str | Sequence[str] | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> Page:
         """A page of a user's episodes in time order; pass ``page.next_offset`` on."""
         limit = check_k(limit, 10_000)
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise ValidationError("offset must be a non-negative integer")
+        offset = _offset(offset)
         filters = self._filters(agent_id, run_id, session_id, since, until, role, metadata)
         return self.store.list(str(check_id(user_id, "user_id")), filters, limit, offset)
 
-    def sessions(self, *, user_id: str, limit: int = 50, offset: int = 0) -> list[Session]:
+    def sessions(self, *, user_id: str, limit: int = 50, offset: int = 0) -> builtins.list[Session]:
         """A user's sessions, most recent first."""
-        return self.store.sessions(str(check_id(user_id, "user_id")), check_k(limit, 10_000), max(0, offset))
+        return self.store.sessions(str(check_id(user_id, "user_id")), check_k(limit, 10_000), _offset(offset))
 
     def stats(self, *, user_id: str | None = None) -> Stats:
         """Counts and size of the memory, or of one user's part of it."""
         s = self.store.stats(check_id(user_id, "user_id", required=False))
-        return Stats(s["users"], s["sessions"], s["episodes"], s["vectors"], s["db_bytes"],
-                     self.store.meta("encoder"), s["schema_version"])
+        return Stats(
+            s["users"],
+            s["sessions"],
+            s["episodes"],
+            s["vectors"],
+            s["db_bytes"],
+            self.store.meta("encoder"),
+            s["schema_version"],
+        )
 
     # -- export and import --------------------------------------------------
     def export(self, *, user_id: str | None = None) -> Iterator[dict[str, Any]]:
@@ -301,8 +382,11 @@ class Memory:
             return rec.get(name)
 
         try:
-            scope = Scope(str(check_id(field("user_id"), "user_id")), check_id(rec.get("agent_id"), "agent_id", required=False),
-                          check_id(rec.get("run_id"), "run_id", required=False))
+            scope = Scope(
+                str(check_id(field("user_id"), "user_id")),
+                check_id(rec.get("agent_id"), "agent_id", required=False),
+                check_id(rec.get("run_id"), "run_id", required=False),
+            )
             session = str(check_id(field("session_id"), "session_id"))
             role = field("role")
             if role not in ROLES:
@@ -315,9 +399,14 @@ class Memory:
                 raise ValidationError("seq must be a non-negative integer")
             speaker = check_id(rec.get("speaker"), "speaker", required=False)
             item = NewEpisode(
-                role=role, content=content, occurred_at=at, speaker=speaker,
-                key=self._key(content, at, speaker, role), metadata=check_metadata(rec.get("metadata")),
-                id=check_id(rec.get("id"), "id", required=False), seq=seq,
+                role=role,
+                content=content,
+                occurred_at=at,
+                speaker=speaker,
+                key=self._key(content, at, speaker, role),
+                metadata=check_metadata(rec.get("metadata")),
+                id=check_id(rec.get("id"), "id", required=False),
+                seq=seq,
                 recorded_at=parse_time(rec.get("recorded_at"), "recorded_at"),
             )
         except ImportFormatError:

@@ -7,7 +7,7 @@ by a caller is read as UTC.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -75,6 +75,18 @@ class Session:
     agent_id: str | None = None
     run_id: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (times as ISO 8601 strings)."""
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "agent_id": self.agent_id,
+            "run_id": self.run_id,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat(),
+            "episodes": self.episodes,
+        }
+
 
 @dataclass(frozen=True)
 class ChannelScore:
@@ -115,6 +127,10 @@ class Page:
     total: int
     next_offset: int | None
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the page."""
+        return {"items": [e.to_dict() for e in self.items], "total": self.total, "next_offset": self.next_offset}
+
 
 @dataclass(frozen=True)
 class Stats:
@@ -127,3 +143,7 @@ class Stats:
     db_bytes: int
     encoder: str | None
     schema_version: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the counts."""
+        return asdict(self)

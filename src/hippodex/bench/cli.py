@@ -18,8 +18,12 @@ from hippodex.config import CHANNELS, FUSIONS, RecallConfig
 bench_app = typer.Typer(help="Measure recall on LoCoMo and LongMemEval (no LLM involved).", no_args_is_help=True)
 console = Console()
 
-DataOpt = Annotated[Path, typer.Option("--data", help="The benchmark file (e.g. ../shared/data/locomo/locomo_dev.json).",
-                                       exists=True, dir_okay=False)]
+DataOpt = Annotated[
+    Path,
+    typer.Option(
+        "--data", help="The benchmark file (e.g. ../shared/data/locomo/locomo_dev.json).", exists=True, dir_okay=False
+    ),
+]
 ChannelsOpt = Annotated[str, typer.Option("--channels", help="'all', or a comma list of: " + ", ".join(CHANNELS))]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the full results as JSON to this file.")]
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N cases (quick iterations).")]
@@ -33,21 +37,28 @@ def _settings(channels: str, encoder: str, cache: Path | None, fusion: str) -> B
     unknown = [c for c in names if c not in CHANNELS]
     if unknown:
         raise typer.BadParameter(f"unknown channel(s) {', '.join(unknown)}; choose from {', '.join(CHANNELS)}")
-    return BenchSettings(channels=names, encoder=encoder, cache=cache,
-                         config=RecallConfig(channels=names, fusion=fusion))
+    return BenchSettings(
+        channels=names, encoder=encoder, cache=cache, config=RecallConfig(channels=names, fusion=fusion)
+    )
 
 
 def _progress(total: int | None, label: str) -> Progress:
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=True)
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True
+    )
 
 
 def _timing_table(timing: dict[str, Any]) -> Table:
     t = Table(title="speed", show_header=True)
     for col in ("turns", "ingest turns/s", "queries", "search p50 ms", "search p95 ms"):
         t.add_column(col, justify="right")
-    t.add_row(str(timing["turns"]), f"{timing['ingest_turns_per_s']:.0f}", str(timing["queries"]),
-              f"{timing['search_p50_ms']:.1f}", f"{timing['search_p95_ms']:.1f}")
+    t.add_row(
+        str(timing["turns"]),
+        f"{timing['ingest_turns_per_s']:.0f}",
+        str(timing["queries"]),
+        f"{timing['search_p50_ms']:.1f}",
+        f"{timing['search_p95_ms']:.1f}",
+    )
     return t
 
 
@@ -59,8 +70,15 @@ def _write(result: dict[str, Any], out: Path | None) -> None:
 
 
 @bench_app.command("locomo")
-def locomo(data: DataOpt, channels: ChannelsOpt = "all", json_out: JsonOpt = None, limit: LimitOpt = None,
-           encoder: EncoderOpt = "minilm", cache: CacheOpt = None, fusion: FusionOpt = "rrf") -> None:
+def locomo(
+    data: DataOpt,
+    channels: ChannelsOpt = "all",
+    json_out: JsonOpt = None,
+    limit: LimitOpt = None,
+    encoder: EncoderOpt = "minilm",
+    cache: CacheOpt = None,
+    fusion: FusionOpt = "score",
+) -> None:
     """LoCoMo turn-level evidence recall@k (k = 5, 10, 25, 50), per category."""
     settings = _settings(channels, encoder, cache, fusion)
     with _progress(None, "locomo conversations") as bar:
@@ -82,8 +100,15 @@ def locomo(data: DataOpt, channels: ChannelsOpt = "all", json_out: JsonOpt = Non
 
 
 @bench_app.command("longmemeval")
-def longmemeval(data: DataOpt, channels: ChannelsOpt = "all", json_out: JsonOpt = None, limit: LimitOpt = None,
-                encoder: EncoderOpt = "minilm", cache: CacheOpt = None, fusion: FusionOpt = "rrf") -> None:
+def longmemeval(
+    data: DataOpt,
+    channels: ChannelsOpt = "all",
+    json_out: JsonOpt = None,
+    limit: LimitOpt = None,
+    encoder: EncoderOpt = "minilm",
+    cache: CacheOpt = None,
+    fusion: FusionOpt = "score",
+) -> None:
     """LongMemEval session- and turn-level recall_any/recall_all/ndcg_any@k (official rules)."""
     settings = _settings(channels, encoder, cache, fusion)
     with _progress(limit, "longmemeval questions") as bar:
@@ -91,8 +116,9 @@ def longmemeval(data: DataOpt, channels: ChannelsOpt = "all", json_out: JsonOpt 
         result = run_longmemeval(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))
     result["settings"] = {"channels": list(settings.channels), "encoder": encoder, "fusion": fusion}
     h = result["headline"]
-    table = Table(title=f"LongMemEval ({result['questions']} questions, _abs excluded) · "
-                        f"channels: {', '.join(settings.channels)}")
+    table = Table(
+        title=f"LongMemEval ({result['questions']} questions, _abs excluded) · channels: {', '.join(settings.channels)}"
+    )
     table.add_column("level")
     table.add_column("metric")
     for k in LME_KS:
@@ -105,8 +131,14 @@ def longmemeval(data: DataOpt, channels: ChannelsOpt = "all", json_out: JsonOpt 
     for col in ("type", "n", "recall_any@5", "recall_all@5", "ndcg_any@10", "turn recall_all@50"):
         by_type.add_column(col, justify="right" if col != "type" else "left")
     for c, v in result["by_category"].items():
-        by_type.add_row(c, str(v["count"]), f"{v['session_recall_any@5']:.3f}", f"{v['session_recall_all@5']:.3f}",
-                        f"{v['session_ndcg_any@10']:.3f}", f"{v['turn_recall_all@50']:.3f}")
+        by_type.add_row(
+            c,
+            str(v["count"]),
+            f"{v['session_recall_any@5']:.3f}",
+            f"{v['session_recall_all@5']:.3f}",
+            f"{v['session_ndcg_any@10']:.3f}",
+            f"{v['turn_recall_all@50']:.3f}",
+        )
     console.print(by_type)
     console.print(_timing_table(result["timing"]))
     _write(result, json_out)

@@ -19,10 +19,18 @@ from typing import Any
 
 from hippodex.bench.datasets import BenchCase, BenchQuestion, iter_longmemeval, load_locomo, official_session_id
 from hippodex.bench.metrics import (
-    all_at_k, evidence_recall, hit_at_k, ndcg_any, recall_all, recall_any, session_metrics_from_turns, summarize,
+    all_at_k,
+    evidence_recall,
+    hit_at_k,
+    ndcg_any,
+    recall_all,
+    recall_any,
+    session_metrics_from_turns,
+    summarize,
 )
 from hippodex.config import RecallConfig
 from hippodex.encode.base import Encoder
+from hippodex.encode.cache import default_cache_path
 from hippodex.memory import Memory
 
 LOCOMO_KS = (5, 10, 25, 50)
@@ -66,6 +74,7 @@ class BenchSettings:
 
     channels: tuple[str, ...] = ("lexical", "dense")
     encoder: str | Encoder | None = "minilm"
+    #: Embedding cache shared by every case and run (``None``: the default path).
     cache: str | Path | None = None
     config: RecallConfig = field(default_factory=RecallConfig)
 
@@ -78,22 +87,33 @@ def _ingest(memory: Memory, case: BenchCase, user: str, stats: RunStats) -> dict
     ids: dict[str, str] = {}
     start = time.perf_counter()
     for n, session in enumerate(case.sessions):
+        # Only the official retrieval units are stored (LongMemEval: user turns).
+        # A few turns are empty; the API refuses empty content, and an empty
+        # turn can hold no evidence, so it is left out.
+        turns = [t for t in session.turns if t.is_key and t.content.strip()]
         messages = [
-            {"role": t.role, "content": t.content, "speaker": t.speaker, "timestamp": t.occurred_at}
-            for t in session.turns
+            {"role": t.role, "content": t.content, "speaker": t.speaker, "timestamp": t.occurred_at} for t in turns
         ]
         if not messages:
             continue
         # LongMemEval may repeat a session id within one haystack: keep both copies apart.
         episodes = memory.add(messages, user_id=user, session_id=f"{session.id}#{n}")
-        ids.update((ep.id, t.id) for ep, t in zip(episodes, session.turns, strict=True))
+        ids.update((ep.id, t.id) for ep, t in zip(episodes, turns, strict=True))
         stats.turns += len(messages)
     stats.ingest_s += time.perf_counter() - start
     return ids
 
 
-def _ask(memory: Memory, q: BenchQuestion, user: str, k: int, now: Any, stats: RunStats,
-         roles: Sequence[str] | None, ids: dict[str, str]) -> list[str]:
+def _ask(
+    memory: Memory,
+    q: BenchQuestion,
+    user: str,
+    k: int,
+    now: Any,
+    stats: RunStats,
+    roles: Sequence[str] | None,
+    ids: dict[str, str],
+) -> list[str]:
     start = time.perf_counter()
     hits = memory.search(q.question, user_id=user, k=k, now=now, role=roles)
     stats.search_ms.append((time.perf_counter() - start) * 1000)
@@ -103,12 +123,17 @@ def _ask(memory: Memory, q: BenchQuestion, user: str, k: int, now: Any, stats: R
 
 
 def _open(folder: str, name: str, settings: BenchSettings) -> Memory:
-    return Memory(Path(folder) / f"{name}.db", encoder=settings.encoder if "dense" in settings.channels else None,
-                  config=settings.recall_config(), cache=settings.cache)
+    return Memory(
+        Path(folder) / f"{name}.db",
+        encoder=settings.encoder if "dense" in settings.channels else None,
+        config=settings.recall_config(),
+        cache=settings.cache or default_cache_path(),
+    )
 
 
-def run_locomo(path: str | Path, settings: BenchSettings, *, limit: int | None = None,
-               progress: Progress | None = None) -> dict[str, Any]:
+def run_locomo(
+    path: str | Path, settings: BenchSettings, *, limit: int | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
     """LoCoMo turn-level evidence recall@k (k = 5, 10, 25, 50), per category.
 
     Questions with empty evidence are left out and counted. Questions are asked
@@ -165,12 +190,14 @@ def _lme_row(ranked: list[str], q: BenchQuestion) -> dict[str, float]:
     return row
 
 
-def run_longmemeval(path: str | Path, settings: BenchSettings, *, limit: int | None = None,
-                    progress: Progress | None = None) -> dict[str, Any]:
+def run_longmemeval(
+    path: str | Path, settings: BenchSettings, *, limit: int | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
     """LongMemEval session- and turn-level recall_any/recall_all/ndcg_any@k.
 
-    Official rules: user turns are the retrieval keys (the memory stores both
-    roles; search is filtered to user turns), ``_abs`` questions are left out,
+    Official rules: user turns are the retrieval keys (so only they are
+    stored: assistant turns are long and would cost most of the embedding
+    time while never counting as evidence), ``_abs`` questions are left out,
     session metrics come from the turn ranking (turn2session). Each question
     is asked at its own ``question_date``.
     """
@@ -188,7 +215,7 @@ def run_longmemeval(path: str | Path, settings: BenchSettings, *, limit: int | N
             with _open(folder, "case", settings) as memory:
                 ids = _ingest(memory, case, "u", stats)
                 keys = sum(t.is_key for s in case.sessions for t in s.turns)
-                ranked = _ask(memory, q, "u", min(1000, keys), q.asked_at, stats, ["user"], ids)
+                ranked = _ask(memory, q, "u", min(1000, keys), q.asked_at, stats, None, ids)
                 rows.append((q.category, _lme_row(ranked, q)))
             (Path(folder) / "case.db").unlink()
             for suffix in ("-wal", "-shm"):

@@ -54,7 +54,10 @@ class EmbeddingCache:
         return out
 
     def put_many(self, encoder: str, texts: Sequence[str], vectors: np.ndarray) -> None:
-        rows = [(encoder, self._hash(t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vectors, strict=True)]
+        rows = [
+            (encoder, self._hash(t), np.asarray(v, dtype=np.float32).tobytes())
+            for t, v in zip(texts, vectors, strict=True)
+        ]
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?)", rows)

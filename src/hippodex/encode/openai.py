@@ -26,8 +26,15 @@ class OpenAIEncoder:
     """
 
     def __init__(
-        self, base_url: str | None = None, *, model: str | None = None, api_key: str | None = None,
-        dim: int | None = None, batch_size: int = 64, timeout: float = 60.0, retries: int = 3,
+        self,
+        base_url: str | None = None,
+        *,
+        model: str | None = None,
+        api_key: str | None = None,
+        dim: int | None = None,
+        batch_size: int = 64,
+        timeout: float = 60.0,
+        retries: int = 3,
     ) -> None:
         self.base_url = (base_url or os.environ.get("HIPPODEX_EMBED_URL", "")).rstrip("/")
         self.model = model or os.environ.get("HIPPODEX_EMBED_MODEL", "")
@@ -64,7 +71,9 @@ class OpenAIEncoder:
                 if attempt == self.retries:
                     raise EncoderError(f"cannot reach {self.base_url}/embeddings: {exc}") from exc
             except (KeyError, TypeError, ValueError) as exc:
-                raise EncoderError(f"{self.base_url}/embeddings sent a reply that is not an embeddings list: {exc}") from exc
+                raise EncoderError(
+                    f"{self.base_url}/embeddings sent a reply that is not an embeddings list: {exc}"
+                ) from exc
             time.sleep(min(2.0**attempt * 0.5, 8.0))
         raise EncoderError("unreachable")  # pragma: no cover
 

@@ -41,7 +41,5 @@ def create_encoder(name: str) -> Encoder:
     try:
         factory = ENCODERS[name]
     except KeyError:
-        raise ConfigError(
-            f"encoder: unknown {name!r}; choose from {', '.join(ENCODERS)}, or 'st:<model>'"
-        ) from None
+        raise ConfigError(f"encoder: unknown {name!r}; choose from {', '.join(ENCODERS)}, or 'st:<model>'") from None
     return factory()

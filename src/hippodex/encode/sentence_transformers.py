@@ -16,9 +16,7 @@ class SentenceTransformerEncoder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
-            raise EncoderError(
-                "the sentence-transformers encoder needs its extra: pip install 'hippodex[st]'"
-            ) from exc
+            raise EncoderError("the sentence-transformers encoder needs its extra: pip install 'hippodex[st]'") from exc
         self._model = SentenceTransformer(model, device=device)
         self.batch_size = batch_size
         self.name = f"st:{model}"

@@ -16,6 +16,7 @@ Formats:
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,18 +55,35 @@ def detect_format(path: Path) -> str:
             return "locomo"
         if '"question_id"' in head or '"haystack_sessions"' in head:
             return "longmemeval"
-        raise ImportFormatError(f"{path}: a .json file that is neither LoCoMo nor LongMemEval; "
-                                "use JSONL (one message or exported episode a line)")
+        raise ImportFormatError(
+            f"{path}: a .json file that is neither LoCoMo nor LongMemEval; "
+            "use JSONL (one message or exported episode a line)"
+        )
     for _, rec in _jsonl(path):
         return "export" if "id" in rec and "occurred_at" in rec else "messages"
     return "messages"
 
 
+def stable_id(*parts: object) -> str:
+    """A deterministic episode id, so re-running an interrupted import skips what it stored."""
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:32]
+
+
 def _messages(path: Path, user_id: str | None) -> Iterator[tuple[int, dict[str, Any]]]:
     session = f"import-{path.stem}"
     for n, rec in _jsonl(path):
-        unknown = set(rec) - {"role", "content", "user_id", "session_id", "timestamp", "speaker", "name", "metadata",
-                              "agent_id", "run_id"}
+        unknown = set(rec) - {
+            "role",
+            "content",
+            "user_id",
+            "session_id",
+            "timestamp",
+            "speaker",
+            "name",
+            "metadata",
+            "agent_id",
+            "run_id",
+        }
         if unknown:
             raise ImportFormatError(f"unknown field(s) {', '.join(sorted(unknown))}", line=n)
         user = rec.get("user_id") or user_id
@@ -73,12 +91,21 @@ def _messages(path: Path, user_id: str | None) -> Iterator[tuple[int, dict[str, 
             raise ImportFormatError("no user_id in the record and none given (--user)", line=n, field="user_id")
         if "timestamp" not in rec:
             raise ImportFormatError("is missing (when did this message happen?)", line=n, field="timestamp")
-        yield n, {
-            "user_id": user, "agent_id": rec.get("agent_id"), "run_id": rec.get("run_id"),
-            "session_id": rec.get("session_id") or session, "role": rec.get("role", "user"),
-            "speaker": rec.get("speaker", rec.get("name")), "content": rec.get("content"),
-            "occurred_at": rec["timestamp"], "metadata": rec.get("metadata") or {},
-        }
+        yield (
+            n,
+            {
+                "id": stable_id(path.name, n, user, rec.get("content")),
+                "user_id": user,
+                "agent_id": rec.get("agent_id"),
+                "run_id": rec.get("run_id"),
+                "session_id": rec.get("session_id") or session,
+                "role": rec.get("role", "user"),
+                "speaker": rec.get("speaker", rec.get("name")),
+                "content": rec.get("content"),
+                "occurred_at": rec["timestamp"],
+                "metadata": rec.get("metadata") or {},
+            },
+        )
 
 
 def _export(path: Path, user_id: str | None) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -99,18 +126,29 @@ def _benchmark(path: Path, fmt: str, user_id: str | None) -> Iterator[tuple[int,
                 seen.add(session.id)
                 sid = f"{case.id}/{session.id}" if user_id else session.id
                 for turn in session.turns:
-                    yield n, {
-                        "user_id": user_id or case.id, "session_id": sid, "seq": turn.seq, "role": turn.role,
-                        "speaker": turn.speaker, "content": turn.content,
-                        "occurred_at": turn.occurred_at.isoformat(), "metadata": {"source_id": turn.id},
-                    }
+                    yield (
+                        n,
+                        {
+                            "id": stable_id(path.name, case.id, sid, turn.seq),
+                            "user_id": user_id or case.id,
+                            "session_id": sid,
+                            "seq": turn.seq,
+                            "role": turn.role,
+                            "speaker": turn.speaker,
+                            "content": turn.content,
+                            "occurred_at": turn.occurred_at.isoformat(),
+                            "metadata": {"source_id": turn.id},
+                        },
+                    )
     except ValueError as exc:
         if isinstance(exc, ImportFormatError):
             raise
         raise ImportFormatError(f"{path}: {exc}") from None
 
 
-def read_records(path: str | Path, *, fmt: str = "auto", user_id: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_records(
+    path: str | Path, *, fmt: str = "auto", user_id: str | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line or record number, record)`` pairs from an import file, ready for
     :meth:`hippodex.Memory.import_episodes`."""
     p = Path(path)

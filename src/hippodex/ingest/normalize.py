@@ -117,8 +117,7 @@ def check_content(value: object, name: str = "content") -> str:
         raise ValidationError(f"{name} is empty")
     if len(value) > MAX_CONTENT_CHARS:
         raise ValidationError(
-            f"{name} is {len(value)} characters; the limit is {MAX_CONTENT_CHARS} "
-            "(split long documents into chunks)"
+            f"{name} is {len(value)} characters; the limit is {MAX_CONTENT_CHARS} (split long documents into chunks)"
         )
     if "\x00" in value:
         raise ValidationError(f"{name} contains a NUL character")

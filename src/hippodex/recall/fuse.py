@@ -23,24 +23,26 @@ def reciprocal_rank_fusion(
     return fused
 
 
-def score_fusion(
-    rankings: Mapping[str, Sequence[ChannelHit]], weights: Mapping[str, float]
-) -> dict[int, float]:
+def score_fusion(rankings: Mapping[str, Sequence[ChannelHit]], weights: Mapping[str, float]) -> dict[int, float]:
     """Weighted sum of max-normalised scores (a missing hit counts 0).
 
     Each channel's scores are divided by its best score, the convex
     combination txtai uses for hybrid search; measured on LoCoMo it beats RRF.
+    Scores at or below zero add nothing but a rank-based tie-breaker, so every
+    candidate stays in the list, in its channel's order.
     """
     fused: dict[int, float] = {}
     for name, hits in rankings.items():
         if not hits:
             continue
         top = max(h.score for h in hits)
-        if top <= 0:
-            continue
         w = weights.get(name, 1.0)
-        for hit in hits:
-            fused[hit.rowid] = fused.get(hit.rowid, 0.0) + w * max(hit.score, 0.0) / top
+        for rank, hit in enumerate(hits, start=1):
+            norm = max(hit.score, 0.0) / top if top > 0 else 0.0
+            fused[hit.rowid] = fused.get(hit.rowid, 0.0) + w * (norm + _TIE / rank)
     return fused
 
 
+# Small enough never to outweigh a real score difference, large enough to
+# keep channel order among candidates whose normalised score is zero.
+_TIE = 1e-9

@@ -10,16 +10,16 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 # Function words carry no evidence and make an OR query match everything.
 STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just me more most my myself no nor not now of off on once only or other our ours
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours
     ourselves out over own same she should so some such than that the their theirs them
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself yourselves
     s t d ll m re ve don doesn didn isn wasn weren won wouldn shouldn couldn haven hasn hadn
     also like get got just really yeah oh ok okay hey hi hello thanks thank lot well much many
-    one ever tell know think""".split()
+    one ever tell know think""".split()  # noqa: SIM905
 )
 
 

@@ -63,8 +63,12 @@ class Store(Protocol):
     """What the :class:`~hippodex.Memory` facade needs from a backend."""
 
     def add(
-        self, scope: Scope, session_id: str, items: Sequence[NewEpisode],
-        vectors: np.ndarray | None, encoder: str | None,
+        self,
+        scope: Scope,
+        session_id: str,
+        items: Sequence[NewEpisode],
+        vectors: np.ndarray | None,
+        encoder: str | None,
     ) -> list[Episode]:
         """Write a batch of episodes in one transaction; durable on return."""
 

@@ -30,8 +30,7 @@ from hippodex.store.base import Filters, NewEpisode, VectorSet
 from hippodex.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 
 _EPISODE_COLUMNS = (
-    "rowid, id, user_id, agent_id, run_id, session_id, seq, role, speaker, "
-    "content, occurred_at, recorded_at, metadata"
+    "rowid, id, user_id, agent_id, run_id, session_id, seq, role, speaker, content, occurred_at, recorded_at, metadata"
 )
 
 
@@ -59,12 +58,22 @@ def _dt(ts: float) -> datetime:
 
 
 def _row_to_episode(row: sqlite3.Row | tuple[Any, ...]) -> Episode:
-    (_, eid, user_id, agent_id, run_id, session_id, seq, role, speaker,
-     content, occurred_at, recorded_at, metadata) = row
+    (_, eid, user_id, agent_id, run_id, session_id, seq, role, speaker, content, occurred_at, recorded_at, metadata) = (
+        row
+    )
     return Episode(
-        id=eid, user_id=user_id, agent_id=agent_id, run_id=run_id, session_id=session_id,
-        seq=seq, role=role, speaker=speaker, content=content, occurred_at=_dt(occurred_at),
-        recorded_at=_dt(recorded_at), metadata=json.loads(metadata),
+        id=eid,
+        user_id=user_id,
+        agent_id=agent_id,
+        run_id=run_id,
+        session_id=session_id,
+        seq=seq,
+        role=role,
+        speaker=speaker,
+        content=content,
+        occurred_at=_dt(occurred_at),
+        recorded_at=_dt(recorded_at),
+        metadata=json.loads(metadata),
     )
 
 
@@ -151,8 +160,7 @@ class SQLiteStore:
                     self._db.execute(statement)
             now = str(time.time())
             self._db.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [("schema_version", str(SCHEMA_VERSION)), ("hippodex_version", __version__)],
             )
             self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (now,))
@@ -164,8 +172,8 @@ class SQLiteStore:
     def set_meta(self, key: str, value: str) -> None:
         with self._write():
             self._db.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value),
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
             )
 
     @contextmanager
@@ -195,8 +203,12 @@ class SQLiteStore:
 
     # -- writes -------------------------------------------------------------
     def add(
-        self, scope: Scope, session_id: str, items: Sequence[NewEpisode],
-        vectors: np.ndarray | None, encoder: str | None,
+        self,
+        scope: Scope,
+        session_id: str,
+        items: Sequence[NewEpisode],
+        vectors: np.ndarray | None,
+        encoder: str | None,
     ) -> list[Episode]:
         now = time.time()
         out: list[Episode] = []
@@ -218,24 +230,50 @@ class SQLiteStore:
                     "INSERT INTO episodes (id, user_id, agent_id, run_id, session_id, seq, role, "
                     "speaker, content, occurred_at, recorded_at, metadata) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (eid, scope.user_id, scope.agent_id, scope.run_id, session_id, seq, it.role,
-                     it.speaker, it.content, times[i], recorded, meta),
+                    (
+                        eid,
+                        scope.user_id,
+                        scope.agent_id,
+                        scope.run_id,
+                        session_id,
+                        seq,
+                        it.role,
+                        it.speaker,
+                        it.content,
+                        times[i],
+                        recorded,
+                        meta,
+                    ),
                 )
                 rowid = cur.lastrowid
-                db.execute("INSERT INTO episodes_fts (rowid, body, tenant) VALUES (?, ?, ?)",
-                           (rowid, it.key, token))
+                db.execute("INSERT INTO episodes_fts (rowid, body, tenant) VALUES (?, ?, ?)", (rowid, it.key, token))
                 if vectors is not None and encoder is not None:
                     db.execute(
                         "INSERT INTO vectors (rowid, user_id, key_hash, encoder, vec) VALUES (?, ?, ?, ?, ?)",
-                        (rowid, scope.user_id, key_hash(it.key), encoder,
-                         np.ascontiguousarray(vectors[i], dtype=np.float32).tobytes()),
+                        (
+                            rowid,
+                            scope.user_id,
+                            key_hash(it.key),
+                            encoder,
+                            np.ascontiguousarray(vectors[i], dtype=np.float32).tobytes(),
+                        ),
                     )
-                out.append(Episode(
-                    id=eid, user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id,
-                    session_id=session_id, seq=seq, role=it.role, speaker=it.speaker,
-                    content=it.content, occurred_at=_dt(times[i]), recorded_at=_dt(recorded),
-                    metadata=dict(it.metadata),
-                ))
+                out.append(
+                    Episode(
+                        id=eid,
+                        user_id=scope.user_id,
+                        agent_id=scope.agent_id,
+                        run_id=scope.run_id,
+                        session_id=session_id,
+                        seq=seq,
+                        role=it.role,
+                        speaker=it.speaker,
+                        content=it.content,
+                        occurred_at=_dt(times[i]),
+                        recorded_at=_dt(recorded),
+                        metadata=dict(it.metadata),
+                    )
+                )
             db.execute(
                 "INSERT INTO sessions (user_id, session_id, agent_id, run_id, started_at, ended_at, next_seq) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, session_id) DO UPDATE SET "
@@ -274,8 +312,9 @@ class SQLiteStore:
 
     def delete(self, user_id: str, episode_id: str) -> None:
         with self._write() as db:
-            row = db.execute("SELECT rowid FROM episodes WHERE user_id = ? AND id = ?",
-                             (user_id, episode_id)).fetchone()
+            row = db.execute(
+                "SELECT rowid FROM episodes WHERE user_id = ? AND id = ?", (user_id, episode_id)
+            ).fetchone()
             if row is None:
                 raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
             self._delete_rowids(db, [row[0]])
@@ -304,8 +343,7 @@ class SQLiteStore:
     def by_rowids(self, user_id: str, rowids: Sequence[int]) -> dict[int, Episode]:
         out: dict[int, Episode] = {}
         for chunk in _chunks([int(r) for r in rowids], 500):
-            q = (f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = ? "
-                 f"AND rowid IN ({','.join('?' * len(chunk))})")
+            q = f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = ? AND rowid IN ({','.join('?' * len(chunk))})"
             for row in self._db.execute(q, [user_id, *chunk]):
                 out[row[0]] = _row_to_episode(row)
         return out
@@ -337,7 +375,8 @@ class SQLiteStore:
             "SELECT s.session_id, s.user_id, s.started_at, s.ended_at, "
             "(SELECT count(*) FROM episodes e WHERE e.user_id = s.user_id AND e.session_id = s.session_id), "
             "s.agent_id, s.run_id FROM sessions s WHERE s.user_id = ? "
-            "ORDER BY s.started_at DESC LIMIT ? OFFSET ?", (user_id, limit, offset),
+            "ORDER BY s.started_at DESC LIMIT ? OFFSET ?",
+            (user_id, limit, offset),
         ).fetchall()
         return [Session(r[0], r[1], _dt(r[2]), _dt(r[3]), r[4], r[5], r[6]) for r in rows]
 
@@ -357,10 +396,12 @@ class SQLiteStore:
         body = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         match = f'tenant : "{tenant_token(user_id)}" AND body : ({body})'
         where, args = _filter_sql(filters)
-        q = ("SELECT f.rowid, -bm25(episodes_fts, 1.0, 0.0) FROM episodes_fts f "
-             "JOIN episodes e ON e.rowid = f.rowid "
-             f"WHERE episodes_fts MATCH ? AND e.user_id = ?{where} "
-             "ORDER BY bm25(episodes_fts, 1.0, 0.0) LIMIT ?")
+        q = (
+            "SELECT f.rowid, -bm25(episodes_fts, 1.0, 0.0) FROM episodes_fts f "
+            "JOIN episodes e ON e.rowid = f.rowid "
+            f"WHERE episodes_fts MATCH ? AND e.user_id = ?{where} "
+            "ORDER BY bm25(episodes_fts, 1.0, 0.0) LIMIT ?"
+        )
         try:
             return [(int(r), float(s)) for r, s in self._db.execute(q, [match, user_id, *args, k])]
         except sqlite3.Error as exc:
@@ -370,16 +411,13 @@ class SQLiteStore:
         by_hash = {key_hash(k): k for k in keys}
         out: dict[str, np.ndarray] = {}
         for chunk in _chunks(list(by_hash), 500):
-            q = (f"SELECT key_hash, vec FROM vectors WHERE encoder = ? "
-                 f"AND key_hash IN ({','.join('?' * len(chunk))})")
+            q = f"SELECT key_hash, vec FROM vectors WHERE encoder = ? AND key_hash IN ({','.join('?' * len(chunk))})"
             for h, blob in self._db.execute(q, [encoder, *chunk]):
                 out[by_hash[h]] = np.frombuffer(blob, dtype=np.float32)
         return out
 
     def _version(self, user_id: str) -> tuple[int, int]:
-        row = self._db.execute(
-            "SELECT version, deletions FROM scope_versions WHERE user_id = ?", (user_id,)
-        ).fetchone()
+        row = self._db.execute("SELECT version, deletions FROM scope_versions WHERE user_id = ?", (user_id,)).fetchone()
         return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
     def vectors(self, user_id: str, encoder: str) -> VectorSet:
@@ -395,12 +433,12 @@ class SQLiteStore:
                 (user_id, encoder, start),
             ).fetchall()
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            new = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
-                   if rows else None)
+            new = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1) if rows else None
             if start and cached:
                 old = cached[3]
-                vs = VectorSet(np.concatenate([old.rowids, ids]),
-                               old.matrix if new is None else np.vstack([old.matrix, new]))
+                vs = VectorSet(
+                    np.concatenate([old.rowids, ids]), old.matrix if new is None else np.vstack([old.matrix, new])
+                )
             else:
                 vs = VectorSet(ids, new if new is not None else np.zeros((0, 0), dtype=np.float32))
             last = int(vs.rowids[-1]) if len(vs.rowids) else 0
@@ -415,8 +453,10 @@ class SQLiteStore:
     def stats(self, user_id: str | None) -> dict[str, Any]:
         cond, args = ("WHERE user_id = ?", [user_id]) if user_id is not None else ("", [])
         one = self._db.execute
-        size = 0 if self.path == ":memory:" else sum(
-            os.path.getsize(p) for p in (self.path, self.path + "-wal") if os.path.exists(p)
+        size = (
+            0
+            if self.path == ":memory:"
+            else sum(os.path.getsize(p) for p in (self.path, self.path + "-wal") if os.path.exists(p))
         )
         return {
             "users": one(f"SELECT count(DISTINCT user_id) FROM episodes {cond}", args).fetchone()[0],

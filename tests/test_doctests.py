@@ -1,0 +1,24 @@
+"""The examples in docstrings run, against the installed package."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import hippodex
+
+MODULES = sorted(
+    m.name
+    for m in pkgutil.walk_packages(hippodex.__path__, "hippodex.")
+    if not m.name.endswith(("sentence_transformers",))
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"

@@ -1,0 +1,277 @@
+"""The Memory facade: add, search, get, list, update, delete, erase, stats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from hippodex import Memory, MemoryNotFound, ValidationError
+from hippodex.encode.base import Encoder
+
+
+def test_add_returns_verbatim_episodes_with_provenance(memory: Memory) -> None:
+    eps = memory.add(
+        [
+            {"role": "user", "content": "I moved to Lisbon in May", "speaker": "Ana"},
+            {"role": "assistant", "content": "Congratulations on the move!"},
+        ],
+        user_id="ana",
+        session_id="s1",
+        timestamp="2023-05-08T14:00",
+        metadata={"source": "chat"},
+    )
+    assert [e.content for e in eps] == ["I moved to Lisbon in May", "Congratulations on the move!"]
+    assert [e.seq for e in eps] == [0, 1]
+    assert [e.role for e in eps] == ["user", "assistant"]
+    assert eps[0].speaker == "Ana" and eps[1].speaker is None
+    assert eps[0].occurred_at == datetime(2023, 5, 8, 14, 0, tzinfo=UTC)
+    assert eps[0].recorded_at > eps[0].occurred_at
+    assert eps[0].metadata == {"source": "chat"}
+    assert memory.get(eps[0].id, user_id="ana") == eps[0]
+
+
+def test_seq_continues_within_a_session(lexical_memory: Memory) -> None:
+    lexical_memory.add(["one", "two"], user_id="u", session_id="s")
+    third = lexical_memory.add("three", user_id="u", session_id="s")
+    assert third[0].seq == 2
+
+
+def test_search_hits_carry_fused_and_per_channel_scores(memory: Memory) -> None:
+    memory.add(
+        [{"role": "user", "content": "I moved to Lisbon in May"}],
+        user_id="ana",
+        session_id="s1",
+        timestamp="2023-05-08T14:00",
+    )
+    memory.add("My favourite food is grilled sardines", user_id="ana", session_id="s2", timestamp="2023-06-01")
+    memory.add("The weather report says rain tomorrow", user_id="ana", session_id="s3", timestamp="2023-06-02")
+    hits = memory.search("where does Ana live now? Lisbon", user_id="ana", k=3, now="2023-07-01")
+    top = hits[0]
+    assert top.episode.content == "I moved to Lisbon in May"
+    assert set(top.channels) == {"lexical", "dense"}
+    assert top.channels["lexical"].rank == 1
+    assert top.score > hits[-1].score
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_dense_channel_finds_a_paraphrase_lexical_cannot(memory: Memory) -> None:
+    memory.add("I adopted a small dog from the shelter", user_id="u", session_id="s")
+    memory.add("The quarterly budget meeting moved to Thursday", user_id="u", session_id="s")
+    assert memory.search("puppy", user_id="u", channels=["lexical"]) == []
+    hits = memory.search("puppy", user_id="u", channels=["dense"], k=1)
+    assert hits[0].episode.content.startswith("I adopted a small dog")
+
+
+def test_search_never_crosses_users(memory: Memory) -> None:
+    memory.add("Bob's secret: the vault code is 4471", user_id="bob")
+    memory.add("I like tea", user_id="ana")
+    for q in ["vault code", "secret 4471", "bob"]:
+        assert all(h.episode.user_id == "ana" for h in memory.search(q, user_id="ana", k=50))
+    with pytest.raises(MemoryNotFound):
+        memory.get(memory.search("vault", user_id="bob")[0].episode.id, user_id="ana")
+
+
+def test_agent_and_run_narrow_a_scope(lexical_memory: Memory) -> None:
+    lexical_memory.add("note from planner", user_id="u", agent_id="planner", run_id="r1")
+    lexical_memory.add("note from coder", user_id="u", agent_id="coder", run_id="r2")
+    assert len(lexical_memory.search("note", user_id="u")) == 2
+    only = lexical_memory.search("note", user_id="u", agent_id="coder")
+    assert [h.episode.agent_id for h in only] == ["coder"]
+    assert [h.episode.run_id for h in lexical_memory.search("note", user_id="u", run_id="r1")] == ["r1"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"unbalanced',
+        "AND",
+        "OR NOT",
+        "NEAR(a b)",
+        "a* -b",
+        "col:value",
+        "^start",
+        "tea + coffee",
+        "naïve café",
+        "日本語のテキスト",
+        "emoji 🎉 party",
+        "'; DROP TABLE episodes; --",
+        "{body}: x",
+    ],
+)
+def test_fts_syntax_in_queries_is_searched_literally(lexical_memory: Memory, query: str) -> None:
+    lexical_memory.add(f"text containing {query} literally", user_id="u")
+    lexical_memory.add("unrelated", user_id="u")
+    hits = lexical_memory.search(query, user_id="u")
+    assert hits and hits[0].episode.content == f"text containing {query} literally"
+
+
+@pytest.mark.parametrize("query", ["(((", "\\", '"', "*", "-", "…"])
+def test_query_of_only_punctuation_finds_nothing_lexically_and_does_not_fail(
+    lexical_memory: Memory, query: str
+) -> None:
+    lexical_memory.add(f"text containing {query} literally", user_id="u")
+    assert lexical_memory.search(query, user_id="u") == []
+
+
+def test_filters_session_time_role_metadata(lexical_memory: Memory) -> None:
+    m = lexical_memory
+    m.add(
+        [{"role": "user", "content": "tea in spring"}, {"role": "assistant", "content": "tea noted"}],
+        user_id="u",
+        session_id="spring",
+        timestamp="2023-04-01",
+        metadata={"topic": "drinks"},
+    )
+    m.add("tea in autumn", user_id="u", session_id="autumn", timestamp="2023-10-01", metadata={"topic": "other"})
+    assert {h.episode.session_id for h in m.search("tea", user_id="u", session_id="autumn")} == {"autumn"}
+    assert {h.episode.content for h in m.search("tea", user_id="u", since="2023-09-01")} == {"tea in autumn"}
+    assert {h.episode.content for h in m.search("tea", user_id="u", until="2023-09-01", role="user")} == {
+        "tea in spring"
+    }
+    assert {h.episode.role for h in m.search("tea", user_id="u", role="assistant")} == {"assistant"}
+    assert {h.episode.content for h in m.search("tea", user_id="u", metadata={"topic": "other"})} == {"tea in autumn"}
+
+
+def test_expand_attaches_neighbouring_turns(lexical_memory: Memory) -> None:
+    lexical_memory.add(
+        ["what should I read?", "Try Piranesi by Susanna Clarke", "thanks, ordered it"], user_id="u", session_id="s"
+    )
+    hit = lexical_memory.search("Piranesi", user_id="u", k=1, expand=1)[0]
+    assert [e.content for e in hit.context] == ["what should I read?", "thanks, ordered it"]
+
+
+def test_list_pages_in_time_order(lexical_memory: Memory) -> None:
+    for day in range(1, 8):
+        lexical_memory.add(f"day {day}", user_id="u", session_id=f"s{day}", timestamp=f"2023-01-0{day}")
+    first = lexical_memory.list(user_id="u", limit=3)
+    assert [e.content for e in first.items] == ["day 1", "day 2", "day 3"]
+    assert first.total == 7 and first.next_offset == 3
+    last = lexical_memory.list(user_id="u", limit=3, offset=6)
+    assert [e.content for e in last.items] == ["day 7"] and last.next_offset is None
+    sessions = lexical_memory.sessions(user_id="u")
+    assert sessions[0].id == "s7" and sessions[0].episodes == 1
+
+
+def test_update_metadata_merges_or_replaces(lexical_memory: Memory) -> None:
+    ep = lexical_memory.add({"role": "user", "content": "x", "metadata": {"a": 1}}, user_id="u")[0]
+    assert lexical_memory.update_metadata(ep.id, {"b": 2}, user_id="u").metadata == {"a": 1, "b": 2}
+    assert lexical_memory.update_metadata(ep.id, {"c": 3}, user_id="u", merge=False).metadata == {"c": 3}
+    with pytest.raises(MemoryNotFound):
+        lexical_memory.update_metadata(ep.id, {"x": 1}, user_id="someone-else")
+
+
+def test_delete_removes_from_every_channel(memory: Memory) -> None:
+    ep = memory.add("the spare key is under the blue flowerpot", user_id="u")[0]
+    memory.add("groceries: milk, eggs", user_id="u")
+    assert memory.search("flowerpot key", user_id="u")[0].episode.id == ep.id
+    memory.delete(ep.id, user_id="u")
+    assert all(h.episode.id != ep.id for h in memory.search("flowerpot key", user_id="u", k=10))
+    assert all(h.episode.id != ep.id for h in memory.search("flowerpot", user_id="u", channels=["dense"]))
+    with pytest.raises(MemoryNotFound):
+        memory.get(ep.id, user_id="u")
+    with pytest.raises(MemoryNotFound):
+        memory.delete(ep.id, user_id="u")
+
+
+def test_erase_user_leaves_no_rows(memory: Memory, db_path: Path) -> None:
+    import sqlite3
+
+    memory.add(["secret one", "secret two"], user_id="gone", session_id="s")
+    memory.add("kept", user_id="stays")
+    assert memory.erase(user_id="gone") == 2
+    assert memory.search("secret", user_id="gone") == []
+    assert memory.stats(user_id="gone").episodes == 0
+    db = sqlite3.connect(db_path)
+    for table in ("episodes", "sessions", "vectors", "scope_versions"):
+        assert db.execute(f"SELECT count(*) FROM {table} WHERE user_id = 'gone'").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM episodes_fts WHERE body LIKE '%secret%'").fetchone()[0] == 0
+    assert memory.stats().episodes == 1
+
+
+def test_persistence_across_reopen(db_path: Path, encoder: Encoder) -> None:
+    with Memory(db_path, encoder=encoder) as m:
+        ep = m.add("I keep bees on the roof", user_id="u", session_id="s")[0]
+    with Memory(db_path, encoder=encoder) as m:
+        assert m.get(ep.id, user_id="u") == ep
+        assert m.search("beekeeping hobby", user_id="u", channels=["dense"])[0].episode.id == ep.id
+        assert m.stats().vectors == 1
+
+
+def test_identical_text_is_embedded_once(db_path: Path, encoder: Encoder) -> None:
+    calls: list[int] = []
+
+    class Counting:
+        name, dim = encoder.name, encoder.dim
+
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            calls.append(len(texts))
+            return encoder.encode(texts)
+
+    with Memory(db_path, encoder=Counting()) as m:
+        m.add(["same words", "same words"], user_id="u", session_id="s", timestamp="2023-01-01")
+        m.add("same words", user_id="v", session_id="s", timestamp="2023-01-01")
+    assert calls == [1]
+
+
+def test_stats_counts(memory: Memory) -> None:
+    memory.add(["a b", "c d"], user_id="u1", session_id="s")
+    memory.add("e f", user_id="u2")
+    s = memory.stats()
+    assert (s.users, s.sessions, s.episodes, s.vectors) == (2, 2, 3, 3)
+    assert s.encoder is not None and s.encoder.startswith("minilm") and s.db_bytes > 0
+    assert memory.stats(user_id="u1").episodes == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"messages": [], "user_id": "u"}, "empty"),
+        ({"messages": [{"role": "user", "content": ""}], "user_id": "u"}, "empty"),
+        ({"messages": [{"role": "user", "content": "   "}], "user_id": "u"}, "empty"),
+        ({"messages": [{"role": "robot", "content": "x"}], "user_id": "u"}, "role"),
+        ({"messages": [{"role": "user", "content": "x" * 100_001}], "user_id": "u"}, "limit"),
+        ({"messages": [{"role": "user", "content": 5}], "user_id": "u"}, "string"),
+        ({"messages": [{"content": "x", "colour": "red"}], "user_id": "u"}, "unknown field"),
+        ({"messages": "x", "user_id": ""}, "user_id"),
+        ({"messages": "x", "user_id": None}, "user_id is required"),
+        ({"messages": "x", "user_id": "u", "timestamp": "last tuesday"}, "ISO 8601"),
+        ({"messages": "x", "user_id": "u", "timestamp": "2023-13-45"}, "ISO 8601"),
+        ({"messages": "x", "user_id": "u", "metadata": ["not", "a", "dict"]}, "JSON object"),
+        ({"messages": "x", "user_id": "u", "metadata": {"x": object()}}, "JSON-serializable"),
+        ({"messages": 42, "user_id": "u"}, "list"),
+    ],
+)
+def test_bad_input_is_rejected_and_nothing_is_stored(lexical_memory: Memory, kwargs: dict, message: str) -> None:
+    lexical_memory.add("already here", user_id="u")
+    with pytest.raises(ValidationError, match=message):
+        lexical_memory.add(**kwargs)
+    assert lexical_memory.stats().episodes == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"query": ""}, "empty"),
+        ({"query": "x", "k": 0}, "between"),
+        ({"query": "x", "k": "5"}, "integer"),
+        ({"query": "x", "role": "robot"}, "role"),
+        ({"query": "x", "channels": ["psychic"]}, "unknown"),
+        ({"query": "x", "since": "yesterday"}, "ISO 8601"),
+        ({"query": "x", "expand": -1}, "expand"),
+    ],
+)
+def test_bad_search_arguments(lexical_memory: Memory, kwargs: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        lexical_memory.search(user_id="u", **kwargs)
+
+
+def test_message_may_be_a_plain_string_or_carry_its_own_time(lexical_memory: Memory) -> None:
+    eps = lexical_memory.add(
+        ["plain", {"role": "user", "content": "dated", "timestamp": "2020-02-02T02:02:00+02:00"}],
+        user_id="u",
+        timestamp="2021-01-01",
+    )
+    assert eps[0].role == "user" and eps[0].occurred_at.year == 2021
+    assert eps[1].occurred_at == datetime(2020, 2, 2, 0, 2, tzinfo=UTC)
