@@ -43,3 +43,22 @@ def test_fuse_orders_and_keeps_per_channel_ranks() -> None:
 def test_ties_break_by_key_for_stable_results() -> None:
     ranked = fuse({"lexical": [H(5, 1.0)], "dense": [H(4, 1.0)]}, RecallConfig(fusion="rrf"))
     assert [r.rowid for r in ranked] == [4, 5]
+
+
+def test_score_fusion_completes_scores_across_channels(memory) -> None:  # type: ignore[no-untyped-def]
+    """A candidate one channel found is judged on the other channel's real score too."""
+    from hippodex.recall.channels.dense import DenseChannel
+    from hippodex.recall.channels.lexical import LexicalChannel
+    from hippodex.recall.engine import recall
+    from hippodex.recall.query import Query
+
+    memory.add(["my dog Pepper loves the beach", "dog food prices went up", "a cat sleeps"], user_id="u")
+    enc = memory.encoder
+    q = Query("dog beach", "u", now=__import__("datetime").datetime.now(), embed=lambda s: enc.encode([s])[0])
+    lex, dense = LexicalChannel(memory.store), DenseChannel(memory.store, enc.name)
+    ranked = recall(q, [lex, dense], RecallConfig(depth=1), k=3)
+    # depth 1: each channel returns one hit, yet each fused hit has both channels' scores
+    assert all(set(r.channels) == {"lexical", "dense"} for r in ranked if "lexical" in r.channels)
+    rescored = dense.rescore(q, [r.rowid for r in ranked])
+    assert all(r.channels["dense"].score == pytest.approx(rescored[r.rowid]) for r in ranked)
+    assert lex.rescore(q, []) == {}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from hippodex.config import RecallConfig
 from hippodex.model import ChannelScore
-from hippodex.recall.channels.base import Channel
+from hippodex.recall.channels.base import Channel, Rescoring
 from hippodex.recall.fuse import reciprocal_rank_fusion, score_fusion
 from hippodex.recall.query import ChannelHit, Query
 
@@ -49,6 +49,23 @@ def fuse(rankings: Mapping[str, Sequence[ChannelHit]], config: RecallConfig) -> 
     return [Ranked(rowid, score, per[rowid]) for rowid, score in order]
 
 
+def _complete(query: Query, channels: Sequence[Channel], rankings: dict[str, list[ChannelHit]]) -> None:
+    """Give every candidate its real score on every channel that can rescore it.
+
+    Appended hits rank after the channel's own list, so RRF-style ranks stay
+    meaningful; score fusion only reads the scores.
+    """
+    candidates = {h.rowid for hits in rankings.values() for h in hits}
+    for channel in channels:
+        if not isinstance(channel, Rescoring):
+            continue
+        hits = rankings[channel.name]
+        missing = sorted(candidates - {h.rowid for h in hits})
+        if missing:
+            extra = channel.rescore(query, missing)
+            hits.extend(ChannelHit(r, s) for r, s in sorted(extra.items(), key=lambda kv: -kv[1]))
+
+
 def recall(
     query: Query, channels: Sequence[Channel], config: RecallConfig, k: int, timings: Timings | None = None
 ) -> list[Ranked]:
@@ -63,6 +80,8 @@ def recall(
         if _TRACE:
             log.info("channel %s: %d hits for %r", channel.name, len(rankings[channel.name]), query.text)
     start = time.perf_counter()
+    if config.fusion == "score":
+        _complete(query, channels, rankings)
     ranked = fuse(rankings, config)[:k]
     if timings is not None:
         timings.stages["fuse"] = (time.perf_counter() - start) * 1000

@@ -102,8 +102,10 @@ class Store(Protocol):
     def erase(self, user_id: str) -> int:
         """Delete everything of a user; returns the number of episodes removed."""
 
-    def lexical(self, user_id: str, terms: Sequence[str], filters: Filters, k: int) -> list[tuple[int, float]]:
-        """BM25 over index keys: (rowid, score) best first."""
+    def lexical(
+        self, user_id: str, terms: Sequence[str], filters: Filters, k: int, rowids: Sequence[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """BM25 over index keys: (rowid, score) best first; only ``rowids`` if given."""
 
     def vectors(self, user_id: str, encoder: str) -> VectorSet:
         """The user's vectors for an encoder (cached by the store)."""

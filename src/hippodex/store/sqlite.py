@@ -388,14 +388,19 @@ class SQLiteStore:
         ).fetchall()
         return [_row_to_episode(r) for r in rows]
 
-    def lexical(self, user_id: str, terms: Sequence[str], filters: Filters, k: int) -> list[tuple[int, float]]:
-        if not terms:
+    def lexical(
+        self, user_id: str, terms: Sequence[str], filters: Filters, k: int, rowids: Sequence[int] | None = None
+    ) -> list[tuple[int, float]]:
+        if not terms or (rowids is not None and not len(rowids)):
             return []
         # Each term is a quoted FTS5 string, so nothing the user typed is ever
         # read as query syntax (quotes inside are doubled, as FTS5 expects).
         body = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         match = f'tenant : "{tenant_token(user_id)}" AND body : ({body})'
         where, args = _filter_sql(filters)
+        if rowids is not None:  # score just these candidates
+            where += f" AND f.rowid IN ({','.join('?' * len(rowids))})"
+            args.extend(int(r) for r in rowids)
         q = (
             "SELECT f.rowid, -bm25(episodes_fts, 1.0, 0.0) FROM episodes_fts f "
             "JOIN episodes e ON e.rowid = f.rowid "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from hippodex.recall.query import ChannelHit, Query
@@ -30,3 +32,15 @@ class DenseChannel:
             mask = np.isin(vs.rowids, self.store.allowed(query.user_id, query.filters))
         rows, scores = exact_search(vs.matrix, vector, k, mask)
         return [ChannelHit(int(vs.rowids[r]), float(s)) for r, s in zip(rows, scores, strict=True)]
+
+    def rescore(self, query: Query, rowids: Sequence[int]) -> dict[int, float]:
+        vector = query.vector
+        vs = self.store.vectors(query.user_id, self.encoder_name)
+        if vector is None or not len(rowids) or not len(vs.rowids):
+            return {}
+        # rowids are stored in ascending order, so a binary search finds each row.
+        wanted = np.asarray(rowids, dtype=np.int64)
+        pos = np.clip(np.searchsorted(vs.rowids, wanted), 0, len(vs.rowids) - 1)
+        found = vs.rowids[pos] == wanted
+        scores = vs.matrix[pos[found]] @ vector
+        return dict(zip(wanted[found].tolist(), scores.tolist(), strict=True))

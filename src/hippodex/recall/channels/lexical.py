@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hippodex.recall.query import ChannelHit, Query
 from hippodex.store.base import Store
 
@@ -17,3 +19,6 @@ class LexicalChannel:
     def search(self, query: Query, k: int) -> list[ChannelHit]:
         hits = self.store.lexical(query.user_id, query.terms, query.filters, k)
         return [ChannelHit(rowid, score) for rowid, score in hits]
+
+    def rescore(self, query: Query, rowids: Sequence[int]) -> dict[int, float]:
+        return dict(self.store.lexical(query.user_id, query.terms, query.filters, len(rowids), rowids=rowids))
