@@ -96,6 +96,7 @@ class Memory:
             raise ConfigError(f"encoder: unknown {encoder!r}; choose from {', '.join(ENCODERS)}, or 'st:<model>'")
         self._encoder_spec = encoder
         self._encoder: Encoder | None = None
+        self._doc_encoder: Encoder | None = None
         self._cache = cache if isinstance(cache, EmbeddingCache) or cache is None else EmbeddingCache(cache)
         self.last_timings = Timings()
 
@@ -112,7 +113,10 @@ class Memory:
                     f"encoder: {self.path} was embedded with {stored!r}, not {enc.name!r}; "
                     f"open it with that encoder, or call reindex() to re-embed with the new one"
                 )
-            self._encoder = CachedEncoder(enc, self._cache) if self._cache else enc
+            self._encoder = enc
+            # Episodes go through the shared cache; queries do not (they rarely
+            # repeat, and a cached query would hide the real search latency).
+            self._doc_encoder = CachedEncoder(enc, self._cache) if self._cache else enc
         return self._encoder
 
     def _embed(self, keys: Sequence[str]) -> np.ndarray | None:
@@ -122,7 +126,8 @@ class Memory:
         known = self.store.known_vectors(keys, enc.name)
         missing = list(dict.fromkeys(k for k in keys if k not in known))
         if missing:
-            known.update(zip(missing, enc.encode(missing), strict=True))
+            doc_encoder = self._doc_encoder or enc
+            known.update(zip(missing, doc_encoder.encode(missing), strict=True))
         if self.store.meta("encoder") != enc.name:
             self.store.set_meta("encoder", enc.name)
         return np.stack([known[k] for k in keys]).astype(np.float32, copy=False)

@@ -142,3 +142,19 @@ def longmemeval(
     console.print(by_type)
     console.print(_timing_table(result["timing"]))
     _write(result, json_out)
+
+
+@bench_app.command("report")
+def report(
+    results: Annotated[list[Path], typer.Argument(help="Result files written by --json.", exists=True)],
+    readme: Annotated[Path | None, typer.Option(help="Write the tables into this README between its markers.")] = None,
+) -> None:
+    """Markdown tables from result files; with --readme, write them into the README."""
+    from hippodex.bench.report import render, write_readme
+
+    markdown = render(results)
+    if readme is None:
+        typer.echo(markdown)
+    else:
+        write_readme(readme, markdown)
+        console.print(f"wrote the results section of {readme}")

@@ -398,17 +398,22 @@ class SQLiteStore:
         body = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         match = f'tenant : "{tenant_token(user_id)}" AND body : ({body})'
         where, args = _filter_sql(filters)
-        if rowids is not None:  # score just these candidates
-            where += f" AND f.rowid IN ({','.join('?' * len(rowids))})"
-            args.extend(int(r) for r in rowids)
         q = (
+            # CROSS JOIN keeps the full-text index as the outer loop; left to
+            # itself the planner may probe FTS once per episode of the user.
             "SELECT f.rowid, -bm25(episodes_fts, 1.0, 0.0) FROM episodes_fts f "
-            "JOIN episodes e ON e.rowid = f.rowid "
-            f"WHERE episodes_fts MATCH ? AND e.user_id = ?{where} "
-            "ORDER BY bm25(episodes_fts, 1.0, 0.0) LIMIT ?"
+            "CROSS JOIN episodes e ON e.rowid = f.rowid "
+            f"WHERE episodes_fts MATCH ? AND e.user_id = ?{where}"
         )
         try:
-            return [(int(r), float(s)) for r, s in self._db.execute(q, [match, user_id, *args, k])]
+            if rowids is not None:
+                # Scoring given candidates: FTS5 evaluates `rowid IN (...)` one
+                # MATCH per id; scanning the matches once is far cheaper.
+                wanted = set(rowids)
+                rows = self._db.execute(q, [match, user_id, *args])
+                return [(int(r), float(s)) for r, s in rows if r in wanted]
+            rows = self._db.execute(q + " ORDER BY bm25(episodes_fts, 1.0, 0.0) LIMIT ?", [match, user_id, *args, k])
+            return [(int(r), float(s)) for r, s in rows]
         except sqlite3.Error as exc:
             raise StoreError(f"lexical search failed: {exc}") from exc
 

@@ -1,0 +1,127 @@
+"""Markdown tables from ``hippodex bench`` JSON results, for the README.
+
+The README's results section is written by this module between two marker
+comments, so every figure there comes from a results file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from hippodex.bench.datasets import CATEGORY_NAMES
+from hippodex.bench.runner import LOCOMO_KS
+
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def _row(cells: Iterable[object]) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _table(header: list[str], rows: list[list[object]]) -> str:
+    align = ["---"] + ["---:"] * (len(header) - 1)
+    return "\n".join([_row(header), _row(align), *(_row(r) for r in rows)])
+
+
+def _channels(result: dict[str, Any]) -> str:
+    return " + ".join(result.get("settings", {}).get("channels", ["?"]))
+
+
+def locomo_tables(results: list[dict[str, Any]]) -> str:
+    """One row per run (headline, cats 1-4), then per-category recall@10 for the first run."""
+    head = ["channels", *(f"R@{k}" for k in LOCOMO_KS), "ingest turns/s", "search p50 ms", "search p95 ms"]
+    rows = []
+    for r in results:
+        h, t = r["headline"]["cats_1_4"], r["timing"]
+        rows.append(
+            [
+                _channels(r),
+                *(f"{h[f'recall@{k}']:.3f}" for k in LOCOMO_KS),
+                f"{t['ingest_turns_per_s']:.0f}",
+                f"{t['search_p50_ms']:.1f}",
+                f"{t['search_p95_ms']:.1f}",
+            ]
+        )
+    out = [
+        f"LoCoMo, turn-level evidence recall@k, categories 1-4 ({results[0]['headline']['count']} questions, "
+        f"{results[0]['conversations']} conversations):",
+        "",
+        _table(head, rows),
+        "",
+    ]
+    cats = [c for c in results[0]["by_category"] if c != "all"]
+    head = ["channels", *(f"{c} {CATEGORY_NAMES.get(c, '')}" for c in cats)]
+    rows = [[_channels(r), *(f"{r['by_category'][c]['recall@10']:.3f}" for c in cats)] for r in results]
+    out += ["LoCoMo recall@10 per category:", "", _table(head, rows), ""]
+    return "\n".join(out)
+
+
+def longmemeval_tables(results: list[dict[str, Any]]) -> str:
+    """Session- and turn-level figures per run."""
+    head = [
+        "channels",
+        "level",
+        *(f"{m}@{k}" for m, k in [("recall_any", 5), ("recall_all", 5), ("ndcg_any", 10), ("recall_all", 50)]),
+    ]
+    rows = []
+    for r in results:
+        h = r["headline"]
+        for level in ("session", "turn"):
+            rows.append(
+                [
+                    _channels(r),
+                    level,
+                    *(
+                        f"{h[f'{level}_{m}@{k}']:.3f}"
+                        for m, k in [("recall_any", 5), ("recall_all", 5), ("ndcg_any", 10), ("recall_all", 50)]
+                    ),
+                ]
+            )
+    t = results[0]["timing"]
+    out = [
+        f"LongMemEval-S, official rules ({results[0]['questions']} questions; `_abs` left out; user turns are the "
+        "keys; session metrics from the turn ranking):",
+        "",
+        _table(head, rows),
+        "",
+        f"Speed of the first run: {t['turns']} turns ingested at {t['ingest_turns_per_s']:.0f} turns/s "
+        f"(embedding included), search p50 {t['search_p50_ms']:.1f} ms, p95 {t['search_p95_ms']:.1f} ms.",
+        "",
+    ]
+    by = results[0]["by_category"]
+    head = ["question type", "n", "session recall_any@5", "session recall_all@5", "session ndcg_any@10"]
+    rows = [
+        [
+            c,
+            v["count"],
+            *(f"{v[m]:.3f}" for m in ("session_recall_any@5", "session_recall_all@5", "session_ndcg_any@10")),
+        ]
+        for c, v in by.items()
+        if c != "all"
+    ]
+    out += [f"By question type ({_channels(results[0])}):", "", _table(head, rows), ""]
+    return "\n".join(out)
+
+
+def render(paths: Iterable[Path]) -> str:
+    """Markdown for all result files, grouped by benchmark, in the order given."""
+    results = [json.loads(Path(p).read_text()) for p in paths]
+    parts = []
+    for bench, fn in (("locomo", locomo_tables), ("longmemeval", longmemeval_tables)):
+        group = [r for r in results if r.get("benchmark") == bench]
+        if group:
+            parts.append(fn(group))
+    return "\n".join(parts)
+
+
+def write_readme(readme: Path, markdown: str) -> None:
+    """Replace what stands between the bench markers of a README."""
+    text = readme.read_text()
+    if START not in text or END not in text:
+        raise ValueError(f"{readme} has no {START} ... {END} markers")
+    before, rest = text.split(START, 1)
+    _, after = rest.split(END, 1)
+    readme.write_text(f"{before}{START}\n{markdown}\n{END}{after}")
