@@ -36,6 +36,14 @@ class RecallConfig:
     depth: int = 100
     #: Put the day of the episode into its index key.
     date_in_key: bool = True
+    #: Share of a turn's score passed to the turns just before and after it.
+    neighbour: float = 0.0
+    #: Share of the best score in a session added to every candidate of it.
+    session: float = 0.0
+    #: Raise turns of a speaker the query names by this share of their score.
+    speaker: float = 0.0
+    #: Raise turns inside the query's time window ("last Saturday", "in May") by this share.
+    temporal: float = 0.0
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.channels if c not in CHANNELS]
@@ -45,6 +53,9 @@ class RecallConfig:
             raise ConfigError(f"fusion: {self.fusion!r} is not one of {', '.join(FUSIONS)}")
         if any(w < 0 for w in self.weights.values()):
             raise ConfigError("weights: channel weights must be >= 0")
+        for name in ("neighbour", "session", "speaker", "temporal"):
+            if not 0.0 <= getattr(self, name) <= 10.0:
+                raise ConfigError(f"{name}: must be between 0 and 10")
         if self.rrf_k <= 0:
             raise ConfigError("rrf_k: must be > 0")
         if not 1 <= self.depth <= 10_000:

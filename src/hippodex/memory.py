@@ -291,7 +291,7 @@ class Memory:
             embed=(lambda s: enc.encode([s])[0]) if enc is not None else None,
         )
         self.last_timings = Timings()
-        ranked = recall(q, chans, self.config, k, self.last_timings)
+        ranked = recall(q, chans, self.config, k, self.last_timings, store=self.store)
         episodes = self.store.by_rowids(user, [r.rowid for r in ranked])
         hits = []
         for r in ranked:

@@ -8,11 +8,16 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from hippodex.config import RecallConfig
 from hippodex.model import ChannelScore
 from hippodex.recall.channels.base import Channel, Rescoring
+from hippodex.recall.context import named_speakers, speaker_boost, spread
 from hippodex.recall.fuse import reciprocal_rank_fusion, score_fusion
 from hippodex.recall.query import ChannelHit, Query
+from hippodex.recall.temporal import time_boost
+from hippodex.store.base import Store
 
 log = logging.getLogger("hippodex.recall")
 _TRACE = bool(os.environ.get("HIPPODEX_TRACE"))
@@ -67,9 +72,18 @@ def _complete(query: Query, channels: Sequence[Channel], rankings: dict[str, lis
 
 
 def recall(
-    query: Query, channels: Sequence[Channel], config: RecallConfig, k: int, timings: Timings | None = None
+    query: Query,
+    channels: Sequence[Channel],
+    config: RecallConfig,
+    k: int,
+    timings: Timings | None = None,
+    store: Store | None = None,
 ) -> list[Ranked]:
-    """The top ``k`` fused candidates for a query."""
+    """The top ``k`` fused candidates for a query.
+
+    With a ``store``, the context stages (speaker, contiguity, session) run on
+    the fused list when the config turns them on.
+    """
     depth = max(config.depth, k)
     rankings: dict[str, list[ChannelHit]] = {}
     for channel in channels:
@@ -82,7 +96,35 @@ def recall(
     start = time.perf_counter()
     if config.fusion == "score":
         _complete(query, channels, rankings)
-    ranked = fuse(rankings, config)[:k]
+    ranked = fuse(rankings, config)
     if timings is not None:
         timings.stages["fuse"] = (time.perf_counter() - start) * 1000
-    return ranked
+    if store is not None and ranked and (config.neighbour or config.session or config.speaker or config.temporal):
+        start = time.perf_counter()
+        ranked = _contextualise(query, ranked, store, config)
+        if timings is not None:
+            timings.stages["context"] = (time.perf_counter() - start) * 1000
+    return ranked[:k]
+
+
+def _contextualise(query: Query, ranked: list[Ranked], store: Store, config: RecallConfig) -> list[Ranked]:
+    """Apply the speaker, time, contiguity and session stages to fused candidates."""
+    layout = store.layout(query.user_id)
+    rows = layout.rows([r.rowid for r in ranked])
+    scores = np.array([r.score for r in ranked], dtype=np.float64)
+    scores = speaker_boost(rows, scores, layout, named_speakers(query.text, layout.speakers), config.speaker)
+    scores = time_boost(layout.occurred[rows], scores, query.text, query.now, config.temporal)
+    rows, scores, boost = spread(rows, scores, layout, neighbour=config.neighbour, session=config.session)
+    if not query.filters.empty:  # turns pulled in as neighbours must pass the filters too
+        keep = np.isin(layout.rowids[rows], store.allowed(query.user_id, query.filters))
+        rows, scores, boost = rows[keep], scores[keep], boost[keep]
+    by_rowid = {r.rowid: r for r in ranked}
+    boost_rank = {int(i): n for n, i in enumerate(np.argsort(-boost, kind="stable"), start=1)}
+    out = []
+    for i in np.argsort(-scores, kind="stable"):
+        rowid = int(layout.rowids[rows[i]])
+        channels = dict(by_rowid[rowid].channels) if rowid in by_rowid else {}
+        if boost[i] > 0:
+            channels["context"] = ChannelScore(boost_rank[int(i)], float(boost[i]))
+        out.append(Ranked(rowid, float(scores[i]), channels))
+    return out

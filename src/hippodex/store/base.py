@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from hippodex.model import Episode, Page, Scope, Session
+from hippodex.model import ROLES, Episode, Page, Scope, Session
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,56 @@ class VectorSet:
 
     rowids: np.ndarray  # int64, shape (n,)
     matrix: np.ndarray  # float32, shape (n, dim), L2-normalised rows
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each of a user's episodes sits: session, position, time, speaker.
+
+    Arrays are parallel and ordered by ``rowids`` (ascending), so a rowid's row
+    is found by binary search. ``next``/``prev`` give the row of the next or
+    previous turn of the same session, or -1. Recall stages read this instead
+    of querying the store per candidate.
+    """
+
+    rowids: np.ndarray  # int64
+    session: np.ndarray  # int32 code into ``sessions``
+    seq: np.ndarray  # int64
+    occurred: np.ndarray  # float64 Unix seconds
+    role: np.ndarray  # int8 code into ROLES
+    speaker: np.ndarray  # int32 code into ``speakers``, -1 for none
+    sessions: tuple[str, ...]
+    speakers: tuple[str, ...]
+    prev: np.ndarray  # int64 row or -1
+    next: np.ndarray  # int64 row or -1
+
+    def rows(self, rowids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Row index of each rowid (every rowid must belong to the layout)."""
+        return np.searchsorted(self.rowids, np.asarray(rowids, dtype=np.int64))
+
+
+def build_layout(rows: Sequence[tuple[int, str, int, float, str, str | None]]) -> Layout:
+    """A :class:`Layout` from ``(rowid, session_id, seq, occurred_at, role, speaker)`` rows in rowid order."""
+    n = len(rows)
+    session_codes: dict[str, int] = {}
+    speaker_codes: dict[str, int] = {}
+    rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+    session = np.fromiter((session_codes.setdefault(r[1], len(session_codes)) for r in rows), dtype=np.int32, count=n)
+    seq = np.fromiter((r[2] for r in rows), dtype=np.int64, count=n)
+    occurred = np.fromiter((r[3] for r in rows), dtype=np.float64, count=n)
+    role = np.fromiter((ROLES.index(r[4]) for r in rows), dtype=np.int8, count=n)
+    speaker = np.fromiter(
+        (-1 if r[5] is None else speaker_codes.setdefault(r[5], len(speaker_codes)) for r in rows),
+        dtype=np.int32,
+        count=n,
+    )
+    order = np.lexsort((seq, session))  # by session, then position in it
+    prev = np.full(n, -1, dtype=np.int64)
+    nxt = np.full(n, -1, dtype=np.int64)
+    same = session[order[1:]] == session[order[:-1]]
+    nxt[order[:-1][same]] = order[1:][same]
+    prev[order[1:][same]] = order[:-1][same]
+    return Layout(rowids, session, seq, occurred, role, speaker, tuple(session_codes), tuple(speaker_codes), prev, nxt)
 
 
 class Store(Protocol):
@@ -109,6 +159,9 @@ class Store(Protocol):
 
     def vectors(self, user_id: str, encoder: str) -> VectorSet:
         """The user's vectors for an encoder (cached by the store)."""
+
+    def layout(self, user_id: str) -> Layout:
+        """The user's episode positions (cached by the store)."""
 
     def allowed(self, user_id: str, filters: Filters) -> np.ndarray:
         """Internal keys of the user's episodes that pass the filters."""

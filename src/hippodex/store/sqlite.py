@@ -26,7 +26,7 @@ import numpy as np
 from hippodex._exceptions import MemoryNotFound, SchemaError, StoreError
 from hippodex._version import __version__
 from hippodex.model import Episode, Page, Scope, Session
-from hippodex.store.base import Filters, NewEpisode, VectorSet
+from hippodex.store.base import Filters, Layout, NewEpisode, VectorSet, build_layout
 from hippodex.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 
 _EPISODE_COLUMNS = (
@@ -117,6 +117,7 @@ class SQLiteStore:
         self.path = str(path)
         self._lock = threading.RLock()
         self._cache: dict[tuple[str, str], tuple[int, int, int, VectorSet]] = {}
+        self._layouts: dict[str, tuple[int, Layout]] = {}
         if self.path != ":memory:":
             parent = Path(self.path).expanduser().resolve().parent
             if not parent.is_dir():
@@ -329,6 +330,7 @@ class SQLiteStore:
         with self._lock:
             for key in [k for k in self._cache if k[0] == user_id]:
                 del self._cache[key]
+            self._layouts.pop(user_id, None)
         return len(rowids)
 
     # -- reads --------------------------------------------------------------
@@ -455,6 +457,21 @@ class SQLiteStore:
             self._cache[(user_id, encoder)] = (version, deletions, last, vs)
             return vs
 
+    def layout(self, user_id: str) -> Layout:
+        with self._lock:
+            version, _ = self._version(user_id)
+            cached = self._layouts.get(user_id)
+            if cached and cached[0] == version:
+                return cached[1]
+            rows = self._db.execute(
+                "SELECT rowid, session_id, seq, occurred_at, role, speaker FROM episodes "
+                "WHERE user_id = ? ORDER BY rowid",
+                (user_id,),
+            ).fetchall()
+            layout = build_layout(rows)
+            self._layouts[user_id] = (version, layout)
+            return layout
+
     def allowed(self, user_id: str, filters: Filters) -> np.ndarray:
         where, args = _filter_sql(filters)
         rows = self._db.execute(f"SELECT rowid FROM episodes e WHERE e.user_id = ?{where}", [user_id, *args])
@@ -483,6 +500,7 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._layouts.clear()
             self._db.close()
 
 

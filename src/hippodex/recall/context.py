@@ -1,0 +1,70 @@
+"""Post-fusion stages that use where a turn sits: contiguity, session, speaker.
+
+Questions often need the turn before or after the one that matches (the
+answer to a question, the question an answer replies to), and evidence
+clusters in the session where a topic was discussed (EM-LLM's contiguity;
+LongMemEval's session granularity). These stages move fused scores along
+those structures. Pure functions of arrays, so they are easy to test.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from hippodex.store.base import Layout
+
+
+def spread(
+    rows: np.ndarray, scores: np.ndarray, layout: Layout, *, neighbour: float, session: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores after spreading evidence to neighbouring turns and along sessions.
+
+    Each candidate passes ``neighbour × score`` to the previous and next turn
+    of its session (which become candidates if they were not), then every
+    candidate gains ``session × (best score in its session)``.
+
+    Returns ``(rows, new_scores, boost)`` for all candidates, where ``boost``
+    is what the stages added.
+    """
+    total = np.zeros(len(layout.rowids), dtype=np.float64)
+    total[rows] = scores
+    if neighbour:
+        for links in (layout.prev, layout.next):
+            linked = links[rows]
+            ok = linked >= 0
+            np.add.at(total, linked[ok], neighbour * scores[ok])
+    touched = np.flatnonzero(total > 0)
+    if session:
+        best = np.zeros(len(layout.sessions), dtype=np.float64)
+        np.maximum.at(best, layout.session[rows], scores)
+        total[touched] += session * best[layout.session[touched]]
+    base = np.zeros(len(layout.rowids), dtype=np.float64)
+    base[rows] = scores
+    return touched, total[touched], total[touched] - base[touched]
+
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def named_speakers(query: str, speakers: tuple[str, ...]) -> list[int]:
+    """Codes of the speakers the query names (by any word of their name, 3+ letters)."""
+    words = {w.lower() for w in _WORD.findall(query)}
+    out = []
+    for code, name in enumerate(speakers):
+        parts = [p.lower() for p in _WORD.findall(name) if len(p) >= 3]
+        if parts and any(p in words for p in parts):
+            out.append(code)
+    return out
+
+
+def speaker_boost(rows: np.ndarray, scores: np.ndarray, layout: Layout, codes: list[int], weight: float) -> np.ndarray:
+    """Scores with turns of the named speaker raised by ``weight`` × score.
+
+    Only when the query names exactly one speaker: naming both sides of a
+    conversation says nothing about whose turn holds the answer.
+    """
+    if len(codes) != 1 or not weight:
+        return scores
+    return np.where(layout.speaker[rows] == codes[0], scores * (1.0 + weight), scores)
