@@ -21,6 +21,10 @@ def _frozen(mapping: Mapping[str, float]) -> Mapping[str, float]:
 class RecallConfig:
     """How search finds and ranks evidence.
 
+    The defaults were chosen on the benchmark dev halves (LoCoMo conversations
+    0-4, half of LongMemEval-S) from a small grid; each stage can be set to 0
+    to switch it off (``hippodex bench ... --ablation`` measures each).
+
     >>> RecallConfig(fusion="rrf", weights={"lexical": 1.0, "dense": 0.5}).fusion
     'rrf'
     """
@@ -37,13 +41,21 @@ class RecallConfig:
     #: Put the day of the episode into its index key.
     date_in_key: bool = True
     #: Share of a turn's score passed to the turns just before and after it.
-    neighbour: float = 0.0
-    #: Share of the best score in a session added to every candidate of it.
-    session: float = 0.0
+    neighbour: float = 0.1
+    #: Share of its session's score added to every candidate of it.
+    session: float = 1.0
+    #: A session's score is the mean of its this many best candidate scores.
+    session_top: int = 3
+    #: Weight of BM25 over whole sessions (max-normalised), added to each candidate of a session.
+    session_lexical: float = 0.3
     #: Raise turns of a speaker the query names by this share of their score.
-    speaker: float = 0.0
+    speaker: float = 0.3
     #: Raise turns inside the query's time window ("last Saturday", "in May") by this share.
-    temporal: float = 0.0
+    temporal: float = 0.5
+    #: Weight of the associative pass (dense search from the query moved towards its first hits).
+    associative: float = 0.0
+    #: How many first-pass hits seed the associative pass.
+    associative_seeds: int = 3
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.channels if c not in CHANNELS]
@@ -53,9 +65,13 @@ class RecallConfig:
             raise ConfigError(f"fusion: {self.fusion!r} is not one of {', '.join(FUSIONS)}")
         if any(w < 0 for w in self.weights.values()):
             raise ConfigError("weights: channel weights must be >= 0")
-        for name in ("neighbour", "session", "speaker", "temporal"):
+        for name in ("neighbour", "session", "session_lexical", "speaker", "temporal", "associative"):
             if not 0.0 <= getattr(self, name) <= 10.0:
                 raise ConfigError(f"{name}: must be between 0 and 10")
+        if not 1 <= self.session_top <= 100:
+            raise ConfigError("session_top: must be between 1 and 100")
+        if not 1 <= self.associative_seeds <= 50:
+            raise ConfigError("associative_seeds: must be between 1 and 50")
         if self.rrf_k <= 0:
             raise ConfigError("rrf_k: must be > 0")
         if not 1 <= self.depth <= 10_000:

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hippodex.bench.datasets import CATEGORY_NAMES
-from hippodex.bench.runner import LME_KS, LOCOMO_KS, BenchSettings, run_locomo, run_longmemeval
+from hippodex.bench.runner import LME_KS, LOCOMO_KS, BenchSettings, ablation_variants, run_locomo, run_longmemeval
 from hippodex.config import CHANNELS, FUSIONS, RecallConfig
 
 bench_app = typer.Typer(help="Measure recall on LoCoMo and LongMemEval (no LLM involved).", no_args_is_help=True)
@@ -30,6 +30,33 @@ LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Only the f
 EncoderOpt = Annotated[str, typer.Option("--encoder", help="Encoder for the dense channel.")]
 CacheOpt = Annotated[Path | None, typer.Option("--cache", help="Embedding cache file (default ~/.cache/hippodex).")]
 FusionOpt = Annotated[str, typer.Option("--fusion", help="Fusion method: " + ", ".join(FUSIONS))]
+AblationOpt = Annotated[
+    bool, typer.Option("--ablation", help="Also run all-minus-one for every channel and stage, and print the deltas.")
+]
+
+LOCOMO_HEADLINE = ("recall@5", "recall@10", "recall@25")
+LME_HEADLINE = ("session_recall_any@5", "session_recall_all@5", "session_ndcg_any@10", "any_session_recall_all@5")
+
+
+def _ablation(run: Any, settings: BenchSettings, metrics: tuple[str, ...], headline: Any) -> dict[str, Any]:
+    """Run every variant; print one row each with its change against the full setting."""
+    results: dict[str, Any] = {}
+    table = Table(title="ablation (change against 'all')")
+    table.add_column("variant")
+    for m in metrics:
+        table.add_column(m, justify="right")
+    base: dict[str, float] = {}
+    for name, variant in ablation_variants(settings):
+        with _progress(None, f"ablation: {name}") as bar:
+            task = bar.add_task("run", total=None)
+            result = run(variant, lambda n, task=task, bar=bar: bar.advance(task, n))
+        values = headline(result)
+        base = base or values
+        results[name] = result
+        cells = [f"{values[m]:.3f}" if name == "all" else f"{values[m] - base[m]:+.3f}" for m in metrics]
+        table.add_row(name, *cells)
+    console.print(table)
+    return results
 
 
 def _settings(channels: str, encoder: str, cache: Path | None, fusion: str) -> BenchSettings:
@@ -78,9 +105,19 @@ def locomo(
     encoder: EncoderOpt = "minilm",
     cache: CacheOpt = None,
     fusion: FusionOpt = "score",
+    ablation: AblationOpt = False,
 ) -> None:
     """LoCoMo turn-level evidence recall@k (k = 5, 10, 25, 50), per category."""
     settings = _settings(channels, encoder, cache, fusion)
+    if ablation:
+        results = _ablation(
+            lambda variant, progress: run_locomo(data, variant, limit=limit, progress=progress),
+            settings,
+            LOCOMO_HEADLINE,
+            lambda r: r["headline"]["cats_1_4"],
+        )
+        _write({"benchmark": "locomo-ablation", "variants": results}, json_out)
+        return
     with _progress(None, "locomo conversations") as bar:
         task = bar.add_task("run", total=limit or 5)
         result = run_locomo(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))
@@ -108,9 +145,19 @@ def longmemeval(
     encoder: EncoderOpt = "minilm",
     cache: CacheOpt = None,
     fusion: FusionOpt = "score",
+    ablation: AblationOpt = False,
 ) -> None:
     """LongMemEval session- and turn-level recall_any/recall_all/ndcg_any@k (official rules)."""
     settings = _settings(channels, encoder, cache, fusion)
+    if ablation:
+        results = _ablation(
+            lambda variant, progress: run_longmemeval(data, variant, limit=limit, progress=progress),
+            settings,
+            LME_HEADLINE,
+            lambda r: r["headline"],
+        )
+        _write({"benchmark": "longmemeval-ablation", "variants": results}, json_out)
+        return
     with _progress(limit, "longmemeval questions") as bar:
         task = bar.add_task("run", total=limit)
         result = run_longmemeval(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))
@@ -123,10 +170,11 @@ def longmemeval(
     table.add_column("metric")
     for k in LME_KS:
         table.add_column(f"@{k}", justify="right")
-    for level in ("session", "turn"):
+    for level in ("session", "turn", "any_session"):
         for metric in ("recall_any", "recall_all", "ndcg_any"):
             table.add_row(level, metric, *(f"{h[f'{level}_{metric}@{k}']:.3f}" for k in LME_KS))
     console.print(table)
+    console.print("any_session: sessions ranked by their best turn, gold = answer_session_ids (not the official rule)")
     by_type = Table(title="by question type (session level)")
     for col in ("type", "n", "recall_any@5", "recall_all@5", "ndcg_any@10", "turn recall_all@50"):
         by_type.add_column(col, justify="right" if col != "type" else "left")

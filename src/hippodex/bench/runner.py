@@ -176,10 +176,22 @@ def run_locomo(
     }
 
 
-def _lme_row(ranked: list[str], q: BenchQuestion) -> dict[str, float]:
+def _original_session(turn_id: str) -> str:
+    """The haystack session of a turn id, undoing the official ``noans`` renaming."""
+    return official_session_id(turn_id).replace("noans", "answer", 1)
+
+
+def _lme_row(ranked: list[str], q: BenchQuestion, answer_sessions: frozenset[str]) -> dict[str, float]:
     row: dict[str, float] = {}
     gold = q.gold_turns
+    # The simpler variant many memory systems report: sessions ranked by their
+    # best turn, gold = answer_session_ids (so questions whose evidence sits in
+    # assistant turns count too).
+    sessions = list(dict.fromkeys(_original_session(t) for t in ranked))
     for k in LME_KS:
+        row[f"any_session_recall_any@{k}"] = recall_any(sessions, answer_sessions, k)
+        row[f"any_session_recall_all@{k}"] = recall_all(sessions, answer_sessions, k)
+        row[f"any_session_ndcg_any@{k}"] = ndcg_any(sessions, answer_sessions, k)
         s = session_metrics_from_turns(ranked, gold, k, official_session_id)
         row[f"session_recall_any@{k}"] = s["recall_any"]
         row[f"session_recall_all@{k}"] = s["recall_all"]
@@ -216,7 +228,8 @@ def run_longmemeval(
                 ids = _ingest(memory, case, "u", stats)
                 keys = sum(t.is_key for s in case.sessions for t in s.turns)
                 ranked = _ask(memory, q, "u", min(1000, keys), q.asked_at, stats, None, ids)
-                rows.append((q.category, _lme_row(ranked, q)))
+                answer_sessions = frozenset(s.id for s in case.sessions if s.id.startswith("answer"))
+                rows.append((q.category, _lme_row(ranked, q, answer_sessions)))
             (Path(folder) / "case.db").unlink()
             for suffix in ("-wal", "-shm"):
                 Path(folder, "case.db" + suffix).unlink(missing_ok=True)
@@ -232,3 +245,20 @@ def run_longmemeval(
         "by_category": {c: {"count": s.count, **s.means} for c, s in summary.items()},
         "timing": stats.as_dict(),
     }
+
+
+#: Recall stages an ablation switches off one at a time (config field names).
+STAGES = ("neighbour", "session", "session_lexical", "speaker", "temporal")
+
+
+def ablation_variants(settings: BenchSettings) -> list[tuple[str, BenchSettings]]:
+    """The full setting, then all-minus-one for every channel and stage that is on."""
+    variants = [("all", settings)]
+    if len(settings.channels) > 1:
+        for channel in settings.channels:
+            rest = tuple(c for c in settings.channels if c != channel)
+            variants.append((f"- {channel}", replace(settings, channels=rest)))
+    for stage in STAGES:
+        if getattr(settings.config, stage):
+            variants.append((f"- {stage}", replace(settings, config=replace(settings.config, **{stage: 0.0}))))
+    return variants

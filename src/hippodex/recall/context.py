@@ -16,14 +16,38 @@ import numpy as np
 from hippodex.store.base import Layout
 
 
+def session_scores(sessions: np.ndarray, scores: np.ndarray, n_sessions: int, top: int) -> np.ndarray:
+    """Per session, the mean of its ``top`` best candidate scores (0 with none).
+
+    A session whose several turns match outranks one lucky turn: questions
+    that need two or three turns of one conversation find it (LongMemEval's
+    session granularity), while ``top=1`` is just the best turn.
+    """
+    out = np.zeros(n_sessions, dtype=np.float64)
+    if not len(scores):
+        return out
+    order = np.lexsort((-scores, sessions))
+    s_sorted, v_sorted = sessions[order], scores[order]
+    starts = np.r_[0, np.flatnonzero(s_sorted[1:] != s_sorted[:-1]) + 1]
+    position = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    keep = position < top
+    sums = np.zeros(n_sessions, dtype=np.float64)
+    counts = np.zeros(n_sessions, dtype=np.float64)
+    np.add.at(sums, s_sorted[keep], v_sorted[keep])
+    np.add.at(counts, s_sorted[keep], 1.0)
+    np.divide(sums, counts, out=out, where=counts > 0)
+    return out
+
+
 def spread(
-    rows: np.ndarray, scores: np.ndarray, layout: Layout, *, neighbour: float, session: float
+    rows: np.ndarray, scores: np.ndarray, layout: Layout, *, neighbour: float, session: float, session_top: int = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scores after spreading evidence to neighbouring turns and along sessions.
 
     Each candidate passes ``neighbour × score`` to the previous and next turn
     of its session (which become candidates if they were not), then every
-    candidate gains ``session × (best score in its session)``.
+    candidate gains ``session ×`` its session's score (the mean of the
+    session's ``session_top`` best candidate scores).
 
     Returns ``(rows, new_scores, boost)`` for all candidates, where ``boost``
     is what the stages added.
@@ -37,8 +61,7 @@ def spread(
             np.add.at(total, linked[ok], neighbour * scores[ok])
     touched = np.flatnonzero(total > 0)
     if session:
-        best = np.zeros(len(layout.sessions), dtype=np.float64)
-        np.maximum.at(best, layout.session[rows], scores)
+        best = session_scores(layout.session[rows], scores, len(layout.sessions), session_top)
         total[touched] += session * best[layout.session[touched]]
     base = np.zeros(len(layout.rowids), dtype=np.float64)
     base[rows] = scores

@@ -13,6 +13,7 @@ import numpy as np
 from hippodex.config import RecallConfig
 from hippodex.model import ChannelScore
 from hippodex.recall.channels.base import Channel, Rescoring
+from hippodex.recall.channels.dense import DenseChannel
 from hippodex.recall.context import named_speakers, speaker_boost, spread
 from hippodex.recall.fuse import reciprocal_rank_fusion, score_fusion
 from hippodex.recall.query import ChannelHit, Query
@@ -42,6 +43,8 @@ class Timings:
 def fuse(rankings: Mapping[str, Sequence[ChannelHit]], config: RecallConfig) -> list[Ranked]:
     """Fuse channel rankings by the configured method; best first, ties by key."""
     weights = {name: config.weights.get(name, 1.0) for name in rankings}
+    if "associative" in rankings:
+        weights["associative"] = config.associative
     if config.fusion == "rrf":
         fused = reciprocal_rank_fusion(rankings, weights, config.rrf_k)
     else:
@@ -99,7 +102,21 @@ def recall(
     ranked = fuse(rankings, config)
     if timings is not None:
         timings.stages["fuse"] = (time.perf_counter() - start) * 1000
-    if store is not None and ranked and (config.neighbour or config.session or config.speaker or config.temporal):
+    dense = next((c for c in channels if isinstance(c, DenseChannel)), None)
+    if config.associative and dense is not None and ranked:
+        start = time.perf_counter()
+        seeds = [r.rowid for r in ranked[: config.associative_seeds]]
+        rankings["associative"] = dense.search_like(query, seeds, depth)
+        if config.fusion == "score":
+            _complete(query, channels, rankings)
+        ranked = fuse(rankings, config)
+        if timings is not None:
+            timings.stages["associative"] = (time.perf_counter() - start) * 1000
+    if (
+        store is not None
+        and ranked
+        and (config.neighbour or config.session or config.speaker or config.temporal or config.session_lexical)
+    ):
         start = time.perf_counter()
         ranked = _contextualise(query, ranked, store, config)
         if timings is not None:
@@ -114,7 +131,17 @@ def _contextualise(query: Query, ranked: list[Ranked], store: Store, config: Rec
     scores = np.array([r.score for r in ranked], dtype=np.float64)
     scores = speaker_boost(rows, scores, layout, named_speakers(query.text, layout.speakers), config.speaker)
     scores = time_boost(layout.occurred[rows], scores, query.text, query.now, config.temporal)
-    rows, scores, boost = spread(rows, scores, layout, neighbour=config.neighbour, session=config.session)
+    rows, scores, boost = spread(
+        rows, scores, layout, neighbour=config.neighbour, session=config.session, session_top=config.session_top
+    )
+    if config.session_lexical:
+        bm25 = store.session_lexical(query.user_id, query.terms, query.filters)
+        if bm25:
+            top = max(bm25.values())
+            by_code = np.array([bm25.get(name, 0.0) / top for name in layout.sessions]) if top > 0 else None
+            if by_code is not None:
+                extra = config.session_lexical * by_code[layout.session[rows]]
+                scores, boost = scores + extra, boost + extra
     if not query.filters.empty:  # turns pulled in as neighbours must pass the filters too
         keep = np.isin(layout.rowids[rows], store.allowed(query.user_id, query.filters))
         rows, scores, boost = rows[keep], scores[keep], boost[keep]

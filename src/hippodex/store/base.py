@@ -157,6 +157,9 @@ class Store(Protocol):
     ) -> list[tuple[int, float]]:
         """BM25 over index keys: (rowid, score) best first; only ``rowids`` if given."""
 
+    def session_lexical(self, user_id: str, terms: Sequence[str], filters: Filters) -> dict[str, float]:
+        """BM25 of whole sessions (their turns' keys as one text): session id -> score."""
+
     def vectors(self, user_id: str, encoder: str) -> VectorSet:
         """The user's vectors for an encoder (cached by the store)."""
 

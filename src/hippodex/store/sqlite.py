@@ -27,7 +27,7 @@ from hippodex._exceptions import MemoryNotFound, SchemaError, StoreError
 from hippodex._version import __version__
 from hippodex.model import Episode, Page, Scope, Session
 from hippodex.store.base import Filters, Layout, NewEpisode, VectorSet, build_layout
-from hippodex.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
+from hippodex.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, _tenant
 
 _EPISODE_COLUMNS = (
     "rowid, id, user_id, agent_id, run_id, session_id, seq, role, speaker, content, occurred_at, recorded_at, metadata"
@@ -46,7 +46,7 @@ def key_hash(key: str) -> str:
 
 def tenant_token(user_id: str) -> str:
     """An opaque FTS token standing for one user."""
-    return "t" + hashlib.sha256(user_id.encode()).hexdigest()[:24]
+    return _tenant(user_id)
 
 
 def _ts(dt: datetime) -> float:
@@ -157,8 +157,11 @@ class SQLiteStore:
             return
         with self._write():
             for v in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[v]:
-                    self._db.execute(statement)
+                for step in MIGRATIONS[v]:
+                    if callable(step):
+                        step(self._db)
+                    else:
+                        self._db.execute(step)
             now = str(time.time())
             self._db.executemany(
                 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -282,8 +285,53 @@ class SQLiteStore:
                 "ended_at = max(ended_at, excluded.ended_at), next_seq = excluded.next_seq",
                 (scope.user_id, session_id, scope.agent_id, scope.run_id, min(times), max(times), next_seq),
             )
+            self._append_session_doc(db, scope.user_id, session_id, [it.key for it in items])
             self._bump(scope.user_id)
         return out
+
+    def _append_session_doc(self, db: sqlite3.Connection, user_id: str, session_id: str, keys: list[str]) -> None:
+        """Add keys to a session's document (FTS5 rows are replaced whole)."""
+        row = db.execute(
+            "SELECT k.rowid, f.body FROM session_keys k LEFT JOIN sessions_fts f ON f.rowid = k.rowid "
+            "WHERE k.user_id = ? AND k.session_id = ?",
+            (user_id, session_id),
+        ).fetchone()
+        if row is None:
+            rowid = db.execute(
+                "INSERT INTO session_keys (user_id, session_id) VALUES (?, ?)", (user_id, session_id)
+            ).lastrowid
+            body = " ".join(keys)
+        else:
+            rowid, old = row
+            db.execute("DELETE FROM sessions_fts WHERE rowid = ?", (rowid,))
+            body = " ".join([old or "", *keys]).strip()
+        db.execute(
+            "INSERT INTO sessions_fts (rowid, body, tenant) VALUES (?, ?, ?)", (rowid, body, tenant_token(user_id))
+        )
+
+    def _rebuild_session_doc(self, db: sqlite3.Connection, user_id: str, session_id: str) -> None:
+        """Recompute a session's document from the keys of the turns it still has."""
+        row = db.execute(
+            "SELECT rowid FROM session_keys WHERE user_id = ? AND session_id = ?", (user_id, session_id)
+        ).fetchone()
+        if row is None:
+            return
+        db.execute("DELETE FROM sessions_fts WHERE rowid = ?", (row[0],))
+        keys = [
+            r[0]
+            for r in db.execute(
+                "SELECT f.body FROM episodes e JOIN episodes_fts f ON f.rowid = e.rowid "
+                "WHERE e.user_id = ? AND e.session_id = ? ORDER BY e.seq",
+                (user_id, session_id),
+            )
+        ]
+        if keys:
+            db.execute(
+                "INSERT INTO sessions_fts (rowid, body, tenant) VALUES (?, ?, ?)",
+                (row[0], " ".join(keys), tenant_token(user_id)),
+            )
+        else:
+            db.execute("DELETE FROM session_keys WHERE rowid = ?", (row[0],))
 
     def has_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of these public ids exist already (import skips them)."""
@@ -314,11 +362,12 @@ class SQLiteStore:
     def delete(self, user_id: str, episode_id: str) -> None:
         with self._write() as db:
             row = db.execute(
-                "SELECT rowid FROM episodes WHERE user_id = ? AND id = ?", (user_id, episode_id)
+                "SELECT rowid, session_id FROM episodes WHERE user_id = ? AND id = ?", (user_id, episode_id)
             ).fetchone()
             if row is None:
                 raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
             self._delete_rowids(db, [row[0]])
+            self._rebuild_session_doc(db, user_id, row[1])
             self._bump(user_id, deletions=1)
 
     def erase(self, user_id: str) -> int:
@@ -326,6 +375,10 @@ class SQLiteStore:
             rowids = [r[0] for r in db.execute("SELECT rowid FROM episodes WHERE user_id = ?", (user_id,))]
             self._delete_rowids(db, rowids)
             db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+            keys = [r[0] for r in db.execute("SELECT rowid FROM session_keys WHERE user_id = ?", (user_id,))]
+            for chunk in _chunks(keys, 500):
+                db.execute(f"DELETE FROM sessions_fts WHERE rowid IN ({','.join('?' * len(chunk))})", chunk)
+            db.execute("DELETE FROM session_keys WHERE user_id = ?", (user_id,))
             db.execute("DELETE FROM scope_versions WHERE user_id = ?", (user_id,))
         with self._lock:
             for key in [k for k in self._cache if k[0] == user_id]:
@@ -418,6 +471,25 @@ class SQLiteStore:
             return [(int(r), float(s)) for r, s in rows]
         except sqlite3.Error as exc:
             raise StoreError(f"lexical search failed: {exc}") from exc
+
+    def session_lexical(self, user_id: str, terms: Sequence[str], filters: Filters) -> dict[str, float]:
+        if not terms:
+            return {}
+        body = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        match = f'tenant : "{tenant_token(user_id)}" AND body : ({body})'
+        where, args = "", []
+        if filters.session_ids:
+            where = f" AND k.session_id IN ({','.join('?' * len(filters.session_ids))})"
+            args = list(filters.session_ids)
+        q = (
+            "SELECT k.session_id, -bm25(sessions_fts, 1.0, 0.0) FROM sessions_fts f "
+            "CROSS JOIN session_keys k ON k.rowid = f.rowid "
+            f"WHERE sessions_fts MATCH ? AND k.user_id = ?{where}"
+        )
+        try:
+            return {sid: float(score) for sid, score in self._db.execute(q, [match, user_id, *args])}
+        except sqlite3.Error as exc:
+            raise StoreError(f"session search failed: {exc}") from exc
 
     def known_vectors(self, keys: Sequence[str], encoder: str) -> dict[str, np.ndarray]:
         by_hash = {key_hash(k): k for k in keys}

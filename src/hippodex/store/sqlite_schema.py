@@ -1,13 +1,39 @@
 """SQLite schema and its forward-only migrations.
 
-``MIGRATIONS[v]`` takes a database from version ``v - 1`` to ``v``. A new
-version appends one entry; old entries never change, so any older file can be
-brought forward step by step.
+``MIGRATIONS[v]`` takes a database from version ``v - 1`` to ``v``: SQL
+statements, or a function of the connection for steps SQL cannot express
+(it runs inside the same transaction). A new version appends one entry; old
+entries never change, so any older file can be brought forward step by step.
 """
 
 from __future__ import annotations
 
-MIGRATIONS: dict[int, list[str]] = {
+import hashlib
+import sqlite3
+from collections.abc import Callable
+
+Step = str | Callable[[sqlite3.Connection], None]
+
+
+def _tenant(user_id: str) -> str:
+    return "t" + hashlib.sha256(user_id.encode()).hexdigest()[:24]
+
+
+def _backfill_session_docs(db: sqlite3.Connection) -> None:
+    """Build the session documents of a version-1 file from its episode keys."""
+    rows = db.execute(
+        "SELECT e.user_id, e.session_id, group_concat(f.body, ' ') FROM "
+        "(SELECT rowid, user_id, session_id FROM episodes ORDER BY user_id, session_id, seq) e "
+        "JOIN episodes_fts f ON f.rowid = e.rowid GROUP BY e.user_id, e.session_id"
+    ).fetchall()
+    for user_id, session_id, body in rows:
+        cur = db.execute("INSERT INTO session_keys (user_id, session_id) VALUES (?, ?)", (user_id, session_id))
+        db.execute(
+            "INSERT INTO sessions_fts (rowid, body, tenant) VALUES (?, ?, ?)", (cur.lastrowid, body, _tenant(user_id))
+        )
+
+
+MIGRATIONS: dict[int, list[Step]] = {
     1: [
         """CREATE TABLE IF NOT EXISTS meta (
             key TEXT PRIMARY KEY,
@@ -67,5 +93,20 @@ MIGRATIONS: dict[int, list[str]] = {
         ) WITHOUT ROWID""",
     ],
 }
+
+MIGRATIONS[2] = [
+    # Session documents: the keys of a session's turns, indexed as one text, so
+    # lexical recall can also rank whole sessions (granularity fusion).
+    """CREATE TABLE session_keys (
+        rowid INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        UNIQUE (user_id, session_id)
+    )""",
+    """CREATE VIRTUAL TABLE sessions_fts USING fts5 (
+        body, tenant, tokenize = 'porter unicode61 remove_diacritics 2'
+    )""",
+    _backfill_session_docs,
+]
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -33,6 +33,27 @@ class DenseChannel:
         rows, scores = exact_search(vs.matrix, vector, k, mask)
         return [ChannelHit(int(vs.rowids[r]), float(s)) for r, s in zip(rows, scores, strict=True)]
 
+    def search_like(self, query: Query, rowids: Sequence[int], k: int) -> list[ChannelHit]:
+        """Associative pass: search from the query moved towards what it found.
+
+        Rocchio's relevance feedback without the feedback: the query vector
+        plus the mean of the first-pass hits' vectors, so evidence that shares
+        no words with the question but is like what was found comes up.
+        """
+        vector = query.vector
+        vs = self.store.vectors(query.user_id, self.encoder_name)
+        if vector is None or not len(rowids) or not len(vs.rowids):
+            return []
+        pos = np.searchsorted(vs.rowids, np.asarray(rowids, dtype=np.int64))
+        pos = pos[(pos < len(vs.rowids))]
+        moved = vector + vs.matrix[pos].mean(axis=0)
+        moved = moved / (np.linalg.norm(moved) or 1.0)
+        mask = None
+        if not query.filters.empty:
+            mask = np.isin(vs.rowids, self.store.allowed(query.user_id, query.filters))
+        rows, scores = exact_search(vs.matrix, moved.astype(np.float32), k, mask)
+        return [ChannelHit(int(vs.rowids[r]), float(s)) for r, s in zip(rows, scores, strict=True)]
+
     def rescore(self, query: Query, rowids: Sequence[int]) -> dict[int, float]:
         vector = query.vector
         vs = self.store.vectors(query.user_id, self.encoder_name)
