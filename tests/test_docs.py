@@ -36,7 +36,9 @@ def test_readme_opens_with_the_two_commands() -> None:
     head = "\n".join(README.splitlines()[:15])
     assert "pip install . && hippodex demo" in head
     assert "pip install '.[test]' && python -m pytest -q" in head
-    assert "pip install '.[test]' && python -m pytest -q" in (Path(__file__).resolve().parents[1] / ".ci/run").read_text()
+    assert (
+        "pip install '.[test]' && python -m pytest -q" in (Path(__file__).resolve().parents[1] / ".ci/run").read_text()
+    )
 
 
 @pytest.mark.parametrize("name", [n for n in hippodex.__all__ if not n.startswith("_")])

@@ -186,7 +186,9 @@ def test_erase_user_leaves_no_rows(memory: Memory, db_path: Path) -> None:
     db = sqlite3.connect(db_path)
     for table in ("episodes", "sessions", "vectors", "scope_versions"):
         assert db.execute(f"SELECT count(*) FROM {table} WHERE user_id = 'gone'").fetchone()[0] == 0
-    assert db.execute("SELECT count(*) FROM episodes_fts WHERE body LIKE '%secret%'").fetchone()[0] == 0
+    for table in ("episodes_fts", "sessions_fts"):
+        assert db.execute(f"SELECT count(*) FROM {table} WHERE body LIKE '%secret%'").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM session_keys WHERE user_id = 'gone'").fetchone()[0] == 0
     assert memory.stats().episodes == 1
 
 

@@ -106,3 +106,47 @@ def test_vector_cache_sees_writes_from_another_connection(db_path: Path, encoder
         assert reader.search("bike colour", user_id="u", channels=["dense"], k=1)[0].episode.id == ep.id
         writer.delete(ep.id, user_id="u")
         assert all(h.episode.id != ep.id for h in reader.search("bike colour", user_id="u", channels=["dense"]))
+
+
+def test_version_1_file_is_migrated_and_its_session_documents_backfilled(db_path: Path) -> None:
+    from hippodex.store.base import Filters
+    from hippodex.store.sqlite import tenant_token
+
+    # A file exactly as schema 1 wrote it: its tables, two sessions of one user.
+    db = sqlite3.connect(db_path)
+    for statement in MIGRATIONS[1]:
+        db.execute(statement)
+    db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    turns = [
+        (1, "bread", 0, "we talked about sourdough"),
+        (2, "bread", 1, "and rye starters"),
+        (3, "garden", 0, "gardening tips"),
+    ]
+    for rowid, session, seq, text in turns:
+        db.execute(
+            "INSERT INTO episodes (rowid, id, user_id, session_id, seq, role, content, occurred_at, "
+            "recorded_at) VALUES (?, ?, 'u', ?, ?, 'user', ?, 0, 0)",
+            (rowid, f"e{rowid}", session, seq, text),
+        )
+        db.execute("INSERT INTO episodes_fts (rowid, body, tenant) VALUES (?, ?, ?)", (rowid, text, tenant_token("u")))
+    db.commit()
+    db.close()
+    store = SQLiteStore(db_path)
+    assert store.meta("schema_version") == str(SCHEMA_VERSION)
+    assert set(store.session_lexical("u", ["sourdough", "rye"], Filters())) == {"bread"}
+    assert set(store.session_lexical("u", ["gardening"], Filters())) == {"garden"}
+    assert store.get("u", "e2").content == "and rye starters"
+    store.close()
+
+
+def test_session_documents_follow_adds_and_deletes(db_path: Path) -> None:
+    from hippodex.store.base import Filters
+
+    with Memory(db_path, encoder=None) as m:
+        first = m.add("kayak trip planning", user_id="u", session_id="s")[0]
+        m.add("paddles and dry bags", user_id="u", session_id="s")
+        assert set(m.store.session_lexical("u", ["kayak", "paddles"], Filters())) == {"s"}
+        m.delete(first.id, user_id="u")
+        assert m.store.session_lexical("u", ["kayak"], Filters()) == {}
+        assert set(m.store.session_lexical("u", ["paddles"], Filters())) == {"s"}
+        assert m.store.session_lexical("someone-else", ["paddles"], Filters()) == {}

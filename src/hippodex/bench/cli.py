@@ -206,3 +206,14 @@ def report(
     else:
         write_readme(readme, markdown)
         console.print(f"wrote the results section of {readme}")
+
+
+@bench_app.command("plot")
+def plot(
+    results: Annotated[list[Path], typer.Argument(help="Result files written by --json.", exists=True)],
+    out: Annotated[Path, typer.Option("--out", help="The PNG to write.")] = Path("benchmarks/recall.png"),
+) -> None:
+    """Recall@k curves per run as a PNG (needs matplotlib: pip install 'hippodex[plot]')."""
+    from hippodex.bench.plot import plot_recall
+
+    console.print(f"wrote {plot_recall(results, out)}")

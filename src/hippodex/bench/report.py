@@ -108,6 +108,35 @@ def longmemeval_tables(results: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+ABLATION_METRICS = {
+    "locomo-ablation": (("recall@5", "recall@10", "recall@25"), lambda r: r["headline"]["cats_1_4"]),
+    "longmemeval-ablation": (
+        ("session_recall_any@5", "session_recall_all@5", "session_ndcg_any@10", "any_session_recall_all@5"),
+        lambda r: r["headline"],
+    ),
+}
+
+
+def ablation_table(result: dict[str, Any]) -> str:
+    """All-minus-one: the full setting's figures, then each variant's change."""
+    metrics, headline = ABLATION_METRICS[result["benchmark"]]
+    variants = result["variants"]
+    base = headline(variants["all"])
+    rows = []
+    for name, r in variants.items():
+        values = headline(r)
+        rows.append([name, *(f"{values[m]:.3f}" if name == "all" else f"{values[m] - base[m]:+.3f}" for m in metrics)])
+    title = result["benchmark"].removesuffix("-ablation")
+    return "\n".join(
+        [
+            f"Ablation on {title} (all, then the change when one part is switched off):",
+            "",
+            _table(["variant", *metrics], rows),
+            "",
+        ]
+    )
+
+
 def render(paths: Iterable[Path]) -> str:
     """Markdown for all result files, grouped by benchmark, in the order given."""
     results = [json.loads(Path(p).read_text()) for p in paths]
@@ -116,6 +145,7 @@ def render(paths: Iterable[Path]) -> str:
         group = [r for r in results if r.get("benchmark") == bench]
         if group:
             parts.append(fn(group))
+        parts.extend(ablation_table(r) for r in results if r.get("benchmark") == f"{bench}-ablation")
     return "\n".join(parts)
 
 
