@@ -34,29 +34,19 @@ AblationOpt = Annotated[
     bool, typer.Option("--ablation", help="Also run all-minus-one for every channel and stage, and print the deltas.")
 ]
 
-LOCOMO_HEADLINE = ("recall@5", "recall@10", "recall@25")
-LME_HEADLINE = ("session_recall_any@5", "session_recall_all@5", "session_ndcg_any@10", "any_session_recall_all@5")
 
+def _ablation(benchmark: str, run: Any, settings: BenchSettings, out: Path | None) -> None:
+    """Run the full setting and every all-minus-one variant; print the changes; write all."""
+    from hippodex.bench.report import ablation_table
 
-def _ablation(run: Any, settings: BenchSettings, metrics: tuple[str, ...], headline: Any) -> dict[str, Any]:
-    """Run every variant; print one row each with its change against the full setting."""
     results: dict[str, Any] = {}
-    table = Table(title="ablation (change against 'all')")
-    table.add_column("variant")
-    for m in metrics:
-        table.add_column(m, justify="right")
-    base: dict[str, float] = {}
     for name, variant in ablation_variants(settings):
         with _progress(None, f"ablation: {name}") as bar:
             task = bar.add_task("run", total=None)
-            result = run(variant, lambda n, task=task, bar=bar: bar.advance(task, n))
-        values = headline(result)
-        base = base or values
-        results[name] = result
-        cells = [f"{values[m]:.3f}" if name == "all" else f"{values[m] - base[m]:+.3f}" for m in metrics]
-        table.add_row(name, *cells)
-    console.print(table)
-    return results
+            results[name] = run(variant, lambda n, task=task, bar=bar: bar.advance(task, n))
+    summary = {"benchmark": f"{benchmark}-ablation", "variants": results}
+    typer.echo(ablation_table(summary))
+    _write(summary, out)
 
 
 def _settings(channels: str, encoder: str, cache: Path | None, fusion: str) -> BenchSettings:
@@ -110,14 +100,7 @@ def locomo(
     """LoCoMo turn-level evidence recall@k (k = 5, 10, 25, 50), per category."""
     settings = _settings(channels, encoder, cache, fusion)
     if ablation:
-        results = _ablation(
-            lambda variant, progress: run_locomo(data, variant, limit=limit, progress=progress),
-            settings,
-            LOCOMO_HEADLINE,
-            lambda r: r["headline"]["cats_1_4"],
-        )
-        _write({"benchmark": "locomo-ablation", "variants": results}, json_out)
-        return
+        return _ablation("locomo", lambda v, p: run_locomo(data, v, limit=limit, progress=p), settings, json_out)
     with _progress(None, "locomo conversations") as bar:
         task = bar.add_task("run", total=limit or 5)
         result = run_locomo(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))
@@ -150,14 +133,9 @@ def longmemeval(
     """LongMemEval session- and turn-level recall_any/recall_all/ndcg_any@k (official rules)."""
     settings = _settings(channels, encoder, cache, fusion)
     if ablation:
-        results = _ablation(
-            lambda variant, progress: run_longmemeval(data, variant, limit=limit, progress=progress),
-            settings,
-            LME_HEADLINE,
-            lambda r: r["headline"],
+        return _ablation(
+            "longmemeval", lambda v, p: run_longmemeval(data, v, limit=limit, progress=p), settings, json_out
         )
-        _write({"benchmark": "longmemeval-ablation", "variants": results}, json_out)
-        return
     with _progress(limit, "longmemeval questions") as bar:
         task = bar.add_task("run", total=limit)
         result = run_longmemeval(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))

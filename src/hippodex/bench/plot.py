@@ -47,6 +47,7 @@ def plot_recall(paths: Iterable[Path], out: Path) -> Path:
         for r in (r for r in results if r.get("benchmark") == bench):
             ax.plot(ks, [value(r, k) for k in ks], marker="o", label=_label(r))
         ax.set_xscale("log")
+        ax.minorticks_off()
         ax.set_xticks(ks, [str(k) for k in ks])
         ax.set_xlabel("k")
         ax.set_ylim(0, 1)

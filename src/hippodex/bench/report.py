@@ -120,10 +120,9 @@ ABLATION_METRICS = {
 def ablation_table(result: dict[str, Any]) -> str:
     """All-minus-one: the full setting's figures, then each variant's change."""
     metrics, headline = ABLATION_METRICS[result["benchmark"]]
-    variants = result["variants"]
-    base = headline(variants["all"])
+    base = headline(result["variants"]["all"])
     rows = []
-    for name, r in variants.items():
+    for name, r in result["variants"].items():
         values = headline(r)
         rows.append([name, *(f"{values[m]:.3f}" if name == "all" else f"{values[m] - base[m]:+.3f}" for m in metrics)])
     title = result["benchmark"].removesuffix("-ablation")
