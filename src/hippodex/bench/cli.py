@@ -28,7 +28,10 @@ ChannelsOpt = Annotated[str, typer.Option("--channels", help="'all', or a comma 
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the full results as JSON to this file.")]
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N cases (quick iterations).")]
 EncoderOpt = Annotated[str, typer.Option("--encoder", help="Encoder for the dense channel.")]
-CacheOpt = Annotated[Path | None, typer.Option("--cache", help="Embedding cache file (default ~/.cache/hippodex).")]
+CacheOpt = Annotated[
+    Path | None,
+    typer.Option("--cache", help="Embedding cache file (default ~/.cache/hippodex); a new file measures a cold run."),
+]
 FusionOpt = Annotated[str, typer.Option("--fusion", help="Fusion method: " + ", ".join(FUSIONS))]
 AblationOpt = Annotated[
     bool, typer.Option("--ablation", help="Also run all-minus-one for every channel and stage, and print the deltas.")
@@ -99,12 +102,13 @@ def locomo(
 ) -> None:
     """LoCoMo turn-level evidence recall@k (k = 5, 10, 25, 50), per category."""
     settings = _settings(channels, encoder, cache, fusion)
+    cold = cache is not None and not cache.exists()
     if ablation:
         return _ablation("locomo", lambda v, p: run_locomo(data, v, limit=limit, progress=p), settings, json_out)
     with _progress(None, "locomo conversations") as bar:
         task = bar.add_task("run", total=limit or 5)
         result = run_locomo(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))
-    result["settings"] = {"channels": list(settings.channels), "encoder": encoder, "fusion": fusion}
+    result["settings"] = {"channels": list(settings.channels), "encoder": encoder, "fusion": fusion, "cold_cache": cold}
     table = Table(title=f"LoCoMo evidence recall · channels: {', '.join(settings.channels)}")
     table.add_column("category")
     table.add_column("n", justify="right")
@@ -132,6 +136,7 @@ def longmemeval(
 ) -> None:
     """LongMemEval session- and turn-level recall_any/recall_all/ndcg_any@k (official rules)."""
     settings = _settings(channels, encoder, cache, fusion)
+    cold = cache is not None and not cache.exists()
     if ablation:
         return _ablation(
             "longmemeval", lambda v, p: run_longmemeval(data, v, limit=limit, progress=p), settings, json_out
@@ -139,7 +144,7 @@ def longmemeval(
     with _progress(limit, "longmemeval questions") as bar:
         task = bar.add_task("run", total=limit)
         result = run_longmemeval(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))
-    result["settings"] = {"channels": list(settings.channels), "encoder": encoder, "fusion": fusion}
+    result["settings"] = {"channels": list(settings.channels), "encoder": encoder, "fusion": fusion, "cold_cache": cold}
     h = result["headline"]
     table = Table(
         title=f"LongMemEval ({result['questions']} questions, _abs excluded) · channels: {', '.join(settings.channels)}"
