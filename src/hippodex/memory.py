@@ -322,7 +322,7 @@ class Memory:
         limit = check_k(limit, 10_000)
         offset = _offset(offset)
         filters = self._filters(agent_id, run_id, session_id, since, until, role, metadata)
-        return self.store.list(str(check_id(user_id, "user_id")), filters, limit, offset)
+        return self.store.page(str(check_id(user_id, "user_id")), filters, limit, offset)
 
     def sessions(self, *, user_id: str, limit: int = 50, offset: int = 0) -> builtins.list[Session]:
         """A user's sessions, most recent first."""

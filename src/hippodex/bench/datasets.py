@@ -316,7 +316,8 @@ def parse_longmemeval_datetime(text: str) -> datetime:
     m = _LME_DATE.fullmatch(text.strip())
     if m is None:
         raise ValueError(f"not a LongMemEval timestamp: {text!r}")
-    return datetime(*(int(g) for g in m.groups()))
+    year, month, day, hour, minute = (int(g) for g in m.groups())
+    return datetime(year, month, day, hour, minute)
 
 
 def official_session_id(turn_id: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ def plot_recall(paths: Iterable[Path], out: Path) -> Path:
     except ImportError as exc:
         raise ConfigError("plotting needs matplotlib: pip install 'hippodex[plot]'") from exc
     results = [json.loads(Path(p).read_text()) for p in paths]
-    panels = [
+    panels: list[tuple[str, str, tuple[int, ...], Callable[[dict[str, Any], int], float]]] = [
         (
             "locomo",
             "LoCoMo: evidence recall@k (cats 1-4)",

@@ -7,7 +7,7 @@ comments, so every figure there comes from a results file.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ def _row(cells: Iterable[object]) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
-def _table(header: list[str], rows: list[list[object]]) -> str:
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     align = ["---"] + ["---:"] * (len(header) - 1)
     return "\n".join([_row(header), _row(align), *(_row(r) for r in rows)])
 
@@ -112,7 +112,9 @@ def longmemeval_tables(results: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-ABLATION_METRICS = {
+Headline = Callable[[dict[str, Any]], dict[str, float]]
+
+ABLATION_METRICS: dict[str, tuple[tuple[str, ...], Headline]] = {
     "locomo-ablation": (("recall@5", "recall@10", "recall@25"), lambda r: r["headline"]["cats_1_4"]),
     "longmemeval-ablation": (
         ("session_recall_any@5", "session_recall_all@5", "session_ndcg_any@10", "any_session_recall_all@5"),

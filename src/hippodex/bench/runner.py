@@ -260,5 +260,6 @@ def ablation_variants(settings: BenchSettings) -> list[tuple[str, BenchSettings]
             variants.append((f"- {channel}", replace(settings, channels=rest)))
     for stage in STAGES:
         if getattr(settings.config, stage):
-            variants.append((f"- {stage}", replace(settings, config=replace(settings.config, **{stage: 0.0}))))
+            off: dict[str, Any] = {stage: 0.0}
+            variants.append((f"- {stage}", replace(settings, config=replace(settings.config, **off))))
     return variants

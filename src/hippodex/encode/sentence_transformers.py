@@ -14,7 +14,7 @@ class SentenceTransformerEncoder:
 
     def __init__(self, model: str, *, device: str = "cpu", batch_size: int = 32) -> None:
         try:
-            from sentence_transformers import SentenceTransformer
+            from sentence_transformers import SentenceTransformer  # type: ignore[import-not-found]
         except ImportError as exc:
             raise EncoderError("the sentence-transformers encoder needs its extra: pip install 'hippodex[st]'") from exc
         self._model = SentenceTransformer(model, device=device)

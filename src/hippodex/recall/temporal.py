@@ -211,5 +211,6 @@ def time_boost(occurred: np.ndarray, scores: np.ndarray, query: str, now: dateti
     direction = order_preference(query)
     if direction and occurred.max() > occurred.min():
         position = (occurred - occurred.min()) / (occurred.max() - occurred.min())
-        return scores * (1.0 + 0.5 * weight * (position if direction > 0 else 1.0 - position))
+        later = position if direction > 0 else 1.0 - position
+        return np.asarray(scores * (1.0 + 0.5 * weight * later))
     return scores

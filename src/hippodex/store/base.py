@@ -131,7 +131,7 @@ class Store(Protocol):
     def by_rowids(self, user_id: str, rowids: Sequence[int]) -> dict[int, Episode]:
         """Episodes by internal key, limited to the user."""
 
-    def list(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:
+    def page(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:
         """Episodes in time order, one page at a time."""
 
     def iter_episodes(self, user_id: str | None) -> Iterator[Episode]:

@@ -403,7 +403,7 @@ class SQLiteStore:
                 out[row[0]] = _row_to_episode(row)
         return out
 
-    def list(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:
+    def page(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:
         where, args = _filter_sql(filters)
         total = self._db.execute(
             f"SELECT count(*) FROM episodes e WHERE e.user_id = ?{where}", [user_id, *args]
