@@ -32,6 +32,13 @@ def _channels(result: dict[str, Any]) -> str:
     return f"{label} (cold embedding cache)" if settings.get("cold_cache") else label
 
 
+def stage_line(result: dict[str, Any]) -> str:
+    """Per-stage search latency of one run, p50/p95 in ms."""
+    t = result["timing"]
+    parts = [f"{stage} {p50:.1f}/{t['stages_p95_ms'][stage]:.1f}" for stage, p50 in t["stages_p50_ms"].items()]
+    return f"Search time by stage ({_channels(result)}), p50/p95 ms: " + ", ".join(parts) + "."
+
+
 def locomo_tables(results: list[dict[str, Any]]) -> str:
     """One row per run (headline, cats 1-4), then per-category recall@10 for the first run."""
     head = ["channels", *(f"R@{k}" for k in LOCOMO_KS), "ingest turns/s", "search p50 ms", "search p95 ms"]
@@ -57,7 +64,7 @@ def locomo_tables(results: list[dict[str, Any]]) -> str:
     cats = [c for c in results[0]["by_category"] if c != "all"]
     head = ["channels", *(f"{c} {CATEGORY_NAMES.get(c, '')}" for c in cats)]
     rows = [[_channels(r), *(f"{r['by_category'][c]['recall@10']:.3f}" for c in cats)] for r in results]
-    out += ["LoCoMo recall@10 per category:", "", _table(head, rows), ""]
+    out += ["LoCoMo recall@10 per category:", "", _table(head, rows), "", stage_line(results[0]), ""]
     return "\n".join(out)
 
 
@@ -95,6 +102,8 @@ def longmemeval_tables(results: list[dict[str, Any]]) -> str:
         f"{t['ingest_turns_per_s']:.0f} turns/s "
         f"({'embedding each turn' if results[0].get('settings', {}).get('cold_cache') else 'embeddings from the cache'}"
         f"), search p50 {t['search_p50_ms']:.1f} ms, p95 {t['search_p95_ms']:.1f} ms (query embedding included).",
+        "",
+        stage_line(results[0]),
         "",
     ]
     by = results[0]["by_category"]
