@@ -277,3 +277,12 @@ def test_message_may_be_a_plain_string_or_carry_its_own_time(lexical_memory: Mem
     )
     assert eps[0].role == "user" and eps[0].occurred_at.year == 2021
     assert eps[1].occurred_at == datetime(2020, 2, 2, 0, 2, tzinfo=UTC)
+
+
+def test_export_streams_every_episode_across_pages(lexical_memory: Memory) -> None:
+    for batch in range(3):
+        lexical_memory.add([f"note {batch}-{i}" for i in range(900)], user_id="u", session_id=f"s{batch}")
+    lexical_memory.add("someone else's", user_id="v")
+    exported = list(lexical_memory.export(user_id="u"))
+    assert len(exported) == 2700 == len({e["id"] for e in exported})
+    assert len(list(lexical_memory.export())) == 2701

@@ -150,3 +150,37 @@ def test_session_documents_follow_adds_and_deletes(db_path: Path) -> None:
         assert m.store.session_lexical("u", ["kayak"], Filters()) == {}
         assert set(m.store.session_lexical("u", ["paddles"], Filters())) == {"s"}
         assert m.store.session_lexical("someone-else", ["paddles"], Filters()) == {}
+
+
+def test_threads_share_one_memory_safely(db_path: Path) -> None:
+    """Readers and writers on one Memory from several threads: every write lands, no error."""
+    import threading
+
+    errors: list[BaseException] = []
+    with Memory(db_path, encoder=None) as m:
+
+        def writer(n: int) -> None:
+            try:
+                for i in range(30):
+                    m.add(f"thread {n} note {i} about gardening", user_id="u", session_id=f"t{n}")
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        def reader() -> None:
+            try:
+                for _ in range(60):
+                    for hit in m.search("gardening note", user_id="u", k=5):
+                        assert hit.episode.user_id == "u"
+                    m.list(user_id="u", limit=5)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+        threads += [threading.Thread(target=reader) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert errors == []
+        assert m.stats().episodes == 90
+        assert len(list(m.export(user_id="u"))) == 90

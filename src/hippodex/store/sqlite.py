@@ -8,6 +8,7 @@ version.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -15,11 +16,11 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -75,6 +76,21 @@ def _row_to_episode(row: sqlite3.Row | tuple[Any, ...]) -> Episode:
         recorded_at=_dt(recorded_at),
         metadata=json.loads(metadata),
     )
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _locked(method: _F) -> _F:
+    """Serialise a read on the shared connection: a read from another thread
+    must never run inside a write transaction that is still open."""
+
+    @functools.wraps(method)
+    def wrapper(self: SQLiteStore, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _filter_sql(filters: Filters, alias: str = "e") -> tuple[str, list[Any]]:
@@ -169,6 +185,7 @@ class SQLiteStore:
             )
             self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (now,))
 
+    @_locked
     def meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
@@ -333,6 +350,7 @@ class SQLiteStore:
         else:
             db.execute("DELETE FROM session_keys WHERE rowid = ?", (row[0],))
 
+    @_locked
     def has_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of these public ids exist already (import skips them)."""
         found: set[str] = set()
@@ -387,6 +405,7 @@ class SQLiteStore:
         return len(rowids)
 
     # -- reads --------------------------------------------------------------
+    @_locked
     def get(self, user_id: str, episode_id: str) -> Episode:
         row = self._db.execute(
             f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = ? AND id = ?", (user_id, episode_id)
@@ -395,6 +414,7 @@ class SQLiteStore:
             raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
         return _row_to_episode(row)
 
+    @_locked
     def by_rowids(self, user_id: str, rowids: Sequence[int]) -> dict[int, Episode]:
         out: dict[int, Episode] = {}
         for chunk in _chunks([int(r) for r in rowids], 500):
@@ -403,6 +423,7 @@ class SQLiteStore:
                 out[row[0]] = _row_to_episode(row)
         return out
 
+    @_locked
     def page(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:
         where, args = _filter_sql(filters)
         total = self._db.execute(
@@ -422,9 +443,19 @@ class SQLiteStore:
         if user_id is not None:
             q += " WHERE user_id = ?"
             args.append(user_id)
-        # A separate cursor, ordered by rowid, so a long export streams.
-        yield from (_row_to_episode(r) for r in self._db.execute(q + " ORDER BY rowid", args))
+        # Pages by rowid, each read under the lock, so a long export streams
+        # without holding the connection between pages.
+        last = 0
+        while True:
+            with self._lock:
+                where = " AND " if user_id is not None else " WHERE "
+                rows = self._db.execute(q + f"{where}rowid > ? ORDER BY rowid LIMIT 1000", [*args, last]).fetchall()
+            if not rows:
+                return
+            yield from (_row_to_episode(r) for r in rows)
+            last = rows[-1][0]
 
+    @_locked
     def sessions(self, user_id: str, limit: int, offset: int) -> list[Session]:
         rows = self._db.execute(
             "SELECT s.session_id, s.user_id, s.started_at, s.ended_at, "
@@ -435,6 +466,7 @@ class SQLiteStore:
         ).fetchall()
         return [Session(r[0], r[1], _dt(r[2]), _dt(r[3]), r[4], r[5], r[6]) for r in rows]
 
+    @_locked
     def neighbours(self, user_id: str, episode: Episode, before: int, after: int) -> list[Episode]:
         rows = self._db.execute(
             f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = ? AND session_id = ? "
@@ -443,6 +475,7 @@ class SQLiteStore:
         ).fetchall()
         return [_row_to_episode(r) for r in rows]
 
+    @_locked
     def lexical(
         self, user_id: str, terms: Sequence[str], filters: Filters, k: int, rowids: Sequence[int] | None = None
     ) -> list[tuple[int, float]]:
@@ -472,6 +505,7 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"lexical search failed: {exc}") from exc
 
+    @_locked
     def session_lexical(self, user_id: str, terms: Sequence[str], filters: Filters) -> dict[str, float]:
         if not terms:
             return {}
@@ -491,6 +525,7 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"session search failed: {exc}") from exc
 
+    @_locked
     def known_vectors(self, keys: Sequence[str], encoder: str) -> dict[str, np.ndarray]:
         by_hash = {key_hash(k): k for k in keys}
         out: dict[str, np.ndarray] = {}
@@ -544,11 +579,13 @@ class SQLiteStore:
             self._layouts[user_id] = (version, layout)
             return layout
 
+    @_locked
     def allowed(self, user_id: str, filters: Filters) -> np.ndarray:
         where, args = _filter_sql(filters)
         rows = self._db.execute(f"SELECT rowid FROM episodes e WHERE e.user_id = ?{where}", [user_id, *args])
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
+    @_locked
     def stats(self, user_id: str | None) -> dict[str, Any]:
         cond, args = ("WHERE user_id = ?", [user_id]) if user_id is not None else ("", [])
         one = self._db.execute
@@ -566,6 +603,7 @@ class SQLiteStore:
             "schema_version": SCHEMA_VERSION,
         }
 
+    @_locked
     def integrity_check(self) -> str:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
