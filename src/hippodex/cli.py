@@ -499,3 +499,12 @@ except ImportError:
     pass
 else:
     app.add_typer(bench_app, name="bench", help="Measure recall on LoCoMo and LongMemEval (no LLM involved).")
+
+# Servers register their own commands (serve, keys, mcp); their heavy
+# dependencies are imported only when one of those commands runs.
+for _module in ("hippodex.server.cli", "hippodex.mcp_server.cli"):
+    try:
+        _register = __import__(_module, fromlist=["register"]).register
+    except ImportError:
+        continue
+    _register(app)
