@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hippodex import Memory, MemoryNotFound, ValidationError
@@ -286,3 +287,24 @@ def test_export_streams_every_episode_across_pages(lexical_memory: Memory) -> No
     exported = list(lexical_memory.export(user_id="u"))
     assert len(exported) == 2700 == len({e["id"] for e in exported})
     assert len(list(lexical_memory.export())) == 2701
+
+
+def test_switching_encoders_is_refused_until_reindex(db_path: Path, encoder: Encoder) -> None:
+    from hippodex import ConfigError
+    from hippodex.encode.base import normalise
+
+    class Letters:
+        name, dim = "letters-v1", 26
+
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            rows = [[t.lower().count(chr(97 + i)) for i in range(26)] for t in texts]
+            return normalise(np.array(rows, dtype=np.float32))
+
+    with Memory(db_path, encoder=encoder) as m:
+        m.add(["aaaa aaaa", "zzzz zzzz"], user_id="u", session_id="s")
+    with Memory(db_path, encoder=Letters()) as m:
+        with pytest.raises(ConfigError, match="reindex"):
+            m.search("aaaa", user_id="u", channels=["dense"])
+        assert m.reindex() == 2
+        assert m.stats().encoder == "letters-v1" and m.stats().vectors == 2
+        assert m.search("zzz", user_id="u", channels=["dense"], k=1)[0].episode.content == "zzzz zzzz"

@@ -367,6 +367,14 @@ def stats(
         _console().print(_fields_table(numbers))
 
 
+@app.command()
+def reindex(db: DbOpt = None, encoder: EncoderOpt = DEFAULT_ENCODER) -> None:
+    """Re-embed every episode with --encoder (after switching encoders)."""
+    with _open(db, encoder) as m, _console().status("re-embedding…"):
+        n = m.reindex()
+    _console().print(f"re-embedded {n} episodes with {encoder}")
+
+
 # -- export and import ----------------------------------------------------------
 @app.command("import")
 def import_(

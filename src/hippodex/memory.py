@@ -426,6 +426,24 @@ class Memory:
             raise ImportFormatError(str(exc), line=line) from None
         return scope, session, item
 
+    def reindex(self, *, batch: int = 256) -> int:
+        """Re-embed every episode with this memory's encoder; returns how many.
+
+        Use it after switching encoders: the file then records the new one.
+        Safe to interrupt: re-running it starts over and ends in the same state.
+        """
+        spec = self._encoder_spec
+        if spec is None:
+            raise ConfigError("encoder: reindex needs an encoder; this memory was opened with encoder=None")
+        enc = create_encoder(spec) if isinstance(spec, str) else spec
+        done, last = 0, 0
+        while rows := self.store.keys_after(last, batch):
+            self.store.replace_vectors(rows, enc.encode([k for _, _, k in rows]), enc.name)
+            done, last = done + len(rows), rows[-1][0]
+        self.store.set_meta("encoder", enc.name)
+        self._encoder = None  # reload, now matching the file
+        return done
+
     # -- lifecycle ----------------------------------------------------------
     def close(self) -> None:
         """Close the database. The object cannot be used afterwards."""

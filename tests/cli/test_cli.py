@@ -404,3 +404,10 @@ def test_demo_with_the_default_encoder(tmp_path: Path) -> None:
 
 def test_version() -> None:
     assert ok("version").stdout.strip() == f"hippodex {__version__}"
+
+
+def test_reindex_reembeds_every_episode(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    ok("add", "first note", "second note", "--user", "u", "--db", db)
+    out = ok("reindex", "--db", db).stdout
+    assert "re-embedded 2 episodes" in out

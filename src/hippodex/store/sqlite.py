@@ -604,6 +604,28 @@ class SQLiteStore:
         }
 
     @_locked
+    def keys_after(self, rowid: int, limit: int) -> list[tuple[int, str, str]]:
+        """``(rowid, user_id, index key)`` of episodes after ``rowid``, in order (for re-embedding)."""
+        return self._db.execute(
+            "SELECT e.rowid, e.user_id, f.body FROM episodes e JOIN episodes_fts f ON f.rowid = e.rowid "
+            "WHERE e.rowid > ? ORDER BY e.rowid LIMIT ?",
+            (rowid, limit),
+        ).fetchall()
+
+    def replace_vectors(self, rows: Sequence[tuple[int, str, str]], vectors: np.ndarray, encoder: str) -> None:
+        """Store new vectors for these episodes, replacing whatever encoder made the old ones."""
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO vectors (rowid, user_id, key_hash, encoder, vec) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (r, u, key_hash(k), encoder, np.ascontiguousarray(v, dtype=np.float32).tobytes())
+                    for (r, u, k), v in zip(rows, vectors, strict=True)
+                ],
+            )
+            for user in {u for _, u, _ in rows}:
+                self._bump(user, deletions=1)  # cached matrices must be rebuilt, not appended to
+
+    @_locked
     def integrity_check(self) -> str:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
