@@ -1,0 +1,56 @@
+"""``hippodex mcp``: serve one memory file to MCP clients, over stdio or streamable HTTP.
+
+The ``mcp`` SDK is imported only when the command runs; without it the
+command exits with code 2 and the install command. In stdio mode stdout is
+the protocol channel, so every log line goes to stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS
+from hippodex.memory import Memory
+
+_INSTALL = "pip install 'hippodex[mcp]'"
+_ENCODERS = ", ".join([*ENCODERS, "st:<model>"])
+
+
+def mcp(
+    db: Annotated[Path, typer.Option(help="The memory file (created if missing); use an absolute path.")],
+    user: Annotated[
+        str, typer.Option("--user", "-u", help="The user whose memory the tools use by default.", show_default=False)
+    ],
+    encoder: Annotated[
+        str, typer.Option(help=f"Encoder for dense recall ({_ENCODERS}), or 'none' for lexical only.")
+    ] = DEFAULT_ENCODER,
+    http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP at /mcp instead of stdio.")] = False,
+    host: Annotated[str, typer.Option(help="Address to listen on with --http.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on with --http.")] = 8766,
+) -> None:
+    """Serve the memory to MCP clients (chat apps, coding agents): tools remember, recall, forget, recent_sessions."""
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        from hippodex.mcp_server.server import build_server
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("mcp", "mcp_types"):
+            raise
+        typer.echo(f"error: the MCP server needs the mcp package: {_INSTALL}", err=True)
+        raise typer.Exit(2) from None
+    with Memory(db, encoder=None if encoder == "none" else encoder) as memory:
+        server = build_server(memory, default_user=user)
+        if http:
+            typer.echo(f"hippodex mcp: serving {db} at http://{host}:{port}/mcp", err=True)
+            server.run("streamable-http", host=host, port=port)
+        else:
+            server.run("stdio")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``mcp`` command to the ``hippodex`` CLI."""
+    app.command("mcp")(mcp)

@@ -1,0 +1,213 @@
+"""The MCP server: tools and resources over one :class:`~hippodex.Memory`.
+
+Every tool parses its arguments, calls one ``Memory`` method and returns
+compact JSON text; a :class:`~hippodex.HippodexError` becomes an MCP tool
+error (or resource error) carrying the hippodex message and nothing else.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp_types import ToolAnnotations
+
+from hippodex._exceptions import HippodexError
+from hippodex._version import __version__
+from hippodex.memory import Memory
+from hippodex.model import Episode, Hit, Session
+
+__all__ = ["build_server"]
+
+_T = TypeVar("_T")
+_PAGE = 1000  # episodes per store page when a resource reads a whole session
+
+INSTRUCTIONS = """\
+Long-term memory for this user, kept across conversations (hippodex).
+Call `recall` before answering anything that may depend on earlier conversations: the user's facts,
+preferences, plans, people, past decisions. Call `remember` for each new durable fact the user shares
+or asks you to keep, in their words, as a self-contained sentence. Call `forget` when the user asks to
+delete something (recall it first to find its id). Times are ISO 8601; dates in results are when
+things happened, so prefer the latest when facts conflict."""
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@contextmanager
+def _errors(kind: type[Exception] = ToolError) -> Iterator[None]:
+    """Turn a HippodexError into ``kind`` with its message only (no traceback reaches the client)."""
+    try:
+        yield
+    except HippodexError as exc:
+        message = "\n".join([str(exc), *getattr(exc, "__notes__", [])])
+        raise kind(message) from None
+
+
+def _episode(ep: Episode) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": ep.id,
+        "date": ep.occurred_at.isoformat(),
+        "session": ep.session_id,
+        "seq": ep.seq,
+        "role": ep.role,
+    }
+    if ep.speaker:
+        out["speaker"] = ep.speaker
+    out["content"] = ep.content
+    return out
+
+
+def _hit(hit: Hit) -> dict[str, Any]:
+    return {**_episode(hit.episode), "score": round(hit.score, 4), "found_by": sorted(hit.channels)}
+
+
+def _session(s: Session) -> dict[str, Any]:
+    return {
+        "session": s.id,
+        "started": s.started_at.isoformat(),
+        "ended": s.ended_at.isoformat(),
+        "episodes": s.episodes,
+    }
+
+
+def build_server(memory: Memory, *, default_user: str) -> MCPServer:
+    """An MCP server (the SDK's ``MCPServer``, formerly ``FastMCP``) exposing ``memory``.
+
+    ``default_user`` is the user every tool and resource acts for unless a
+    tool call passes ``user_id``. The caller owns ``memory`` and closes it.
+    """
+    server: MCPServer = MCPServer(
+        name="hippodex",
+        title="hippodex memory",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        log_level="WARNING",
+    )
+
+    def user(user_id: str | None) -> str:
+        return user_id or default_user
+
+    def call(fn: Callable[[], _T]) -> _T:
+        with _errors():
+            return fn()
+
+    def tool(annotations: ToolAnnotations) -> Callable[[Callable[..., str]], Callable[..., str]]:
+        """Register a tool whose description is its dedented docstring and whose result is JSON text."""
+
+        def add(fn: Callable[..., str]) -> Callable[..., str]:
+            description = inspect.cleandoc(fn.__doc__ or "")
+            server.add_tool(fn, description=description, annotations=annotations, structured_output=False)
+            return fn
+
+        return add
+
+    @tool(ToolAnnotations(title="Remember", read_only_hint=False, destructive_hint=False))
+    def remember(
+        content: str,
+        role: str = "user",
+        session_id: str | None = None,
+        timestamp: str | None = None,
+        user_id: str | None = None,
+    ) -> str:
+        """Store one message or fact in long-term memory, verbatim, so it can be recalled in later conversations.
+
+        Call it when the user shares something worth keeping (facts about them, preferences, plans, people,
+        decisions) or asks you to remember something. Pass `content` as a self-contained sentence
+        ("Ana moved to Lisbon in May 2023", not "I did"). `role` is who said it: user, assistant, system or tool.
+        `session_id` groups messages of one conversation (omit to start a new one; reuse the returned id to add
+        to it). `timestamp` is when it happened, ISO 8601 like 2024-05-08T14:00 (default: now).
+        Returns JSON {"ids": [...], "session": ..., "date": ...}.
+        """
+        message = {"role": role, "content": content}
+        eps = call(lambda: memory.add(message, user_id=user(user_id), session_id=session_id, timestamp=timestamp))
+        return _json({"ids": [e.id for e in eps], "session": eps[0].session_id, "date": eps[0].occurred_at.isoformat()})
+
+    @tool(ToolAnnotations(title="Recall", read_only_hint=True))
+    def recall(
+        query: str,
+        k: int = 8,
+        now: str | None = None,
+        session_id: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        user_id: str | None = None,
+    ) -> str:
+        """Search long-term memory for what was said before; call it before answering anything that may
+        depend on earlier conversations (the user's facts, preferences, plans, people, past events).
+
+        `query` is a natural-language question or keywords ("where does Ana live?"); it is matched by words
+        and by meaning. `k` is how many hits (default 8). `now` is when the question is asked, ISO 8601
+        (default: the current time; it anchors phrases like "last week"). `session_id` limits to one
+        conversation; `since`/`until` (ISO 8601) bound when things happened.
+        Returns a JSON list, best first, of {"id", "date", "session", "seq", "role", "speaker"?, "content",
+        "score", "found_by"}: `date` is when it happened (prefer the latest when facts conflict), `found_by`
+        lists the channels that matched (lexical = shared words, dense = similar meaning), and `id` is what
+        `forget` takes. An empty list means nothing relevant is stored.
+        """
+        hits = call(
+            lambda: memory.search(
+                query, user_id=user(user_id), k=k, now=now, session_id=session_id, since=since, until=until
+            )
+        )
+        return _json([_hit(h) for h in hits])
+
+    @tool(ToolAnnotations(title="Forget", read_only_hint=False, destructive_hint=True, idempotent_hint=True))
+    def forget(episode_id: str, user_id: str | None = None) -> str:
+        """Delete one stored memory for good, by the `id` that `recall` or `remember` returned.
+
+        Call it when the user asks to forget or correct something: recall it first, then forget each
+        matching id (and `remember` the corrected fact if there is one). Returns JSON {"deleted": id};
+        an unknown id is an error.
+        """
+        call(lambda: memory.delete(episode_id, user_id=user(user_id)))
+        return _json({"deleted": episode_id})
+
+    @tool(ToolAnnotations(title="Recent sessions", read_only_hint=True))
+    def recent_sessions(limit: int = 10, user_id: str | None = None) -> str:
+        """List the most recent conversations (sessions) in memory, newest first.
+
+        Use it to get an overview of what memory holds or to find a `session_id` to pass to `recall` or
+        `remember`. Returns a JSON list of {"session", "started", "ended", "episodes"} (ISO 8601 dates,
+        episode counts). The resource memory://sessions/{session_id} holds one session's messages in order.
+        """
+        sessions = call(lambda: memory.sessions(user_id=user(user_id), limit=limit))
+        return _json([_session(s) for s in sessions])
+
+    @server.resource(
+        "memory://sessions",
+        name="sessions",
+        title="Recent sessions",
+        description="The 50 most recent sessions of the default user, newest first, as JSON.",
+        mime_type="application/json",
+    )
+    def sessions_resource() -> str:
+        with _errors(ResourceError):
+            return _json([_session(s) for s in memory.sessions(user_id=default_user, limit=50)])
+
+    @server.resource(
+        "memory://sessions/{session_id}",
+        name="session",
+        title="One session",
+        description="Every episode of one session of the default user, in order, as JSON.",
+        mime_type="application/json",
+    )
+    def session_resource(session_id: str) -> str:
+        episodes: list[dict[str, Any]] = []
+        offset: int | None = 0
+        with _errors(ResourceError):
+            while offset is not None:
+                page = memory.list(user_id=default_user, session_id=session_id, limit=_PAGE, offset=offset)
+                episodes += [_episode(e) for e in page.items]
+                offset = page.next_offset
+        if not episodes:
+            raise ResourceNotFoundError(f"no session {session_id!r}")
+        return _json({"session": session_id, "episodes": episodes})
+
+    return server

@@ -1,0 +1,112 @@
+"""``hippodex mcp`` end to end: the SDK's own client drives the server over stdio."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("mcp")
+
+from mcp.client.session import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+pytestmark = pytest.mark.anyio
+
+TOOLS = {"remember", "recall", "forget", "recent_sessions"}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@asynccontextmanager
+async def _client(db: Path, *extra: str) -> AsyncIterator[ClientSession]:
+    """A client session with ``python -m hippodex.mcp_server --db DB --user u ...`` (= ``hippodex mcp``)."""
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "hippodex.mcp_server", "--db", str(db), "--user", "u", *extra]
+    )
+    with open(db.with_suffix(".stderr"), "w") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            yield session
+
+
+async def _call(session: ClientSession, tool: str, **args: Any) -> Any:
+    result = await session.call_tool(tool, args)
+    assert not result.is_error, result.content
+    return json.loads(result.content[0].text)
+
+
+async def test_tools_and_resources_over_stdio(tmp_path: Path) -> None:
+    db = tmp_path / "memory.db"
+    async with _client(db, "--encoder", "none") as session:
+        tools = {t.name: t for t in (await session.list_tools()).tools}
+        assert set(tools) >= TOOLS
+        assert all(len(tools[n].description or "") > 80 and "\n    " not in (tools[n].description or "") for n in TOOLS)
+
+        tea = await _call(session, "remember", content="I drink green tea every morning", timestamp="2024-05-08T09:00")
+        assert tea["date"].startswith("2024-05-08") and len(tea["ids"]) == 1
+        cat = await _call(session, "remember", content="My cat is called Miso", session_id=tea["session"])
+        assert cat["session"] == tea["session"]
+
+        hits = await _call(session, "recall", query="what is my cat called?")
+        assert hits[0]["content"] == "My cat is called Miso"
+        assert hits[0]["id"] == cat["ids"][0] and hits[0]["role"] == "user" and "lexical" in hits[0]["found_by"]
+        assert hits[0]["session"] == tea["session"] and hits[0]["score"] > 0
+
+        assert await _call(session, "forget", episode_id=cat["ids"][0]) == {"deleted": cat["ids"][0]}
+        hits = await _call(session, "recall", query="what is my cat called?")
+        assert all("Miso" not in h["content"] for h in hits)
+
+        sessions = await _call(session, "recent_sessions")
+        assert sessions == [{**sessions[0], "session": tea["session"], "episodes": 1}]
+
+        listed = json.loads((await session.read_resource("memory://sessions")).contents[0].text)
+        assert [s["session"] for s in listed] == [tea["session"]]
+        one = json.loads((await session.read_resource(f"memory://sessions/{tea['session']}")).contents[0].text)
+        assert [e["content"] for e in one["episodes"]] == ["I drink green tea every morning"]
+
+        # another user's memory is separate
+        assert await _call(session, "recall", query="green tea", user_id="someone-else") == []
+
+
+async def test_hippodex_errors_become_tool_errors(tmp_path: Path) -> None:
+    async with _client(tmp_path / "memory.db", "--encoder", "none") as session:
+        result = await session.call_tool("recall", {"query": "   "})
+        assert result.is_error
+        message = result.content[0].text
+        assert "query is empty" in message and "Traceback" not in message
+
+        result = await session.call_tool("forget", {"episode_id": "no-such-episode"})
+        assert result.is_error and "Traceback" not in result.content[0].text
+
+        result = await session.call_tool("remember", {"content": "hi", "role": "narrator"})
+        assert result.is_error and "role" in result.content[0].text
+
+
+@pytest.mark.slow
+async def test_default_encoder_finds_paraphrases(tmp_path: Path) -> None:
+    start = time.monotonic()
+    async with _client(tmp_path / "memory.db") as session:
+        await _call(session, "remember", content="I adopted a kitten last week")
+        await _call(session, "remember", content="The quarterly report is due on Friday")
+        hits = await _call(session, "recall", query="do I have any pets?", k=1)
+        assert hits[0]["content"] == "I adopted a kitten last week" and "dense" in hits[0]["found_by"]
+    assert time.monotonic() - start < 30
+
+
+def test_missing_mcp_package_exits_2_with_install_hint(tmp_path: Path) -> None:
+    code = "import sys; sys.modules['mcp'] = None; from hippodex.cli import main; main()"
+    args = [sys.executable, "-c", code, "mcp", "--db", str(tmp_path / "m.db"), "--user", "u"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2
+    assert "pip install 'hippodex[mcp]'" in done.stderr and done.stdout == ""
