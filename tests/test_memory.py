@@ -241,6 +241,8 @@ def test_stats_counts(memory: Memory) -> None:
         ({"messages": "x", "user_id": None}, "user_id is required"),
         ({"messages": "x", "user_id": "u", "timestamp": "last tuesday"}, "ISO 8601"),
         ({"messages": "x", "user_id": "u", "timestamp": "2023-13-45"}, "ISO 8601"),
+        ({"messages": "x", "user_id": "u", "timestamp": "9999-12-31T23:59:59-01:00"}, "range"),
+        ({"messages": "x", "user_id": "u", "timestamp": "0001-01-01T00:00+01:00"}, "range"),
         ({"messages": "x", "user_id": "u", "metadata": ["not", "a", "dict"]}, "JSON object"),
         ({"messages": "x", "user_id": "u", "metadata": {"x": object()}}, "JSON-serializable"),
         ({"messages": 42, "user_id": "u"}, "list"),

@@ -89,7 +89,10 @@ def parse_time(value: TimeLike | None, name: str = "timestamp") -> datetime | No
         raise ValidationError(f"{name} must be an ISO 8601 string, a datetime or Unix seconds")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 lies past datetime.max in UTC
+        raise ValidationError(f"{name} {value!r} is out of the representable range of times") from None
 
 
 def check_metadata(value: object, name: str = "metadata") -> dict[str, Any]:

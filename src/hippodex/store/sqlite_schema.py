@@ -109,4 +109,17 @@ MIGRATIONS[2] = [
     _backfill_session_docs,
 ]
 
+MIGRATIONS[3] = [
+    # API keys of the REST server: only the sha256 of a key is stored, never the key.
+    # user_ids is a JSON list of the users a key may touch; admin keys touch any.
+    """CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        hash TEXT UNIQUE NOT NULL,
+        name TEXT,
+        user_ids TEXT NOT NULL DEFAULT '[]',
+        admin INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        revoked_at REAL
+    )""",
+]
 SCHEMA_VERSION = max(MIGRATIONS)

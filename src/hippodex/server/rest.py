@@ -1,0 +1,320 @@
+"""The REST API: a FastAPI app over one :class:`hippodex.Memory`.
+
+It only translates HTTP to ``Memory`` calls, validates, and authorises: no SQL,
+no scoring. Endpoints are plain ``def`` functions run in FastAPI's threadpool;
+``Memory`` serialises access to its SQLite connection with a lock.
+
+Errors are always ``{"error": {"code": "...", "message": "..."}}``:
+
+==== ======================= ============================================
+401  ``unauthorized``        missing, unknown or revoked API key
+403  ``forbidden``           the key may not touch that ``user_id``
+404  ``not_found``           no such memory for that user (or no route)
+405  ``method_not_allowed``
+413  ``payload_too_large``   body over ``max_body_bytes``
+422  ``validation_error``    malformed body or value, with what to fix
+500  ``internal_error``      nothing about the cause leaks to the client
+503  ``not_ready``           ``/ready`` when the store cannot be read
+==== ======================= ============================================
+"""
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hippodex._exceptions import HippodexError, MemoryNotFound, ValidationError
+from hippodex._version import __version__
+from hippodex.memory import Memory
+from hippodex.server import schemas as s
+from hippodex.server.keys import Key, KeyStore
+
+__all__ = ["ApiError", "create_app"]
+
+log = logging.getLogger("hippodex.server")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class ApiError(Exception):
+    """An error with an HTTP status and a stable code, rendered as the error JSON."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": s.ErrorOut, "description": code}
+    for status, code in [(401, "unauthorized"), (403, "forbidden"), (413, "payload_too_large"), (422, "validation")]
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": s.ErrorOut, "description": "not_found"}}
+
+
+class _BodyLimit:
+    """Reject bodies over ``limit`` bytes with 413, by Content-Length and by what actually arrives,
+    before anything parses them (the whole body is read here, then replayed to the app)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def _reject(self, send: Send) -> None:
+        response = _error(413, "payload_too_large", f"request body is larger than {self.limit} bytes")
+        await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._reject(send)
+            return
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._reject(send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _pydantic_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+    more = len(exc.errors()) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return _error(exc.status, exc.code, exc.message, headers)
+
+    @app.exception_handler(RequestValidationError)
+    def request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, "validation_error", _pydantic_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        return _error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+
+    @app.exception_handler(MemoryNotFound)
+    def not_found(_: Request, exc: MemoryNotFound) -> JSONResponse:
+        return _error(404, "not_found", "no memory with that id for this user")
+
+    @app.exception_handler(ValidationError)
+    def invalid(_: Request, exc: ValidationError) -> JSONResponse:
+        return _error(422, "validation_error", str(exc))
+
+    @app.exception_handler(HippodexError)
+    def hippodex_error(_: Request, exc: HippodexError) -> JSONResponse:
+        log.error("hippodex error: %s", exc)
+        return _error(500, "internal_error", "the server could not complete the request; see its log")
+
+    @app.exception_handler(Exception)
+    def crash(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return _error(500, "internal_error", "the server could not complete the request; see its log")
+
+
+def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1_000_000) -> Any:
+    """A FastAPI app serving ``memory``; ``auth=None`` serves without keys (loopback only!).
+
+    >>> from hippodex import Memory
+    >>> app = create_app(Memory(":memory:", encoder=None), auth=None)
+    >>> "/v1/search" in {r.path for r in app.routes}
+    True
+    """
+    app = FastAPI(
+        title="hippodex",
+        version=__version__,
+        description="Long-term memory for LLM agents. Send `Authorization: Bearer hdx_...` on every /v1 route.",
+    )
+    _install_error_handlers(app)
+
+    def caller(request: Request) -> Key | None:
+        if auth is None:
+            return None
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key")
+        if not token:
+            raise ApiError(401, "unauthorized", "missing API key: send 'Authorization: Bearer hdx_...'")
+        key = auth.check(token)
+        if key is None:
+            raise ApiError(401, "unauthorized", "invalid or revoked API key")
+        return key
+
+    KeyDep = Annotated[Key | None, Depends(caller)]
+    UserQ = Annotated[str, Query(min_length=1, max_length=256, description="The tenant whose memory to use.")]
+    IdP = Annotated[str, Path(min_length=1, max_length=256, description="The episode's id.")]
+    LimitQ = Annotated[int, Query(ge=1, le=10_000)]
+    OffsetQ = Annotated[int, Query(ge=0)]
+
+    def allow(key: Key | None, user_id: str) -> str:
+        if key is not None and not key.allows(user_id):
+            raise ApiError(403, "forbidden", "this API key may not access that user_id")
+        return user_id
+
+    @app.get("/health", response_model=s.HealthOut, tags=["ops"])
+    def health() -> s.HealthOut:
+        """Liveness: the process answers."""
+        return s.HealthOut(status="ok", version=__version__)
+
+    @app.get("/ready", response_model=s.HealthOut, tags=["ops"], responses={503: {"model": s.ErrorOut}})
+    def ready() -> Any:
+        """Readiness: the memory file can be read."""
+        try:
+            memory.stats()
+        except Exception:
+            log.exception("readiness check failed")
+            return _error(503, "not_ready", "the memory store cannot be read")
+        return s.HealthOut(status="ready", version=__version__)
+
+    @app.post("/v1/memories", status_code=201, response_model=s.AddResponse, responses=_ERRORS, tags=["memories"])
+    def add(body: s.AddRequest, key: KeyDep) -> s.AddResponse:
+        """Record messages as episodes of one session."""
+        allow(key, body.user_id)
+        episodes = memory.add(
+            [m.model_dump(exclude_none=True) for m in body.messages],
+            user_id=body.user_id,
+            agent_id=body.agent_id,
+            run_id=body.run_id,
+            session_id=body.session_id,
+            timestamp=body.timestamp,
+            metadata=body.metadata,
+        )
+        return s.AddResponse.model_validate({"episodes": [e.to_dict() for e in episodes]})
+
+    @app.post("/v1/search", response_model=s.SearchResponse, responses=_ERRORS, tags=["memories"])
+    def search(body: s.SearchRequest, key: KeyDep) -> s.SearchResponse:
+        """Recall the episodes that best answer a query, within one user's memory."""
+        allow(key, body.user_id)
+        args = body.model_dump(exclude={"user_id", "query"})
+        hits = memory.search(body.query, user_id=body.user_id, **args)
+        return s.SearchResponse.model_validate({"hits": [h.to_dict() for h in hits]})
+
+    @app.get(
+        "/v1/memories/{episode_id}", response_model=s.EpisodeOut, responses=_ERRORS | _NOT_FOUND, tags=["memories"]
+    )
+    def get(episode_id: IdP, user_id: UserQ, key: KeyDep) -> s.EpisodeOut:
+        """One episode by id."""
+        return s.EpisodeOut.model_validate(memory.get(episode_id, user_id=allow(key, user_id)).to_dict())
+
+    @app.get("/v1/memories", response_model=s.PageOut, responses=_ERRORS, tags=["memories"])
+    def list_(
+        user_id: UserQ,
+        key: KeyDep,
+        limit: LimitQ = 50,
+        offset: OffsetQ = 0,
+        session_id: Annotated[list[str] | None, Query()] = None,
+        role: Annotated[list[s.Role] | None, Query()] = None,
+        since: str | None = None,
+        until: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        metadata: Annotated[str | None, Query(description="A JSON object the metadata must match.")] = None,
+    ) -> s.PageOut:
+        """A page of a user's episodes in time order."""
+        try:
+            meta = json.loads(metadata) if metadata is not None else None
+        except ValueError:
+            raise ValidationError('metadata must be a JSON object, e.g. {"topic": "travel"}') from None
+        for name, value in (("since", since), ("until", until)):
+            try:
+                if value is not None:
+                    s.check_time(value)
+            except ValueError as exc:
+                raise ValidationError(f"{name}: {exc}") from None
+        page = memory.list(
+            user_id=allow(key, user_id),
+            limit=limit,
+            offset=offset,
+            agent_id=agent_id,
+            run_id=run_id,
+            session_id=session_id,
+            since=since,
+            until=until,
+            role=role,
+            metadata=meta,
+        )
+        return s.PageOut.model_validate(page.to_dict())
+
+    @app.patch(
+        "/v1/memories/{episode_id}", response_model=s.EpisodeOut, responses=_ERRORS | _NOT_FOUND, tags=["memories"]
+    )
+    def update_metadata(episode_id: IdP, body: s.UpdateMetadataRequest, key: KeyDep) -> s.EpisodeOut:
+        """Set an episode's metadata (merged into what it has unless merge is false)."""
+        ep = memory.update_metadata(episode_id, body.metadata, user_id=allow(key, body.user_id), merge=body.merge)
+        return s.EpisodeOut.model_validate(ep.to_dict())
+
+    @app.delete("/v1/memories/{episode_id}", status_code=204, responses=_ERRORS | _NOT_FOUND, tags=["memories"])
+    def delete(episode_id: IdP, user_id: UserQ, key: KeyDep) -> Response:
+        """Delete one episode, its vector and its index entries."""
+        memory.delete(episode_id, user_id=allow(key, user_id))
+        return Response(status_code=204)
+
+    @app.delete("/v1/users/{user_id}", response_model=s.EraseResponse, responses=_ERRORS, tags=["users"])
+    def erase(user_id: Annotated[str, Path(min_length=1, max_length=256)], key: KeyDep) -> s.EraseResponse:
+        """Remove everything of a user from every table and index."""
+        return s.EraseResponse(user_id=user_id, deleted=memory.erase(user_id=allow(key, user_id)))
+
+    @app.get("/v1/users/{user_id}/sessions", response_model=s.SessionsResponse, responses=_ERRORS, tags=["users"])
+    def sessions(
+        user_id: Annotated[str, Path(min_length=1, max_length=256)],
+        key: KeyDep,
+        limit: LimitQ = 50,
+        offset: OffsetQ = 0,
+    ) -> s.SessionsResponse:
+        """A user's sessions, most recent first."""
+        found = memory.sessions(user_id=allow(key, user_id), limit=limit, offset=offset)
+        return s.SessionsResponse.model_validate({"sessions": [x.to_dict() for x in found]})
+
+    @app.get("/v1/stats", response_model=s.StatsOut, responses=_ERRORS, tags=["users"])
+    def stats(
+        key: KeyDep,
+        user_id: Annotated[str | None, Query(max_length=256, description="Omit for the whole memory (admin).")] = None,
+    ) -> s.StatsOut:
+        """Counts and size of one user's memory, or (admin keys) of the whole file."""
+        if user_id is None and key is not None and not key.admin:
+            raise ApiError(403, "forbidden", "stats of the whole memory need an admin key; pass user_id")
+        if user_id is not None:
+            allow(key, user_id)
+        return s.StatsOut.model_validate(memory.stats(user_id=user_id).to_dict())
+
+    app.add_middleware(_BodyLimit, limit=max_body_bytes)
+    return app

@@ -1,0 +1,198 @@
+"""Request and response bodies of the REST API, as pydantic models.
+
+They give the OpenAPI document its shapes and reject malformed JSON early;
+:class:`hippodex.Memory` still validates every value, so the rules live in one
+place (:mod:`hippodex.ingest.normalize`). Responses mirror the dataclasses'
+``to_dict()``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from hippodex.ingest.normalize import MAX_BATCH, MAX_CONTENT_CHARS, MAX_ID_CHARS, parse_time
+
+Role = Literal["user", "assistant", "system", "tool"]
+
+
+def check_time(value: str | float) -> str | float:
+    """Reject a time :func:`parse_time` cannot represent in UTC, as a ``ValueError``."""
+    # parse_time lets OverflowError escape for times that leave datetime's range
+    # once moved to UTC (e.g. 9999-12-31T23:59-01:00); report it as a bad value.
+    try:
+        parse_time(value)
+    except OverflowError:
+        raise ValueError("time is out of range (years 1 to 9999 in UTC)") from None
+    return value
+
+
+Time = Annotated[str | float, AfterValidator(check_time)]
+"""An ISO 8601 time (naive means UTC) or Unix seconds."""
+
+_TIME = "ISO 8601 time such as 2024-05-08T14:00 (naive means UTC), or Unix seconds."
+UserId = Field(min_length=1, max_length=MAX_ID_CHARS, description="The tenant whose memory to use.")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MessageIn(_Strict):
+    """One message to record."""
+
+    role: Role = "user"
+    content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+    speaker: str | None = Field(None, max_length=MAX_ID_CHARS, description="Who said it, e.g. a name.")
+    timestamp: Time | None = Field(None, description=_TIME)
+    metadata: dict[str, Any] | None = None
+
+
+class AddRequest(_Strict):
+    """Body of ``POST /v1/memories``."""
+
+    user_id: str = UserId
+    messages: list[MessageIn] = Field(min_length=1, max_length=MAX_BATCH)
+    session_id: str | None = Field(None, max_length=MAX_ID_CHARS, description="Session to add to (default: new).")
+    timestamp: Time | None = Field(None, description="When the messages happened (default: now). " + _TIME)
+    metadata: dict[str, Any] | None = Field(None, description="Metadata shared by every message.")
+    agent_id: str | None = Field(None, max_length=MAX_ID_CHARS)
+    run_id: str | None = Field(None, max_length=MAX_ID_CHARS)
+
+
+class SearchRequest(_Strict):
+    """Body of ``POST /v1/search``."""
+
+    user_id: str = UserId
+    query: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+    k: int = Field(10, ge=1, le=1000, description="How many hits.")
+    now: Time | None = Field(None, description="When the question is asked (default: now). " + _TIME)
+    agent_id: str | None = None
+    run_id: str | None = None
+    session_id: str | list[str] | None = None
+    since: Time | None = Field(None, description="Only episodes at or after this time. " + _TIME)
+    until: Time | None = Field(None, description="Only episodes before this time. " + _TIME)
+    role: Role | list[Role] | None = None
+    metadata: dict[str, Any] | None = Field(None, description="Only episodes whose metadata has these values.")
+    channels: list[Literal["lexical", "dense"]] | None = Field(None, description="Recall channels (default: all).")
+    expand: int = Field(0, ge=0, le=20, description="Neighbouring turns to attach on each side of a hit.")
+
+
+class UpdateMetadataRequest(_Strict):
+    """Body of ``PATCH /v1/memories/{id}``."""
+
+    user_id: str = UserId
+    metadata: dict[str, Any]
+    merge: bool = Field(True, description="Merge into the existing metadata (false: replace it).")
+
+
+class EpisodeOut(BaseModel):
+    """One recorded episode, verbatim."""
+
+    id: str
+    user_id: str
+    agent_id: str | None
+    run_id: str | None
+    session_id: str
+    seq: int
+    role: Role
+    speaker: str | None
+    content: str
+    occurred_at: datetime
+    recorded_at: datetime
+    metadata: dict[str, Any]
+
+
+class ChannelScoreOut(BaseModel):
+    """A channel's 1-based rank and raw score for a hit."""
+
+    rank: int
+    score: float
+
+
+class HitOut(BaseModel):
+    """A recalled episode, its fused score, per-channel scores and context turns."""
+
+    episode: EpisodeOut
+    score: float
+    channels: dict[str, ChannelScoreOut]
+    context: list[EpisodeOut]
+
+
+class AddResponse(BaseModel):
+    """The stored episodes, in order."""
+
+    episodes: list[EpisodeOut]
+
+
+class SearchResponse(BaseModel):
+    """Hits, best first."""
+
+    hits: list[HitOut]
+
+
+class PageOut(BaseModel):
+    """One page of a listing; pass ``next_offset`` back as ``offset``."""
+
+    items: list[EpisodeOut]
+    total: int
+    next_offset: int | None
+
+
+class SessionOut(BaseModel):
+    """A session: the episodes that share a session_id."""
+
+    id: str
+    user_id: str
+    agent_id: str | None
+    run_id: str | None
+    started_at: datetime
+    ended_at: datetime
+    episodes: int
+
+
+class SessionsResponse(BaseModel):
+    """A user's sessions, most recent first."""
+
+    sessions: list[SessionOut]
+
+
+class StatsOut(BaseModel):
+    """Counts and size of the memory, or of one user's part."""
+
+    users: int
+    sessions: int
+    episodes: int
+    vectors: int
+    db_bytes: int
+    encoder: str | None
+    schema_version: int
+
+
+class EraseResponse(BaseModel):
+    """What ``DELETE /v1/users/{user_id}`` removed."""
+
+    user_id: str
+    deleted: int
+
+
+class HealthOut(BaseModel):
+    """Liveness (``/health``) or readiness (``/ready``)."""
+
+    status: Literal["ok", "ready"]
+    version: str
+
+
+class ErrorBody(BaseModel):
+    """A stable machine code and a human message."""
+
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every error response: ``{"error": {"code": ..., "message": ...}}``."""
+
+    error: ErrorBody
