@@ -13,7 +13,7 @@ import hippodex
 MODULES = sorted(
     m.name
     for m in pkgutil.walk_packages(hippodex.__path__, "hippodex.")
-    if not m.name.endswith(("sentence_transformers",))
+    if not m.name.endswith(("sentence_transformers", "__main__"))
 )
 
 

@@ -200,3 +200,34 @@ def plot(
     from hippodex.bench.plot import plot_recall
 
     console.print(f"wrote {plot_recall(results, out)}")
+
+
+@bench_app.command("load")
+def load(
+    clients: Annotated[int, typer.Option(min=1, max=500, help="Concurrent clients.")] = 50,
+    seconds: Annotated[float, typer.Option(min=1, max=600, help="How long the load runs.")] = 30.0,
+    preload: Annotated[int, typer.Option(min=0, help="Memories stored before the clients start.")] = 2000,
+    encoder: EncoderOpt = "minilm",
+    json_out: JsonOpt = None,
+) -> None:
+    """Load-test `hippodex serve` on loopback: requests/s and p50/p95/p99 for search and add."""
+    from hippodex.bench.load import run_load
+
+    with console.status(f"{clients} clients for {seconds:.0f} s against a fresh server…"):
+        result = run_load(clients=clients, seconds=seconds, preload=preload, encoder=encoder)
+    table = Table(title=f"hippodex serve under load · {clients} clients · {result['seconds']} s · SQLite")
+    for col in ("operation", "requests", "per s", "p50 ms", "p95 ms", "p99 ms"):
+        table.add_column(col, justify="right" if col != "operation" else "left")
+    for op in ("search", "add"):
+        r = result[op]
+        table.add_row(
+            op,
+            str(r["requests"]),
+            f"{r['per_s']:.1f}",
+            f"{r['p50_ms']:.1f}",
+            f"{r['p95_ms']:.1f}",
+            f"{r['p99_ms']:.1f}",
+        )
+    console.print(table)
+    console.print(f"errors: {result['errors']} {result['error_kinds'] or ''}")
+    _write(result, json_out)

@@ -151,6 +151,33 @@ def ablation_table(result: dict[str, Any]) -> str:
     )
 
 
+def load_table(result: dict[str, Any]) -> str:
+    """Requests/s and latency percentiles of a ``hippodex bench load`` run."""
+    rows = [
+        [
+            op,
+            result[op]["requests"],
+            f"{result[op]['per_s']:.1f}",
+            f"{result[op]['p50_ms']:.1f}",
+            f"{result[op]['p95_ms']:.1f}",
+            f"{result[op]['p99_ms']:.1f}",
+        ]
+        for op in ("search", "add")
+    ]
+    head = ["operation", "requests", "per s", "p50 ms", "p95 ms", "p99 ms"]
+    return "\n".join(
+        [
+            f"`hippodex serve` under load ({result['clients']} concurrent clients for {result['seconds']} s "
+            "on loopback, "
+            f"{result['backend']} file, {result['encoder']} encoder, {result['preload']} memories preloaded; "
+            f"80% search, 20% add; {result['errors']} errors):",
+            "",
+            _table(head, rows),
+            "",
+        ]
+    )
+
+
 def render(paths: Iterable[Path]) -> str:
     """Markdown for all result files, grouped by benchmark, in the order given."""
     results = [json.loads(Path(p).read_text()) for p in paths]
@@ -160,6 +187,7 @@ def render(paths: Iterable[Path]) -> str:
         if group:
             parts.append(fn(group))
         parts.extend(ablation_table(r) for r in results if r.get("benchmark") == f"{bench}-ablation")
+    parts.extend(load_table(r) for r in results if r.get("benchmark") == "load")
     return "\n".join(parts)
 
 
