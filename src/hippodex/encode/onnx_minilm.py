@@ -81,7 +81,12 @@ class MiniLMEncoder:
 
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        # HIPPODEX_ENCODER_THREADS caps onnxruntime threads, e.g. under a server whose
+        # request threads would otherwise each start one intra-op thread per core.
+        env_threads = os.environ.get("HIPPODEX_ENCODER_THREADS", "")
+        options.intra_op_num_threads = (
+            threads or (int(env_threads) if env_threads.isdigit() else 0) or os.cpu_count() or 1
+        )
         options.inter_op_num_threads = 1
         try:
             self._session: Any = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])

@@ -7,6 +7,7 @@ exits with code 2 and the install command.
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -81,6 +82,9 @@ def serve(
     from hippodex.memory import Memory
 
     path = _path(db)
+    # Requests run in a thread pool; one onnxruntime thread per request beats
+    # every request fanning out over all cores (bench load, 50 clients, 30 s: 81 vs 74 req/s).
+    os.environ.setdefault("HIPPODEX_ENCODER_THREADS", "1")
     memory = Memory(path, encoder=None if encoder == "none" else encoder)
     keys = None if no_auth else KeyStore(path)
     if keys is not None and not any(not k.revoked for k in keys.list()):
