@@ -10,11 +10,16 @@ import pytest
 
 import hippodex
 
-MODULES = sorted(
-    m.name
-    for m in pkgutil.walk_packages(hippodex.__path__, "hippodex.")
-    if not m.name.endswith(("sentence_transformers", "__main__"))
-)
+# The package itself too: public classes re-exported there carry __module__ =
+# "hippodex", so doctest finds their examples only through the package.
+MODULES = [
+    "hippodex",
+    *sorted(
+        m.name
+        for m in pkgutil.walk_packages(hippodex.__path__, "hippodex.")
+        if not m.name.endswith(("sentence_transformers", "__main__"))
+    ),
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -310,3 +310,26 @@ def test_switching_encoders_is_refused_until_reindex(db_path: Path, encoder: Enc
         assert m.reindex() == 2
         assert m.stats().encoder == "letters-v1" and m.stats().vectors == 2
         assert m.search("zzz", user_id="u", channels=["dense"], k=1)[0].episode.content == "zzzz zzzz"
+
+
+def test_context_is_dated_grouped_and_within_budget(lexical_memory: Memory) -> None:
+    m = lexical_memory
+    m.add(
+        ["We adopted a border collie called Pepper", "She loves the beach"],
+        user_id="u",
+        session_id="dogs",
+        timestamp="2024-02-03",
+    )
+    m.add("Pepper turned two today", user_id="u", session_id="birthday", timestamp="2024-08-21")
+    block = m.context("Pepper the border collie", user_id="u", budget_tokens=500)
+    lines = block.splitlines()
+    assert lines[0] == "Memories relevant to: Pepper the border collie"
+    assert "Session dogs (Saturday, 03 February 2024):" in lines
+    assert "- [2024-02-03] user: We adopted a border collie called Pepper" in lines
+    assert block.index("Session dogs") < block.index("Session birthday")  # told in time order
+    m.add(" ".join(["long notes about Pepper and other things"] * 80), user_id="u", session_id="long")
+    tight = m.context("Pepper", user_id="u", budget_tokens=120)
+    assert len(tight) <= 120 * 4 and tight.endswith("…")  # the best hit, cut to fit
+    assert m.context("zebra", user_id="u") == "No memories found for: zebra"
+    with pytest.raises(ValidationError, match="budget_tokens"):
+        m.context("Pepper", user_id="u", budget_tokens=5)

@@ -368,6 +368,20 @@ def stats(
 
 
 @app.command()
+def context(
+    query: Annotated[str, typer.Argument(help="What the context is for (a question or task).")],
+    user: UserOpt,
+    budget: Annotated[int, typer.Option(help="Token budget for the block (about 4 characters a token).")] = 1000,
+    now: Annotated[str | None, typer.Option(help="When the question is asked, ISO 8601 (default: now).")] = None,
+    db: DbOpt = None,
+    encoder: EncoderOpt = DEFAULT_ENCODER,
+) -> None:
+    """Print a prompt-ready block of dated evidence for QUERY, within --budget tokens."""
+    with _open(db, encoder) as m:
+        typer.echo(m.context(query, user_id=user, budget_tokens=budget, now=now))
+
+
+@app.command()
 def reindex(db: DbOpt = None, encoder: EncoderOpt = DEFAULT_ENCODER) -> None:
     """Re-embed every episode with --encoder (after switching encoders)."""
     with _open(db, encoder) as m, _console().status("re-embedding…"):

@@ -33,6 +33,7 @@ from hippodex.ingest.normalize import (
     parse_time,
 )
 from hippodex.model import ROLES, Episode, Hit, Page, Scope, Session, Stats
+from hippodex.recall.assemble import assemble
 from hippodex.recall.channels.base import Channel
 from hippodex.recall.channels.dense import DenseChannel
 from hippodex.recall.channels.lexical import LexicalChannel
@@ -299,6 +300,33 @@ class Memory:
             ctx = tuple(self.store.neighbours(user, ep, expand, expand)) if expand else ()
             hits.append(Hit(ep, r.score, r.channels, ctx))
         return hits
+
+    def context(
+        self,
+        query: str,
+        *,
+        user_id: str,
+        budget_tokens: int = 1000,
+        now: TimeLike | None = None,
+        k: int = 20,
+        expand: int = 1,
+    ) -> str:
+        """A prompt-ready block of recalled evidence for ``query``, within ``budget_tokens``.
+
+        Dated excerpts grouped by session and told in order, best evidence
+        first to fill the budget (tokens estimated at four characters each).
+
+        >>> m = Memory(":memory:", encoder=None)
+        >>> _ = m.add("I moved to Lisbon in May", user_id="ana", session_id="s1", timestamp="2023-05-08")
+        >>> print(m.context("Lisbon", user_id="ana", budget_tokens=200))
+        Memories relevant to: Lisbon
+        Session s1 (Monday, 08 May 2023):
+        - [2023-05-08] user: I moved to Lisbon in May
+        """
+        if isinstance(budget_tokens, bool) or not isinstance(budget_tokens, int) or not 20 <= budget_tokens <= 200_000:
+            raise ValidationError("budget_tokens must be an integer between 20 and 200000")
+        hits = self.search(query, user_id=user_id, k=k, now=now, expand=expand)
+        return assemble(query, hits, budget_tokens)
 
     def get(self, episode_id: str, *, user_id: str) -> Episode:
         """One episode by id; raises :class:`MemoryNotFound` if the user has none such."""

@@ -411,3 +411,9 @@ def test_reindex_reembeds_every_episode(tmp_path: Path) -> None:
     ok("add", "first note", "second note", "--user", "u", "--db", db)
     out = ok("reindex", "--db", db).stdout
     assert "re-embedded 2 episodes" in out
+
+
+def test_context_prints_a_dated_block(db: Path, filled: dict[str, list[str]]) -> None:
+    out = ok("context", "peanuts allergy", "--user", "ana", "--db", db, "--encoder", "none", "--budget", "200").stdout
+    assert out.startswith("Memories relevant to: peanuts allergy")
+    assert "[2024-03-01] Ana: I am allergic to peanuts" in out
