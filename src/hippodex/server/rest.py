@@ -32,6 +32,7 @@ from hippodex._exceptions import HippodexError, MemoryNotFound, ValidationError
 from hippodex._version import __version__
 from hippodex.memory import Memory
 from hippodex.server import schemas as s
+from hippodex.server import web
 from hippodex.server.keys import Key, KeyStore
 
 __all__ = ["ApiError", "create_app"]
@@ -316,5 +317,6 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
             allow(key, user_id)
         return s.StatsOut.model_validate(memory.stats(user_id=user_id).to_dict())
 
+    web.install(app, auth)  # the viewer page at / (see web.py)
     app.add_middleware(_BodyLimit, limit=max_body_bytes)
     return app
