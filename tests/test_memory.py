@@ -333,3 +333,11 @@ def test_context_is_dated_grouped_and_within_budget(lexical_memory: Memory) -> N
     assert m.context("zebra", user_id="u") == "No memories found for: zebra"
     with pytest.raises(ValidationError, match="budget_tokens"):
         m.context("Pepper", user_id="u", budget_tokens=5)
+
+
+@pytest.mark.parametrize("offset", [-1, 2**70, True, "3"])
+def test_bad_offsets_are_validation_errors(lexical_memory: Memory, offset: object) -> None:
+    with pytest.raises(ValidationError, match="offset"):
+        lexical_memory.list(user_id="u", offset=offset)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="offset"):
+        lexical_memory.sessions(user_id="u", offset=offset)  # type: ignore[arg-type]

@@ -62,9 +62,12 @@ def _one_or_many(value: str | Sequence[str] | None, name: str) -> tuple[str, ...
 
 
 def _offset(offset: object) -> int:
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise ValidationError("offset must be a non-negative integer")
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= _MAX_OFFSET:
+        raise ValidationError(f"offset must be an integer between 0 and {_MAX_OFFSET}")
     return offset
+
+
+_MAX_OFFSET = 2**62  # SQLite integers are 64-bit; found by schemathesis
 
 
 class Memory:

@@ -28,7 +28,7 @@ WORDS = (  # noqa: SIM905
 ).split()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -108,7 +108,7 @@ def run_load(
         raise ConfigError("the load test needs the server extra: pip install 'hippodex[server]'") from exc
     with tempfile.TemporaryDirectory(prefix="hippodex-load-") as folder:
         db = Path(folder) / "load.db"
-        port = _free_port()
+        port = free_port()
         cmd = [
             sys.executable,
             "-m",
