@@ -215,6 +215,11 @@ class Client:
         )
         return [_hit(h) for h in self._call("POST", "/v1/search", json=body)["hits"]]
 
+    def context(self, query: str, *, user_id: str, budget_tokens: int = 1000, now: TimeLike | None = None) -> str:
+        """A prompt-ready block of dated evidence (see :meth:`Memory.context`)."""
+        body = _drop_none({"user_id": user_id, "query": query, "budget_tokens": budget_tokens, "now": _time(now)})
+        return str(self._call("POST", "/v1/context", json=body)["context"])
+
     def get(self, episode_id: str, *, user_id: str) -> Episode:
         """One episode by id; raises :class:`MemoryNotFound` if the user has none such."""
         return _episode(self._call("GET", f"/v1/memories/{_seg(episode_id)}", params={"user_id": user_id}))

@@ -20,7 +20,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 pytestmark = pytest.mark.anyio
 
-TOOLS = {"remember", "recall", "forget", "recent_sessions"}
+TOOLS = {"remember", "recall", "context", "forget", "recent_sessions"}
 
 
 @pytest.fixture
@@ -62,6 +62,10 @@ async def test_tools_and_resources_over_stdio(tmp_path: Path) -> None:
         assert hits[0]["content"] == "My cat is called Miso"
         assert hits[0]["id"] == cat["ids"][0] and hits[0]["role"] == "user" and "lexical" in hits[0]["found_by"]
         assert hits[0]["session"] == tea["session"] and hits[0]["score"] > 0
+
+        block = await session.call_tool("context", {"query": "green tea", "budget_tokens": 200})
+        assert not block.is_error
+        assert "[2024-05-08] user: I drink green tea every morning" in block.content[0].text
 
         assert await _call(session, "forget", episode_id=cat["ids"][0]) == {"deleted": cat["ids"][0]}
         hits = await _call(session, "recall", query="what is my cat called?")

@@ -259,3 +259,16 @@ def test_no_auth_app_and_default_encoder(running: Runner, encoder: Encoder) -> N
         assert hits[0].episode.content == "My sister lives in Porto"
         assert "dense" in hits[0].channels
         assert c.stats().vectors == 2
+
+
+def test_context_endpoint_and_client(served: Any, ana: Client) -> None:
+    ana.add("My sister Ines is a nurse in Glasgow", user_id="ana", session_id="ctx", timestamp="2024-03-01T10:00")
+    block = ana.context("sister nurse", user_id="ana", budget_tokens=200)
+    assert block.startswith("Memories relevant to: sister nurse")
+    assert "[2024-03-01] user: My sister Ines is a nurse in Glasgow" in block
+    r = httpx.post(f"{served.url}/v1/context", json={"user_id": "bob", "query": "sister"}, headers=auth(served.ana))
+    assert r.status_code == 403 and error_code(r) == "forbidden"
+    r = httpx.post(
+        f"{served.url}/v1/context", json={"user_id": "ana", "query": "x", "budget_tokens": 1}, headers=auth(served.ana)
+    )
+    assert r.status_code == 422

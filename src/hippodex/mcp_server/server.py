@@ -158,6 +158,17 @@ def build_server(memory: Memory, *, default_user: str) -> MCPServer:
         )
         return _json([_hit(h) for h in hits])
 
+    @tool(ToolAnnotations(title="Context", read_only_hint=True))
+    def context(query: str, budget_tokens: int = 1000, now: str | None = None, user_id: str | None = None) -> str:
+        """Get a ready-to-read block of what memory holds about a topic, within a token budget.
+
+        Prefer it to `recall` when you want to read the evidence rather than act on ids: it returns plain
+        text, the most relevant remembered turns (with a neighbouring turn each) grouped by conversation,
+        each line dated, in the order things happened. `budget_tokens` caps its length (about 4 characters
+        a token); `now` (ISO 8601) is when the question is asked.
+        """
+        return call(lambda: memory.context(query, user_id=user(user_id), budget_tokens=budget_tokens, now=now))
+
     @tool(ToolAnnotations(title="Forget", read_only_hint=False, destructive_hint=True, idempotent_hint=True))
     def forget(episode_id: str, user_id: str | None = None) -> str:
         """Delete one stored memory for good, by the `id` that `recall` or `remember` returned.

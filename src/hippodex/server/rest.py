@@ -229,6 +229,13 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
         hits = memory.search(body.query, user_id=body.user_id, **args)
         return s.SearchResponse.model_validate({"hits": [h.to_dict() for h in hits]})
 
+    @app.post("/v1/context", response_model=s.ContextResponse, responses=_ERRORS, tags=["memories"])
+    def context(body: s.ContextRequest, key: KeyDep) -> s.ContextResponse:
+        """A prompt-ready block of dated evidence for a query, within a token budget."""
+        allow(key, body.user_id)
+        block = memory.context(body.query, user_id=body.user_id, budget_tokens=body.budget_tokens, now=body.now)
+        return s.ContextResponse(context=block)
+
     @app.get(
         "/v1/memories/{episode_id}", response_model=s.EpisodeOut, responses=_ERRORS | _NOT_FOUND, tags=["memories"]
     )

@@ -80,6 +80,21 @@ class SearchRequest(_Strict):
     expand: int = Field(0, ge=0, le=20, description="Neighbouring turns to attach on each side of a hit.")
 
 
+class ContextRequest(_Strict):
+    """Body of ``POST /v1/context``."""
+
+    user_id: str = UserId
+    query: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+    budget_tokens: int = Field(1000, ge=20, le=200_000, description="Token budget (about 4 characters a token).")
+    now: Time | None = Field(None, description="When the question is asked (default: now). " + _TIME)
+
+
+class ContextResponse(BaseModel):
+    """A prompt-ready block of dated evidence."""
+
+    context: str
+
+
 class UpdateMetadataRequest(_Strict):
     """Body of ``PATCH /v1/memories/{id}``."""
 
