@@ -50,6 +50,16 @@ def tenant_token(user_id: str) -> str:
     return _tenant(user_id)
 
 
+def fts_match(user_id: str, terms: Sequence[str]) -> str:
+    """An FTS5 query: any of the terms, within one user's rows.
+
+    Each term is a quoted FTS5 string, so nothing the user typed is ever read
+    as query syntax (quotes inside are doubled, as FTS5 expects).
+    """
+    body = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    return f'tenant : "{tenant_token(user_id)}" AND body : ({body})'
+
+
 def _ts(dt: datetime) -> float:
     return dt.timestamp()
 
@@ -481,10 +491,7 @@ class SQLiteStore:
     ) -> list[tuple[int, float]]:
         if not terms or (rowids is not None and not len(rowids)):
             return []
-        # Each term is a quoted FTS5 string, so nothing the user typed is ever
-        # read as query syntax (quotes inside are doubled, as FTS5 expects).
-        body = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        match = f'tenant : "{tenant_token(user_id)}" AND body : ({body})'
+        match = fts_match(user_id, terms)
         where, args = _filter_sql(filters)
         q = (
             # CROSS JOIN keeps the full-text index as the outer loop; left to
@@ -509,8 +516,7 @@ class SQLiteStore:
     def session_lexical(self, user_id: str, terms: Sequence[str], filters: Filters) -> dict[str, float]:
         if not terms:
             return {}
-        body = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        match = f'tenant : "{tenant_token(user_id)}" AND body : ({body})'
+        match = fts_match(user_id, terms)
         where, args = "", []
         if filters.session_ids:
             where = f" AND k.session_id IN ({','.join('?' * len(filters.session_ids))})"
