@@ -97,6 +97,25 @@ def _drop_none(d: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
+def _filters(
+    agent_id: str | None,
+    run_id: str | None,
+    session_id: str | Sequence[str] | None,
+    since: TimeLike | None,
+    until: TimeLike | None,
+    role: str | Sequence[str] | None,
+) -> dict[str, Any]:
+    """The filters search and list share, as JSON-ready values (httpx repeats list params)."""
+    return {
+        "agent_id": agent_id,
+        "run_id": run_id,
+        "session_id": session_id if isinstance(session_id, str | None) else builtins.list(session_id),
+        "since": _time(since),
+        "until": _time(until),
+        "role": role if isinstance(role, str | None) else builtins.list(role),
+    }
+
+
 class Client:
     """Talk to a hippodex server as if it were a local :class:`hippodex.Memory`.
 
@@ -202,12 +221,7 @@ class Client:
                 "query": query,
                 "k": k,
                 "now": _time(now),
-                "agent_id": agent_id,
-                "run_id": run_id,
-                "session_id": session_id if isinstance(session_id, str | None) else builtins.list(session_id),
-                "since": _time(since),
-                "until": _time(until),
-                "role": role if isinstance(role, str | None) else builtins.list(role),
+                **_filters(agent_id, run_id, session_id, since, until, role),
                 "metadata": dict(metadata) if metadata is not None else None,
                 "channels": None if channels is None else builtins.list(channels),
                 "expand": expand,
@@ -244,12 +258,7 @@ class Client:
                 "user_id": user_id,
                 "limit": limit,
                 "offset": offset,
-                "agent_id": agent_id,
-                "run_id": run_id,
-                "session_id": session_id,
-                "since": _time(since),
-                "until": _time(until),
-                "role": role,
+                **_filters(agent_id, run_id, session_id, since, until, role),
                 "metadata": _json.dumps(dict(metadata)) if metadata is not None else None,
             }
         )

@@ -37,6 +37,7 @@ def assemble(query: str, hits: Sequence[Hit], budget_tokens: int) -> str:
     header = f"Memories relevant to: {query}\n"
     used = estimate_tokens(header)
     kept: dict[str, Episode] = {}
+    sessions: set[str] = set()
     clipped: dict[str, str] = {}
     for hit in hits:
         for ep in (hit.episode, *hit.context):
@@ -44,7 +45,7 @@ def assemble(query: str, hits: Sequence[Hit], budget_tokens: int) -> str:
                 continue
             line = _line(ep)
             cost = estimate_tokens(line) + 1
-            if ep.session_id not in {e.session_id for e in kept.values()}:
+            if ep.session_id not in sessions:
                 cost += estimate_tokens(_session_header(ep)) + 1
             if used + cost > budget_tokens:
                 room = (budget_tokens - used - (cost - estimate_tokens(line))) * 4
@@ -54,6 +55,7 @@ def assemble(query: str, hits: Sequence[Hit], budget_tokens: int) -> str:
                     used = budget_tokens
                 break
             kept[ep.id] = ep
+            sessions.add(ep.session_id)
             used += cost
         if used >= budget_tokens:
             break

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 
@@ -23,8 +24,9 @@ class Query:
     embed: Callable[[str], np.ndarray] | None = None
     _vector: np.ndarray | None = field(default=None, repr=False)
 
-    @property
+    @cached_property
     def terms(self) -> list[str]:
+        """Content words, analysed once though several channels and stages read them."""
         return query_terms(self.text)
 
     @property
