@@ -1,4 +1,4 @@
-"""The data model: scopes, sessions, episodes and search hits.
+"""The data model: scopes, sessions, episodes, search hits, facts and entities.
 
 Everything is a frozen dataclass so values can be shared between threads and
 compared in tests. Times are timezone-aware UTC datetimes; a naive time given
@@ -147,3 +147,78 @@ class Stats:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the counts."""
         return asdict(self)
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.isoformat()
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Something the memory knows, distilled from episodes, with its provenance.
+
+    ``valid_from``/``valid_to`` are world time (when it was true, as far as the
+    episodes say); ``recorded_at`` is system time (when hippodex learned it).
+    A fact is never overwritten: a newer one closes it (``valid_to``) and names
+    itself in ``superseded_by``, and :meth:`hippodex.Memory.history` walks the
+    chain. ``sources`` are the ids of the episodes that stated it; ``seen``
+    counts how often it was stated.
+    """
+
+    id: str
+    user_id: str
+    subject: str
+    predicate: str
+    object: str
+    text: str
+    confidence: float
+    recorded_at: datetime
+    last_seen: datetime
+    sources: tuple[str, ...] = ()
+    negated: bool = False
+    single_valued: bool = False
+    asserted_by: str | None = None
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    superseded_by: str | None = None
+    seen: int = 1
+    extractor: str = "rules"
+    #: How often context assembly has put it in front of a model, and when last.
+    recalled: int = 0
+    last_recalled: datetime | None = None
+
+    @property
+    def current(self) -> bool:
+        """True while nothing has closed or superseded it."""
+        return self.valid_to is None and self.superseded_by is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (times as ISO 8601 strings)."""
+        out = asdict(self)
+        out["sources"] = list(self.sources)
+        for name in ("recorded_at", "last_seen", "valid_from", "valid_to", "last_recalled"):
+            out[name] = _iso(getattr(self, name))
+        out["current"] = self.current
+        return out
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A person, place, organisation or thing the episodes mention."""
+
+    id: int
+    user_id: str
+    name: str
+    kind: str
+    aliases: tuple[str, ...]
+    mentions: int
+    first_seen: datetime
+    last_seen: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (times as ISO 8601 strings)."""
+        out = asdict(self)
+        out["aliases"] = list(self.aliases)
+        out["first_seen"] = self.first_seen.isoformat()
+        out["last_seen"] = self.last_seen.isoformat()
+        return out

@@ -62,6 +62,26 @@ class EmbeddingCache:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?)", rows)
 
+    def forget(self, texts: Sequence[str]) -> int:
+        """Drop the vectors of these texts (under every encoder); returns how many rows went.
+
+        :meth:`hippodex.Memory.erase` and ``delete`` call this for texts no
+        episode holds any more, so an erased text leaves no embedding behind.
+        """
+        hashes = list({self._hash(t) for t in texts})
+        gone = 0
+        with self._db:
+            self._db.execute("BEGIN")
+            for i in range(0, len(hashes), 500):
+                chunk = hashes[i : i + 500]
+                cur = self._db.execute(f"DELETE FROM embeddings WHERE hash IN ({','.join('?' * len(chunk))})", chunk)
+                gone += cur.rowcount
+        return gone
+
+    def size(self) -> int:
+        """How many vectors the cache holds."""
+        return int(self._db.execute("SELECT count(*) FROM embeddings").fetchone()[0])
+
     def close(self) -> None:
         self._db.close()
 

@@ -109,6 +109,49 @@ def build_layout(rows: Sequence[tuple[int, str, int, float, str, str | None]]) -
     return Layout(rowids, session, seq, occurred, role, speaker, tuple(session_codes), tuple(speaker_codes), prev, nxt)
 
 
+@dataclass(frozen=True)
+class EntityGraph:
+    """A user's entities and the episodes that mention them, as arrays.
+
+    ``names`` maps every alias (casefolded) to an entity index; mention ``i``
+    links entity ``mention_entity[i]`` to episode ``mention_rowid[i]``, seen
+    ``mention_count[i]`` times. ``entity_mentions[j]`` is how many episodes
+    mention entity ``j`` (rare entities are the specific ones).
+    """
+
+    names: dict[str, int]
+    entity_ids: np.ndarray  # int64, the store's entity ids by index
+    entity_mentions: np.ndarray  # int64
+    mention_entity: np.ndarray  # int64 entity index
+    mention_rowid: np.ndarray  # int64 episode rowid
+    mention_count: np.ndarray  # float64
+
+    @property
+    def longest_name(self) -> int:
+        """Words in the longest alias (how far query n-grams need to reach)."""
+        return max((len(n.split()) for n in self.names), default=0)
+
+
+def build_entity_graph(
+    aliases: Sequence[tuple[str, int]],
+    entities: Sequence[tuple[int, int]],
+    mentions: Sequence[tuple[int, int, int]],
+) -> EntityGraph:
+    """An :class:`EntityGraph` from ``(alias, entity_id)``, ``(entity_id, mentions)``
+    and ``(entity_id, episode_rowid, count)`` rows."""
+    index = {int(eid): i for i, (eid, _) in enumerate(entities)}
+    names = {alias: index[int(eid)] for alias, eid in aliases if int(eid) in index}
+    kept = [m for m in mentions if int(m[0]) in index]
+    return EntityGraph(
+        names=names,
+        entity_ids=np.array([int(e[0]) for e in entities], dtype=np.int64),
+        entity_mentions=np.array([int(e[1]) for e in entities], dtype=np.int64),
+        mention_entity=np.array([index[int(m[0])] for m in kept], dtype=np.int64),
+        mention_rowid=np.array([int(m[1]) for m in kept], dtype=np.int64),
+        mention_count=np.array([float(m[2]) for m in kept], dtype=np.float64),
+    )
+
+
 class Store(Protocol):
     """What the :class:`~hippodex.Memory` facade needs from a backend."""
 

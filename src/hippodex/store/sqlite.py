@@ -27,7 +27,8 @@ import numpy as np
 from hippodex._exceptions import MemoryNotFound, SchemaError, StoreError
 from hippodex._version import __version__
 from hippodex.model import Episode, Page, Scope, Session
-from hippodex.store.base import Filters, Layout, NewEpisode, VectorSet, build_layout
+from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
+from hippodex.store.sqlite_knowledge import SQLiteKnowledge
 from hippodex.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, _tenant
 
 _EPISODE_COLUMNS = (
@@ -131,8 +132,9 @@ def _filter_sql(filters: Filters, alias: str = "e") -> tuple[str, list[Any]]:
     return "".join(f" AND {s}" for s in sql), args
 
 
-class SQLiteStore:
-    """Episodes, index keys and vectors in one SQLite file.
+class SQLiteStore(SQLiteKnowledge):
+    """Episodes, index keys and vectors (and, through :class:`SQLiteKnowledge`,
+    facts and entities) in one SQLite file.
 
     >>> store = SQLiteStore(":memory:")
     >>> store.stats(None)["episodes"]
@@ -144,6 +146,7 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._cache: dict[tuple[str, str], tuple[int, int, int, VectorSet]] = {}
         self._layouts: dict[str, tuple[int, Layout]] = {}
+        self._graphs: dict[str, tuple[tuple[int, int], EntityGraph]] = {}
         if self.path != ":memory:":
             parent = Path(self.path).expanduser().resolve().parent
             if not parent.is_dir():
@@ -152,6 +155,8 @@ class SQLiteStore:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA busy_timeout = 10000")
             self._db.execute("PRAGMA foreign_keys = ON")
+            # Erased text must not linger in freed pages of the file.
+            self._db.execute("PRAGMA secure_delete = ON")
             self._migrate()
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
@@ -394,7 +399,9 @@ class SQLiteStore:
             ).fetchone()
             if row is None:
                 raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
+            self._forget_episodes(db, user_id, [row[0]], [episode_id])
             self._delete_rowids(db, [row[0]])
+            self._rewind_cursors(db)
             self._rebuild_session_doc(db, user_id, row[1])
             self._bump(user_id, deletions=1)
 
@@ -408,6 +415,8 @@ class SQLiteStore:
                 db.execute(f"DELETE FROM sessions_fts WHERE rowid IN ({','.join('?' * len(chunk))})", chunk)
             db.execute("DELETE FROM session_keys WHERE user_id = ?", (user_id,))
             db.execute("DELETE FROM scope_versions WHERE user_id = ?", (user_id,))
+            self._erase_knowledge(db, user_id)
+            self._rewind_cursors(db)
         with self._lock:
             for key in [k for k in self._cache if k[0] == user_id]:
                 del self._cache[key]
@@ -464,6 +473,27 @@ class SQLiteStore:
                 return
             yield from (_row_to_episode(r) for r in rows)
             last = rows[-1][0]
+
+    @_locked
+    def episode_keys(self, user_id: str, episode_id: str | None = None) -> list[str]:
+        """Index keys of one episode, or of all the user's episodes."""
+        cond, args = ("AND e.id = ?", [user_id, episode_id]) if episode_id is not None else ("", [user_id])
+        return [
+            r[0]
+            for r in self._db.execute(
+                f"SELECT f.body FROM episodes e JOIN episodes_fts f ON f.rowid = e.rowid WHERE e.user_id = ? {cond}",
+                args,
+            )
+        ]
+
+    @_locked
+    def episodes_after(self, user_id: str, rowid: int, limit: int) -> list[tuple[int, Episode]]:
+        """``(rowid, episode)`` of the user's episodes after ``rowid``, in rowid order (for learning)."""
+        rows = self._db.execute(
+            f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = ? AND rowid > ? ORDER BY rowid LIMIT ?",
+            (user_id, rowid, limit),
+        ).fetchall()
+        return [(int(r[0]), _row_to_episode(r)) for r in rows]
 
     @_locked
     def sessions(self, user_id: str, limit: int, offset: int) -> list[Session]:

@@ -122,4 +122,105 @@ MIGRATIONS[3] = [
         revoked_at REAL
     )""",
 ]
+
+MIGRATIONS[4] = [
+    # Semantic memory. Facts are never overwritten: a newer fact closes an older
+    # one (valid_to, superseded_by) and both stay; fact_events is the audit log.
+    # Times are Unix seconds; valid_* is world time, recorded_at system time.
+    """CREATE TABLE facts (
+        user_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        subject_key TEXT NOT NULL,
+        predicate TEXT NOT NULL,
+        object TEXT NOT NULL,
+        text TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        negated INTEGER NOT NULL DEFAULT 0,
+        single_valued INTEGER NOT NULL DEFAULT 0,
+        asserted_by TEXT,
+        valid_from REAL,
+        valid_to REAL,
+        recorded_at REAL NOT NULL,
+        superseded_by TEXT,
+        seen INTEGER NOT NULL DEFAULT 1,
+        last_seen REAL NOT NULL,
+        recalled INTEGER NOT NULL DEFAULT 0,
+        last_recalled REAL,
+        extractor TEXT NOT NULL,
+        PRIMARY KEY (user_id, id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX facts_slot ON facts (user_id, subject_key, predicate)",
+    "CREATE INDEX facts_id ON facts (id)",
+    "CREATE INDEX facts_superseded ON facts (user_id, superseded_by)",
+    """CREATE TABLE fact_sources (
+        user_id TEXT NOT NULL,
+        fact_id TEXT NOT NULL,
+        episode_id TEXT NOT NULL,
+        PRIMARY KEY (user_id, fact_id, episode_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX fact_sources_episode ON fact_sources (user_id, episode_id)",
+    """CREATE TABLE fact_events (
+        user_id TEXT NOT NULL,
+        fact_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        at REAL NOT NULL,
+        episode_id TEXT,
+        other_id TEXT,
+        PRIMARY KEY (user_id, fact_id, seq)
+    ) WITHOUT ROWID""",
+    # Entities and where they are mentioned: the graph channel walks
+    # entity <-> episode edges (and entity <-> entity co-occurrence).
+    """CREATE TABLE entities (
+        user_id TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        canonical TEXT NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        mentions INTEGER NOT NULL DEFAULT 0,
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        PRIMARY KEY (user_id, id),
+        UNIQUE (user_id, canonical)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE entity_aliases (
+        user_id TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        entity_id INTEGER NOT NULL,
+        PRIMARY KEY (user_id, alias)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE mentions (
+        user_id TEXT NOT NULL,
+        entity_id INTEGER NOT NULL,
+        episode_rowid INTEGER NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (user_id, entity_id, episode_rowid)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX mentions_episode ON mentions (user_id, episode_rowid)",
+    """CREATE TABLE fact_entities (
+        user_id TEXT NOT NULL,
+        fact_id TEXT NOT NULL,
+        entity_id INTEGER NOT NULL,
+        PRIMARY KEY (user_id, fact_id, entity_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX fact_entities_entity ON fact_entities (user_id, entity_id)",
+    # How far each user's episodes have been read for facts and entities, so
+    # learning resumes after a crash and never reads an episode twice; version
+    # is bumped by every knowledge write so graph caches know to reload.
+    """CREATE TABLE learn_state (
+        user_id TEXT PRIMARY KEY,
+        last_rowid INTEGER NOT NULL DEFAULT 0,
+        version INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID""",
+    # Extractive session summaries written by consolidate().
+    """CREATE TABLE session_summaries (
+        user_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        episode_ids TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (user_id, session_id)
+    ) WITHOUT ROWID""",
+]
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -1,0 +1,213 @@
+"""Read new episodes for facts and entities, and consolidate them into what is known.
+
+Learning follows a per-user cursor (the last episode read), so it resumes
+after a crash and never reads an episode twice. Extraction (which may call an
+LLM) runs outside any transaction; the writes of a batch, with the cursor
+move, commit together.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from hippodex.extract import EntityMention, FactCandidate, FactExtractor
+from hippodex.knowledge.consolidate import decide, slot
+from hippodex.model import Episode, Fact
+
+EntityExtractor = Callable[[str, str | None], list[EntityMention]]
+
+
+class LearningTx(Protocol):
+    """The writes learning needs, inside one transaction of one user."""
+
+    def slot_facts(self, subject_key: str, predicate: str) -> list[Fact]: ...
+    def insert_fact(self, fact: Fact) -> None: ...
+    def reinforce(self, fact_id: str, episode_id: str, confidence: float, at: datetime) -> bool: ...
+    def close_fact(self, fact_id: str, valid_to: datetime | None, superseded_by: str) -> None: ...
+    def log(
+        self, fact_id: str, action: str, at: datetime, episode_id: str | None = None, other_id: str | None = None
+    ) -> None: ...
+    def entity(self, canonical: str, name: str, kind: str, at: datetime) -> int: ...
+    def mention(self, entity_id: int, episode_rowid: int) -> None: ...
+    def link(self, fact_id: str, entity_id: int) -> None: ...
+    def cursor(self) -> int: ...
+    def advance(self, last_rowid: int) -> None: ...
+
+
+@dataclass
+class LearnReport:
+    """What a learning pass did."""
+
+    episodes: int = 0
+    added: int = 0
+    reinforced: int = 0
+    superseded: int = 0
+    disputed: int = 0
+    mentions: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def merge(self, other: LearnReport) -> None:
+        """Add another report's counts to this one."""
+        for name in ("episodes", "added", "reinforced", "superseded", "disputed", "mentions"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
+
+
+def new_fact_id() -> str:
+    """A 32-hex id that sorts by creation time, like episode ids."""
+    return f"{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
+
+
+def expand(candidate: FactCandidate) -> list[FactCandidate]:
+    """A claim with the claims it implies: a move also sets where one lives."""
+    out = [candidate]
+    if candidate.predicate == "moved_to" and not candidate.negated:
+        out.append(
+            replace(
+                candidate,
+                predicate="lives_in",
+                single_valued=True,
+                text=candidate.text.replace(" moved to ", " lives in "),
+            )
+        )
+    return out
+
+
+def asserted_by(episode: Episode) -> str:
+    """Who stated an episode's claims: its speaker, else its role."""
+    return episode.speaker.strip() if episode.speaker and episode.speaker.strip() else episode.role
+
+
+def apply_claim(tx: LearningTx, claim: FactCandidate, episode: Episode, extractor: str, report: LearnReport) -> str:
+    """Consolidate one claim into the user's facts; returns the id of the fact it added or reinforced."""
+    now = datetime.now(UTC)
+    subject_key, predicate = slot(claim.subject, claim.predicate)
+    at = claim.valid_from or episode.occurred_at
+    speaker = asserted_by(episode)
+    plan = decide(claim, at, speaker, tx.slot_facts(subject_key, predicate))
+    if plan.action == "reinforce" and plan.target is not None:
+        if tx.reinforce(plan.target, episode.id, claim.confidence, episode.occurred_at):
+            tx.log(plan.target, "reinforced", now, episode.id)
+            report.reinforced += 1
+            _close(tx, plan.closes, at, plan.target, now, episode.id, report)
+        return plan.target
+    fact = Fact(
+        id=new_fact_id(),
+        user_id=episode.user_id,
+        subject=claim.subject.strip(),
+        predicate=predicate,
+        object=claim.object.strip(),
+        text=claim.text.strip(),
+        confidence=float(claim.confidence),
+        recorded_at=now,
+        last_seen=episode.occurred_at,
+        sources=(episode.id,),
+        negated=claim.negated,
+        single_valued=claim.single_valued,
+        asserted_by=speaker,
+        valid_from=at,
+        valid_to=plan.closed_at,
+        superseded_by=plan.closed_by,
+        extractor=extractor,
+    )
+    tx.insert_fact(fact)
+    tx.log(fact.id, "added", now, episode.id)
+    report.added += 1
+    if plan.closed_by is not None:  # an older statement, already overtaken
+        tx.log(fact.id, "superseded", now, episode.id, plan.closed_by)
+    _close(tx, plan.closes, at, fact.id, now, episode.id, report)
+    if plan.disputes is not None:
+        tx.log(fact.id, "disputes", now, episode.id, plan.disputes)
+        tx.log(plan.disputes, "disputed", now, episode.id, fact.id)
+        report.disputed += 1
+    return fact.id
+
+
+def _close(
+    tx: LearningTx, ids: Sequence[str], at: datetime, by: str, now: datetime, episode_id: str, report: LearnReport
+) -> None:
+    for old in ids:
+        tx.close_fact(old, at, by)
+        tx.log(old, "superseded", now, episode_id, by)
+        report.superseded += 1
+
+
+def learn_batch(
+    tx: LearningTx,
+    batch: Sequence[tuple[int, Episode, list[FactCandidate], list[EntityMention]]],
+    extractor: str,
+) -> LearnReport:
+    """Write what was extracted from a batch of episodes (skipping any another
+    process learned meanwhile) and move the cursor past them."""
+    report = LearnReport()
+    done = tx.cursor()
+    for rowid, episode, claims, mentions in batch:
+        if rowid <= done:
+            continue
+        report.episodes += 1
+        entity_ids: dict[str, int] = {}
+        for m in mentions:
+            if m.canonical not in entity_ids:
+                entity_ids[m.canonical] = tx.entity(m.canonical, m.name, m.kind, episode.occurred_at)
+                tx.mention(entity_ids[m.canonical], rowid)
+                report.mentions += 1
+        for claim in (c for original in claims for c in expand(original)):
+            fact_id = apply_claim(tx, claim, episode, extractor, report)
+            text = f"{claim.subject} {claim.object}".casefold()
+            for canonical, eid in entity_ids.items():
+                if canonical in text:
+                    tx.link(fact_id, eid)
+    if batch:
+        tx.advance(max(done, batch[-1][0]))
+    return report
+
+
+class LearningStore(Protocol):
+    """The store side of learning (SQLite and PostgreSQL both provide it)."""
+
+    def learn_cursor(self, user_id: str) -> int: ...
+    def episodes_after(self, user_id: str, rowid: int, limit: int) -> list[tuple[int, Episode]]: ...
+    def learning(self, user_id: str) -> AbstractContextManager[LearningTx]: ...
+
+
+def learn(
+    store: LearningStore,
+    user_id: str,
+    extractor: FactExtractor | None,
+    entities: EntityExtractor | None,
+    *,
+    batch_size: int = 256,
+) -> LearnReport:
+    """Read every episode of ``user_id`` after its cursor, in batches.
+
+    A failing extractor never corrupts memory: the episode is learned as
+    having no facts, and the error is reported.
+    """
+    report = LearnReport()
+    cursor = store.learn_cursor(user_id)
+    name = extractor.name if extractor is not None else "none"
+    while True:
+        rows = store.episodes_after(user_id, cursor, batch_size)
+        if not rows:
+            return report
+        batch = []
+        for rowid, episode in rows:
+            claims: list[FactCandidate] = []
+            if extractor is not None:
+                try:
+                    claims = extractor.extract(
+                        episode.content, speaker=episode.speaker, role=episode.role, occurred_at=episode.occurred_at
+                    )
+                except Exception as exc:  # an extractor bug must not stop memory
+                    report.errors.append(f"{episode.id}: {type(exc).__name__}: {exc}")
+            mentions = entities(episode.content, episode.speaker) if entities is not None else []
+            batch.append((rowid, episode, claims, mentions))
+        with store.learning(user_id) as tx:
+            report.merge(learn_batch(tx, batch, name))
+        cursor = rows[-1][0]

@@ -1,0 +1,123 @@
+"""Sleep (consolidate), entities, graph recall, and forgetting that leaves no residue."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from hippodex import Memory
+from hippodex.encode.cache import EmbeddingCache
+from hippodex.encode.base import Encoder
+from tests.knowledge.scripted import Scripted, claim
+
+SCRIPT = {
+    "I live in Paris with my dog Rex": [claim("Ana", "lives_in", "Paris"), claim("Ana", "has", "a dog named Rex")],
+    "The park is where Rex plays": [],
+    "We moved to Lisbon": [claim("Ana", "lives_in", "Lisbon")],
+}
+KNOWLEDGE = ("facts", "fact_sources", "fact_events", "entities", "entity_aliases", "mentions", "fact_entities",
+             "learn_state", "session_summaries")
+
+
+def _rows(path: Path, user: str) -> dict[str, int]:
+    with sqlite3.connect(path) as db:
+        return {t: db.execute(f"SELECT count(*) FROM {t} WHERE user_id = ?", (user,)).fetchone()[0] for t in KNOWLEDGE}
+
+
+def _fill(m: Memory, user: str = "ana") -> list[str]:
+    ids = []
+    for i, text in enumerate(SCRIPT):
+        msg = {"role": "user", "content": text, "speaker": "Ana"}
+        ids += [e.id for e in m.add([msg], user_id=user, session_id=f"s{i // 2}", timestamp=f"202{i}-01-01")]
+    return ids
+
+
+def test_consolidate_learns_what_add_did_not_and_is_idempotent(tmp_path: Path) -> None:
+    with Memory(tmp_path / "m.db", encoder=None, facts=Scripted(SCRIPT), learn_on_add=False) as m:
+        _fill(m)
+        assert m.facts("ana") == []
+        first = m.consolidate()
+        assert first.learned.episodes == 3 and first.learned.added == 3 and first.learned.superseded == 1
+        assert first.summaries == 2 and m.store.summary("ana", "s0") is not None
+        assert {f.object for f in m.facts("ana")} == {"Lisbon", "a dog named Rex"}
+        before = _rows(tmp_path / "m.db", "ana")
+        again = m.consolidate(user_id="ana").to_dict()
+        assert again["episodes_learned"] == 0 and again["facts_merged"] == 0 and again["summaries"] == 0
+        assert _rows(tmp_path / "m.db", "ana") == before
+
+
+def test_consolidate_merges_duplicates_left_by_racing_writers(tmp_path: Path) -> None:
+    with Memory(tmp_path / "m.db", encoder=None, facts=Scripted(SCRIPT), learn_on_add=True) as m:
+        _fill(m)
+        [lisbon] = [f for f in m.facts("ana") if f.object == "Lisbon"]
+        with m.store.learning("ana") as tx:  # what two processes learning at once could leave behind
+            tx.insert_fact(claim_fact := type(lisbon)(**{**lisbon.__dict__, "id": "f" * 32, "sources": ("x",)}))
+        assert len([f for f in m.facts("ana") if f.object == "Lisbon"]) == 2
+        report = m.consolidate()
+        assert report.merged == 1
+        [kept] = [f for f in m.facts("ana") if f.object == "Lisbon"]
+        assert kept.seen == 2 and set(kept.sources) == {*lisbon.sources, "x"}
+        assert m.history(claim_fact.id, user_id="ana")  # the merged one is still readable
+        assert [e[0] for e in m.store.fact_events(claim_fact.id)] == ["merged"]
+
+
+def test_entities_are_counted_and_graph_recall_walks_through_them(tmp_path: Path) -> None:
+    with Memory(tmp_path / "m.db", encoder=None, facts=Scripted(SCRIPT), learn_on_add=True) as m:
+        ids = _fill(m)
+        names = {e.name: e.mentions for e in m.entities("ana")}
+        assert names.get("Rex") == 2 and names.get("Paris") == 1
+        hits = m.search("What is Rex like?", user_id="ana", channels=["graph"])
+        assert {h.episode.id for h in hits} == {ids[0], ids[1]}
+        assert all(h.channels["graph"].score > 0 for h in hits)
+        assert m.search("nothing named here", user_id="ana", channels=["graph"]) == []
+        assert m.search("Rex", user_id="ana", channels=["graph"], session_id="s1") == [
+            h for h in m.search("Rex", user_id="ana", channels=["graph"]) if h.episode.session_id == "s1"
+        ]
+
+
+def test_delete_removes_derived_knowledge_and_restores_what_it_superseded(tmp_path: Path) -> None:
+    with Memory(tmp_path / "m.db", encoder=None, facts=Scripted(SCRIPT), learn_on_add=True) as m:
+        ids = _fill(m)
+        m.consolidate()
+        m.delete(ids[2], user_id="ana")  # "We moved to Lisbon"
+        [paris] = [f for f in m.facts("ana") if f.predicate == "lives_in"]
+        assert paris.object == "Paris" and paris.current
+        assert all(ids[2] not in f.sources for f in m.facts("ana", current_only=False))
+        assert "Lisbon" not in {e.name for e in m.entities("ana")}
+        m.delete(ids[1], user_id="ana")  # Rex is still mentioned by the first turn
+        assert {e.name: e.mentions for e in m.entities("ana")}["Rex"] == 1
+        assert m.store.summary("ana", "s0") is None  # it quoted a deleted turn
+
+
+def test_erase_leaves_no_residue(tmp_path: Path, encoder: Encoder) -> None:
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    with Memory(tmp_path / "m.db", encoder=encoder, facts=Scripted(SCRIPT), cache=cache, learn_on_add=True) as m:
+        _fill(m, "ana")
+        _fill(m, "bo")
+        m.add("only Bo says this", user_id="bo")
+        m.consolidate()
+        bo_before = _rows(tmp_path / "m.db", "bo")
+        m.erase(user_id="ana")
+        assert _rows(tmp_path / "m.db", "ana") == dict.fromkeys(KNOWLEDGE, 0)
+        assert _rows(tmp_path / "m.db", "bo") == bo_before
+        with sqlite3.connect(tmp_path / "m.db") as db:
+            for table in ("episodes", "vectors", "sessions", "session_keys", "scope_versions"):
+                assert db.execute(f"SELECT count(*) FROM {table} WHERE user_id = 'ana'").fetchone()[0] == 0
+            dump = "\n".join(db.iterdump())
+        assert "Paris" in dump  # Bo said the same words, so they stay for Bo
+        m.erase(user_id="bo")
+        with sqlite3.connect(tmp_path / "m.db") as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            dump = "\n".join(db.iterdump())
+        assert "Paris" not in dump and "Rex" not in dump and "only Bo" not in dump
+    assert cache.size() == 0  # no cached embedding of an erased text outlives it
+
+
+def test_an_episode_added_after_deleting_the_last_one_is_still_learned(tmp_path: Path) -> None:
+    # SQLite reuses the highest rowid after it is deleted; the learning cursor must not skip it.
+    script = {"I live in Rome": [claim("Ana", "lives_in", "Rome")], "I live in Oslo": [claim("Ana", "lives_in", "Oslo")]}
+    with Memory(tmp_path / "m.db", encoder=None, facts=Scripted(script), learn_on_add=True) as m:
+        [first] = m.add("I live in Rome", user_id="ana", timestamp="2020-01-01")
+        m.delete(first.id, user_id="ana")
+        m.add("I live in Oslo", user_id="ana", timestamp="2021-01-01")
+        assert [f.object for f in m.facts("ana")] == ["Oslo"]
