@@ -8,6 +8,7 @@ what callers give it, and leaves storage to the store and ranking to
 from __future__ import annotations
 
 import builtins
+import logging
 import os
 import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -18,10 +19,11 @@ from typing import Any
 import numpy as np
 
 from hippodex._exceptions import ConfigError, ImportFormatError, ValidationError
-from hippodex.config import RecallConfig, default_db_path
+from hippodex.config import CHANNELS, RecallConfig, default_db_path
 from hippodex.encode.base import Encoder
 from hippodex.encode.cache import CachedEncoder, EmbeddingCache
 from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS, create_encoder
+from hippodex.extract import EntityMention, FactExtractor, RuleExtractor, extract_entities
 from hippodex.ingest.normalize import (
     TimeLike,
     check_content,
@@ -32,10 +34,13 @@ from hippodex.ingest.normalize import (
     check_query,
     parse_time,
 )
-from hippodex.model import ROLES, Episode, Hit, Page, Scope, Session, Stats
-from hippodex.recall.assemble import assemble
+from hippodex.knowledge.learn import LearnReport, learn
+from hippodex.knowledge.sleep import SleepReport, sleep
+from hippodex.model import ROLES, Entity, Episode, Fact, Hit, Page, Scope, Session, Stats
+from hippodex.recall.assemble import assemble, relevant_facts
 from hippodex.recall.channels.base import Channel
 from hippodex.recall.channels.dense import DenseChannel
+from hippodex.recall.channels.graph import GraphChannel
 from hippodex.recall.channels.lexical import LexicalChannel
 from hippodex.recall.engine import Timings, recall
 from hippodex.recall.query import Query
@@ -44,6 +49,7 @@ from hippodex.store.base import Filters, NewEpisode
 from hippodex.store.sqlite import SQLiteStore
 
 _UNSET: Any = object()
+log = logging.getLogger("hippodex")
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,20 @@ class ImportResult:
 
     added: int
     skipped: int
+
+
+def _entities(content: str, speaker: str | None) -> list[EntityMention]:
+    return extract_entities(content, speaker=speaker)
+
+
+def _fact_extractor(facts: str | FactExtractor | None) -> FactExtractor | None:
+    if facts is None:
+        return None
+    if facts == "rules":
+        return RuleExtractor()
+    if isinstance(facts, str) or not callable(getattr(facts, "extract", None)):
+        raise ConfigError("facts: use 'rules', None, or an extractor object with .name and .extract()")
+    return facts
 
 
 def _one_or_many(value: str | Sequence[str] | None, name: str) -> tuple[str, ...]:
@@ -83,6 +103,12 @@ class Memory:
     object with ``name``, ``dim`` and ``encode``, or ``None`` for lexical
     recall only. ``cache`` is an optional :class:`EmbeddingCache` (or its
     path) shared across memory files.
+
+    ``facts`` is how facts are distilled from episodes: ``"rules"`` (the
+    packaged zero-LLM extractor, the default), ``None`` (no facts), or an
+    extractor object such as :class:`hippodex.extract.LLMExtractor`. With
+    ``learn_on_add`` (default: on for the rules, off for other extractors)
+    every ``add`` learns at once; otherwise :meth:`consolidate` does.
     """
 
     def __init__(
@@ -92,6 +118,8 @@ class Memory:
         encoder: str | Encoder | None = DEFAULT_ENCODER,
         config: RecallConfig | None = None,
         cache: str | os.PathLike[str] | EmbeddingCache | None = None,
+        facts: str | FactExtractor | None = "rules",
+        learn_on_add: bool | None = None,
     ) -> None:
         self.path = str(path) if path is not None else default_db_path()
         self.config = config or RecallConfig()
@@ -103,6 +131,8 @@ class Memory:
         self._doc_encoder: Encoder | None = None
         self._cache = cache if isinstance(cache, EmbeddingCache) or cache is None else EmbeddingCache(cache)
         self.last_timings = Timings()
+        self._extractor = _fact_extractor(facts)
+        self.learn_on_add = (facts == "rules") if learn_on_add is None else bool(learn_on_add)
 
     # -- encoder ------------------------------------------------------------
     @property
@@ -186,7 +216,24 @@ class Memory:
                 )
             )
         vectors = self._embed([it.key for it in items])
-        return self.store.add(scope, session, items, vectors, self._encoder.name if self._encoder else None)
+        added = self.store.add(scope, session, items, vectors, self._encoder.name if self._encoder else None)
+        if self.learn_on_add:
+            self._learn_quietly(scope.user_id)
+        return added
+
+    def _learn(self, user_id: str) -> LearnReport:
+        return learn(self.store, user_id, self._extractor, _entities)
+
+    def _learn_quietly(self, user_id: str) -> None:
+        """Learn after a write without failing it: the episodes are stored, and
+        whatever learning missed, :meth:`consolidate` picks up later."""
+        try:
+            report = self._learn(user_id)
+        except Exception as exc:  # the write was acknowledged; never undo it for a derived index
+            log.warning("learning facts for %r failed (run consolidate() to retry): %s", user_id, exc)
+            return
+        for error in report.errors:
+            log.warning("fact extraction: %s", error)
 
     def update_metadata(
         self, episode_id: str, metadata: Mapping[str, Any], *, user_id: str, merge: bool = True
@@ -199,12 +246,29 @@ class Memory:
         return self.store.update_metadata(user, str(check_id(episode_id, "episode_id")), new)
 
     def delete(self, episode_id: str, *, user_id: str) -> None:
-        """Delete one episode, its vector and its index entries."""
-        self.store.delete(str(check_id(user_id, "user_id")), str(check_id(episode_id, "episode_id")))
+        """Delete one episode with everything derived only from it: its vector,
+        index entries, mentions, cached embedding, and facts no other episode states
+        (a fact it superseded becomes current again)."""
+        user, eid = str(check_id(user_id, "user_id")), str(check_id(episode_id, "episode_id"))
+        keys = self.store.episode_keys(user, eid)
+        self.store.delete(user, eid)
+        self._forget_cached(keys)
 
     def erase(self, *, user_id: str) -> int:
-        """Remove everything of a user from every table and index; returns episodes removed."""
-        return self.store.erase(str(check_id(user_id, "user_id")))
+        """Remove everything of a user from every table and index (facts, entities,
+        summaries and cached embeddings included); returns episodes removed."""
+        user = str(check_id(user_id, "user_id"))
+        keys = self.store.episode_keys(user)
+        removed = self.store.erase(user)
+        self._forget_cached(keys)
+        return removed
+
+    def _forget_cached(self, keys: Sequence[str]) -> None:
+        """Drop cached embeddings of texts no episode in this memory holds any more."""
+        if self._cache is None or not keys:
+            return
+        still = self.store.known_vectors(keys, self._encoder.name) if self._encoder is not None else {}
+        self._cache.forget([k for k in keys if k not in still])
 
     # -- reads --------------------------------------------------------------
     def _filters(
@@ -233,9 +297,9 @@ class Memory:
 
     def _channels(self, names: Sequence[str] | None) -> list[Channel]:
         wanted = tuple(names) if names is not None else self.config.channels
-        unknown = [n for n in wanted if n not in ("lexical", "dense")]
+        unknown = [n for n in wanted if n not in CHANNELS]
         if unknown:
-            raise ValidationError(f"channels: unknown {unknown}; choose from lexical, dense")
+            raise ValidationError(f"channels: unknown {unknown}; choose from {', '.join(CHANNELS)}")
         out: list[Channel] = []
         if "lexical" in wanted:
             out.append(LexicalChannel(self.store))
@@ -247,6 +311,8 @@ class Memory:
                     )
             else:
                 out.append(DenseChannel(self.store, self.encoder.name))
+        if "graph" in wanted:
+            out.append(GraphChannel(self.store))
         return out
 
     def search(
@@ -329,7 +395,63 @@ class Memory:
         if isinstance(budget_tokens, bool) or not isinstance(budget_tokens, int) or not 20 <= budget_tokens <= 200_000:
             raise ValidationError("budget_tokens must be an integer between 20 and 200000")
         hits = self.search(query, user_id=user_id, k=k, now=now, expand=expand)
-        return assemble(query, hits, budget_tokens)
+        user = str(check_id(user_id, "user_id"))
+        known = self.store.facts(user, current_only=False, limit=10_000)
+        asked = parse_time(now, "now") or datetime.now(UTC)
+        facts = relevant_facts(query, known, hits, now=asked)
+        block = assemble(query, hits, budget_tokens, facts=facts)
+        shown = [f.id for f in facts if f"- {f.text}" in block]
+        self.store.mark_recalled(user, shown, asked)
+        return block
+
+    # -- semantic memory ------------------------------------------------------
+    def facts(
+        self,
+        user_id: str,
+        *,
+        current_only: bool = True,
+        subject: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> builtins.list[Fact]:
+        """What the memory knows about a user, most recently stated first.
+
+        Each fact has ``text``, ``valid_from``/``valid_to`` (world time),
+        ``superseded_by`` and ``sources`` (episode ids). ``current_only=False``
+        includes facts that newer ones superseded.
+
+        >>> m = Memory(":memory:", encoder=None)
+        >>> _ = m.add("I live in Porto", user_id="ana", timestamp="2023-01-01")
+        >>> _ = m.add("I moved to Lisbon last month", user_id="ana", timestamp="2023-06-01")
+        >>> [f.text for f in m.facts("ana") if f.predicate == "lives_in"]
+        ['The user lives in Lisbon.']
+        """
+        user = str(check_id(user_id, "user_id"))
+        subj = check_id(subject, "subject", required=False)
+        return self.store.facts(
+            user, current_only=bool(current_only), subject=subj, limit=check_k(limit, 10_000), offset=_offset(offset)
+        )
+
+    def history(self, fact_id: str, *, user_id: str | None = None) -> builtins.list[Fact]:
+        """The chain a fact belongs to, oldest first: the facts it superseded and
+        those that superseded it. With ``user_id``, only that user's facts are found."""
+        user = check_id(user_id, "user_id", required=False)
+        return self.store.fact_chain(str(check_id(fact_id, "fact_id")), user)
+
+    def entities(self, user_id: str, *, limit: int = 100, offset: int = 0) -> builtins.list[Entity]:
+        """People, places, organisations and things a user's episodes mention, most mentioned first."""
+        return self.store.entities(str(check_id(user_id, "user_id")), check_k(limit, 10_000), _offset(offset))
+
+    def consolidate(self, user_id: str | None = None) -> SleepReport:
+        """The offline "sleep" pass, for one user or all.
+
+        Learns facts and entities from episodes not read yet, merges duplicate
+        facts, writes extractive session summaries and refreshes entity counts.
+        Idempotent and resumable (each step commits per user and batch), and
+        safe while the memory is in use.
+        """
+        user = check_id(user_id, "user_id", required=False)
+        return sleep(self.store, self._extractor, _entities, user_id=user)
 
     def get(self, episode_id: str, *, user_id: str) -> Episode:
         """One episode by id; raises :class:`MemoryNotFound` if the user has none such."""
@@ -407,6 +529,9 @@ class Memory:
                 start += len(items)
                 self.store.add(scope, session, items, vectors, self._encoder.name if self._encoder else None)
                 added += len(items)
+            if self.learn_on_add:
+                for user in {scope.user_id for scope, _ in groups}:
+                    self._learn_quietly(user)
             pending.clear()
 
         for line, rec in records:

@@ -24,7 +24,9 @@ DataOpt = Annotated[
         "--data", help="The benchmark file (e.g. ../shared/data/locomo/locomo_dev.json).", exists=True, dir_okay=False
     ),
 ]
-ChannelsOpt = Annotated[str, typer.Option("--channels", help="'all', or a comma list of: " + ", ".join(CHANNELS))]
+ChannelsOpt = Annotated[
+    str, typer.Option("--channels", help="'all' (the default set), or a comma list of: " + ", ".join(CHANNELS))
+]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the full results as JSON to this file.")]
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N cases (quick iterations).")]
 EncoderOpt = Annotated[str, typer.Option("--encoder", help="Encoder for the dense channel.")]
@@ -53,7 +55,7 @@ def _ablation(benchmark: str, run: Any, settings: BenchSettings, out: Path | Non
 
 
 def _settings(channels: str, encoder: str, cache: Path | None, fusion: str) -> BenchSettings:
-    names = CHANNELS if channels == "all" else tuple(c.strip() for c in channels.split(",") if c.strip())
+    names = RecallConfig().channels if channels == "all" else tuple(c.strip() for c in channels.split(",") if c.strip())
     unknown = [c for c in names if c not in CHANNELS]
     if unknown:
         raise typer.BadParameter(f"unknown channel(s) {', '.join(unknown)}; choose from {', '.join(CHANNELS)}")

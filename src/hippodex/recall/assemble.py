@@ -1,10 +1,85 @@
-"""Prompt-ready context: recalled evidence, dated and in order, within a token budget."""
+"""Prompt-ready context: what is known (current facts, dated), then recalled
+evidence, dated and in order, within a token budget."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import datetime
 
-from hippodex.model import Episode, Hit
+from hippodex.knowledge.consolidate import object_tokens
+from hippodex.knowledge.decay import DecayConfig
+from hippodex.model import Episode, Fact, Hit
+
+#: Questions about change, where superseded facts are part of the answer.
+_CHANGE = re.compile(
+    r"\b(used to|before|previous(ly)?|former(ly)?|originally|at first|first time|change[ds]?|moved|switch(ed)?|"
+    r"no longer|any ?more|still|history|earlier|past|was|were|did)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_about_change(query: str) -> bool:
+    """Whether a question is about how things were or changed.
+
+    >>> asks_about_change("Where did Ana live before Lisbon?"), asks_about_change("Where does Ana live?")
+    (True, False)
+    """
+    return bool(_CHANGE.search(query))
+
+
+def _stems(text: str) -> frozenset[str]:
+    """Content words cut to four letters: a crude stemmer ("lives", "living" -> "live", "livi")
+    that is enough to match a question's words to a fact's."""
+    return frozenset(w[:4] for w in object_tokens(text))
+
+
+def relevant_facts(
+    query: str,
+    facts: Sequence[Fact],
+    hits: Sequence[Hit] = (),
+    *,
+    now: datetime,
+    limit: int = 12,
+    decay: DecayConfig | None = None,
+) -> list[Fact]:
+    """Facts worth putting before the evidence: those sharing words with the
+    question or stated by a recalled episode, strongest first. Superseded ones
+    only when the question is about change.
+
+    Strength is the forgetting curve of :mod:`hippodex.knowledge.decay`:
+    confidence times retention since the fact was last stated or recalled,
+    with one more repetition for each time it was stated or recalled.
+    """
+    words = _stems(query)
+    sources = {e.id for h in hits for e in (h.episode, *h.context)}
+    curve = decay or DecayConfig()
+    change = asks_about_change(query)
+    scored = []
+    for f in facts:
+        if not f.current and not change:
+            continue
+        overlap = len(words & _stems(f"{f.subject} {f.text}"))
+        backed = bool(sources.intersection(f.sources))
+        if not overlap and not backed:
+            continue
+        last = max(f.last_seen, f.last_recalled) if f.last_recalled else f.last_seen
+        strength = curve.strength(f.confidence, last, now, f.seen - 1 + f.recalled)
+        scored.append((overlap + backed, strength, f))
+    scored.sort(key=lambda t: (-t[0], -t[1], t[2].id))
+    return [f for _, _, f in scored[:limit]]
+
+
+def _fact_line(fact: Fact) -> str:
+    since = f" (since {fact.valid_from:%Y-%m-%d})" if fact.valid_from else ""
+    if not fact.current:
+        until = f"{fact.valid_to:%Y-%m-%d}" if fact.valid_to else "later"
+        since = (
+            f" ({fact.valid_from:%Y-%m-%d} to {until}; no longer current)"
+            if fact.valid_from
+            else " (no longer current)"
+        )
+    return f"- {fact.text}{since}"
 
 
 def estimate_tokens(text: str) -> int:
@@ -21,8 +96,11 @@ def _session_header(ep: Episode) -> str:
     return f"Session {ep.session_id} ({ep.occurred_at:%A, %d %B %Y}):"
 
 
-def assemble(query: str, hits: Sequence[Hit], budget_tokens: int) -> str:
-    """The best hits that fit the budget, grouped by session and told in time order.
+def assemble(query: str, hits: Sequence[Hit], budget_tokens: int, facts: Sequence[Fact] = ()) -> str:
+    """Known facts first, then the best hits that fit the budget, grouped by
+    session and told in time order.
+
+    Facts take at most a third of the budget, current ones first.
 
     Hits are taken best first until the budget is spent (a hit that does not
     fit is cut to what fits, if a useful part does); the kept ones are then
@@ -32,10 +110,22 @@ def assemble(query: str, hits: Sequence[Hit], budget_tokens: int) -> str:
     >>> assemble("q", [], 100)
     'No memories found for: q'
     """
-    if not hits:
+    if not hits and not facts:
         return f"No memories found for: {query}"
     header = f"Memories relevant to: {query}\n"
     used = estimate_tokens(header)
+    fact_lines: list[str] = []
+    for fact in sorted(facts, key=lambda f: not f.current):
+        line = _fact_line(fact)
+        cost = estimate_tokens(line) + 1 + (0 if fact_lines else 3)
+        if used + cost > budget_tokens // 3 + estimate_tokens(header):
+            break
+        fact_lines.append(line)
+        used += cost
+    if fact_lines:
+        header += "Known facts:\n" + "\n".join(fact_lines) + "\n"
+        if hits:
+            header += "Evidence:\n"
     kept: dict[str, Episode] = {}
     sessions: set[str] = set()
     clipped: dict[str, str] = {}
@@ -59,7 +149,7 @@ def assemble(query: str, hits: Sequence[Hit], budget_tokens: int) -> str:
             used += cost
         if used >= budget_tokens:
             break
-    if not kept:
+    if not kept and not fact_lines:
         return f"No memories fit a budget of {budget_tokens} tokens for: {query}"
     starts: dict[str, float] = {}
     for ep in kept.values():

@@ -91,3 +91,17 @@ def speaker_boost(rows: np.ndarray, scores: np.ndarray, layout: Layout, codes: l
     if len(codes) != 1 or not weight:
         return scores
     return np.where(layout.speaker[rows] == codes[0], scores * (1.0 + weight), scores)
+
+
+def recency_prior(occurred: np.ndarray, scores: np.ndarray, now: float, weight: float, days: float) -> np.ndarray:
+    """Scale scores by a forgetting curve over age: ``1 - w + w * exp(-age / days)``.
+
+    Episodes after ``now`` count as age 0. With ``weight`` 0 scores are unchanged.
+
+    >>> recency_prior(np.array([0.0, 86400.0 * 30]), np.ones(2), 86400.0 * 30, 1.0, 30.0).round(3).tolist()
+    [0.368, 1.0]
+    """
+    if not weight:
+        return scores
+    age = np.maximum(0.0, now - occurred) / 86400.0
+    return scores * (1.0 - weight + weight * np.exp(-age / days))

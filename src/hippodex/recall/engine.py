@@ -14,7 +14,7 @@ from hippodex.config import RecallConfig
 from hippodex.model import ChannelScore
 from hippodex.recall.channels.base import Channel, Rescoring
 from hippodex.recall.channels.dense import DenseChannel
-from hippodex.recall.context import named_speakers, speaker_boost, spread
+from hippodex.recall.context import named_speakers, recency_prior, speaker_boost, spread
 from hippodex.recall.fuse import reciprocal_rank_fusion, score_fusion
 from hippodex.recall.query import ChannelHit, Query
 from hippodex.recall.temporal import time_boost
@@ -115,7 +115,14 @@ def recall(
     if (
         store is not None
         and ranked
-        and (config.neighbour or config.session or config.speaker or config.temporal or config.session_lexical)
+        and (
+            config.neighbour
+            or config.session
+            or config.speaker
+            or config.temporal
+            or config.session_lexical
+            or config.decay
+        )
     ):
         start = time.perf_counter()
         ranked = _contextualise(query, ranked, store, config)
@@ -131,6 +138,7 @@ def _contextualise(query: Query, ranked: list[Ranked], store: Store, config: Rec
     scores = np.array([r.score for r in ranked], dtype=np.float64)
     scores = speaker_boost(rows, scores, layout, named_speakers(query.text, layout.speakers), config.speaker)
     scores = time_boost(layout.occurred[rows], scores, query.text, query.now, config.temporal)
+    scores = recency_prior(layout.occurred[rows], scores, query.now.timestamp(), config.decay, config.decay_days)
     rows, scores, boost = spread(
         rows, scores, layout, neighbour=config.neighbour, session=config.session, session_top=config.session_top
     )
