@@ -31,7 +31,7 @@ from hippodex.config import CHANNELS, default_db_path
 from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS
 from hippodex.ingest.importers import FORMATS, read_records
 from hippodex.memory import Memory
-from hippodex.model import ROLES, Episode, Hit
+from hippodex.model import ROLES, Episode, Fact, Hit
 
 
 class _Group(TyperGroup):
@@ -387,6 +387,100 @@ def reindex(db: DbOpt = None, encoder: EncoderOpt = DEFAULT_ENCODER) -> None:
     with _open(db, encoder) as m, _console().status("re-embedding…"):
         n = m.reindex()
     _console().print(f"re-embedded {n} episodes with {encoder}")
+
+
+# -- semantic memory ------------------------------------------------------------
+AllOpt = Annotated[bool, typer.Option("--all", help="Include facts that newer ones superseded.")]
+SubjectOpt = Annotated[str | None, typer.Option(help="Only facts about this subject (a speaker name, or 'user').")]
+FactIdArg = Annotated[str, typer.Argument(help="A fact id (from `hippodex facts`).", show_default=False)]
+
+
+def _facts_table(facts: Sequence[Fact]) -> Table:
+    table = Table("fact", "since", "until", "seen", "sources", "id")
+    for f in facts:
+        style = "" if f.current else "dim"
+        table.add_row(
+            Text(f.text, style=style),
+            f"{f.valid_from:%Y-%m-%d}" if f.valid_from else "",
+            f"{f.valid_to:%Y-%m-%d}" if f.valid_to else ("" if f.current else "superseded"),
+            str(f.seen),
+            str(len(f.sources)),
+            Text(f.id, style="dim"),
+        )
+    return table
+
+
+@app.command()
+def facts(
+    user: UserOpt,
+    include_superseded: AllOpt = False,
+    subject: SubjectOpt = None,
+    limit: LimitOpt = 100,
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+    encoder: EncoderOpt = DEFAULT_ENCODER,
+) -> None:
+    """List what the memory knows about a user (current facts, newest first)."""
+    with _open(db, encoder) as m:
+        found = m.facts(user, current_only=not include_superseded, subject=subject, limit=limit)
+    if as_json:
+        _print_json([f.to_dict() for f in found])
+    elif not found:
+        _console().print("no facts (run `hippodex consolidate` if episodes were added without learning)")
+    else:
+        _console().print(_facts_table(found))
+
+
+@app.command()
+def history(
+    fact_id: FactIdArg,
+    user: AnyUserOpt = None,
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+    encoder: EncoderOpt = DEFAULT_ENCODER,
+) -> None:
+    """Show a fact's chain: what it superseded and what superseded it, oldest first."""
+    with _open(db, encoder) as m:
+        chain = m.history(fact_id, user_id=user)
+    if as_json:
+        _print_json([f.to_dict() for f in chain])
+    else:
+        _console().print(_facts_table(chain))
+
+
+@app.command()
+def entities(
+    user: UserOpt,
+    limit: LimitOpt = 100,
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+    encoder: EncoderOpt = DEFAULT_ENCODER,
+) -> None:
+    """List the people, places and things a user's episodes mention, most mentioned first."""
+    with _open(db, encoder) as m:
+        found = m.entities(user, limit=limit)
+    if as_json:
+        _print_json([e.to_dict() for e in found])
+        return
+    table = Table("entity", "kind", "mentions", "aliases", "first seen", "last seen")
+    for e in found:
+        table.add_row(
+            e.name, e.kind, str(e.mentions), ", ".join(e.aliases), f"{e.first_seen:%Y-%m-%d}", f"{e.last_seen:%Y-%m-%d}"
+        )
+    _console().print(table if found else "no entities")
+
+
+@app.command()
+def consolidate(
+    user: AnyUserOpt = None, as_json: JsonOpt = False, db: DbOpt = None, encoder: EncoderOpt = DEFAULT_ENCODER
+) -> None:
+    """Sleep: learn facts from new episodes, merge duplicates, summarise sessions."""
+    with _open(db, encoder) as m, _console(stderr=True).status("consolidating…"):
+        report = m.consolidate(user_id=user).to_dict()
+    if as_json:
+        _print_json(report)
+    else:
+        _console().print(_fields_table(report))
 
 
 # -- export and import ----------------------------------------------------------

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from hippodex._exceptions import HippodexError, MemoryNotFound, StoreError, ValidationError
 from hippodex.ingest.normalize import TimeLike
-from hippodex.model import ChannelScore, Episode, Hit, Page, Session, Stats
+from hippodex.model import ChannelScore, Entity, Episode, Fact, Hit, Page, Session, Stats
 
 try:
     import httpx
@@ -75,6 +75,29 @@ def _session(d: Mapping[str, Any]) -> Session:
         episodes=d["episodes"],
         agent_id=d.get("agent_id"),
         run_id=d.get("run_id"),
+    )
+
+
+def _when(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _fact(d: Mapping[str, Any]) -> Fact:
+    times = {n: _when(d.get(n)) for n in ("valid_from", "valid_to", "recorded_at", "last_seen")}
+    plain = {n: d[n] for n in Fact.__dataclass_fields__ if n not in times and n != "sources"}
+    return Fact(**plain, **times, sources=tuple(d["sources"]))  # type: ignore[arg-type]
+
+
+def _entity(d: Mapping[str, Any]) -> Entity:
+    return Entity(
+        id=d["id"],
+        user_id=d["user_id"],
+        name=d["name"],
+        kind=d["kind"],
+        aliases=tuple(d["aliases"]),
+        mentions=d["mentions"],
+        first_seen=datetime.fromisoformat(d["first_seen"]),
+        last_seen=datetime.fromisoformat(d["last_seen"]),
     )
 
 
@@ -274,6 +297,36 @@ class Client:
         """Counts and size of the memory (admin key), or of one user's part of it."""
         d = self._call("GET", "/v1/stats", params=_drop_none({"user_id": user_id}))
         return Stats(**{f: d[f] for f in Stats.__dataclass_fields__})
+
+    # -- semantic memory ----------------------------------------------------
+    def facts(
+        self,
+        user_id: str,
+        *,
+        current_only: bool = True,
+        subject: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> builtins.list[Fact]:
+        """What the memory knows about a user (see :meth:`Memory.facts`)."""
+        params = _drop_none(
+            {"current_only": current_only, "subject": subject, "limit": limit, "offset": offset}
+        )
+        return [_fact(f) for f in self._call("GET", f"/v1/users/{_seg(user_id)}/facts", params=params)["facts"]]
+
+    def history(self, fact_id: str, *, user_id: str) -> builtins.list[Fact]:
+        """A fact's chain, oldest first (see :meth:`Memory.history`)."""
+        d = self._call("GET", f"/v1/facts/{_seg(fact_id)}/history", params={"user_id": user_id})
+        return [_fact(f) for f in d["facts"]]
+
+    def entities(self, user_id: str, *, limit: int = 100, offset: int = 0) -> builtins.list[Entity]:
+        """A user's entities, most mentioned first (see :meth:`Memory.entities`)."""
+        d = self._call("GET", f"/v1/users/{_seg(user_id)}/entities", params={"limit": limit, "offset": offset})
+        return [_entity(e) for e in d["entities"]]
+
+    def consolidate(self, user_id: str) -> dict[str, Any]:
+        """Run a consolidation pass for one user; returns what it did (see :meth:`Memory.consolidate`)."""
+        return dict(self._call("POST", "/v1/consolidate", json={"user_id": user_id}))
 
     # -- lifecycle ----------------------------------------------------------
     def close(self) -> None:

@@ -20,7 +20,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 pytestmark = pytest.mark.anyio
 
-TOOLS = {"remember", "recall", "context", "forget", "recent_sessions"}
+TOOLS = {"remember", "recall", "context", "forget", "recent_sessions", "facts"}
 
 
 @pytest.fixture
@@ -79,8 +79,15 @@ async def test_tools_and_resources_over_stdio(tmp_path: Path) -> None:
         one = json.loads((await session.read_resource(f"memory://sessions/{tea['session']}")).contents[0].text)
         assert [e["content"] for e in one["episodes"]] == ["I drink green tea every morning"]
 
+        moved = await _call(session, "remember", content="I moved to Lisbon", timestamp="2024-06-01T09:00")
+        known = await _call(session, "facts")
+        lisbon = [f for f in known if "Lisbon" in f["fact"]]
+        assert lisbon and all(f["current"] and f["sources"] == moved["ids"] for f in lisbon)
+        assert lisbon[0]["since"].startswith("2024-06-01")
+
         # another user's memory is separate
         assert await _call(session, "recall", query="green tea", user_id="someone-else") == []
+        assert await _call(session, "facts", user_id="someone-else") == []
 
 
 async def test_hippodex_errors_become_tool_errors(tmp_path: Path) -> None:

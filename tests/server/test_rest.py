@@ -272,3 +272,29 @@ def test_context_endpoint_and_client(served: Any, ana: Client) -> None:
         f"{served.url}/v1/context", json={"user_id": "ana", "query": "x", "budget_tokens": 1}, headers=auth(served.ana)
     )
     assert r.status_code == 422
+
+
+def test_facts_history_entities_and_consolidate_over_http(served: Any, ana: Client) -> None:
+    ana.add("I live in Porto", user_id="ana", session_id="kn1", timestamp="2022-01-01T10:00")
+    ana.add("I moved to Lisbon", user_id="ana", session_id="kn2", timestamp="2023-01-01T10:00")
+    local = served.memory.facts("ana", current_only=False)
+    remote = ana.facts("ana", current_only=False, limit=1000)
+    assert remote == local  # the client rebuilds the same dataclasses
+    lives = [f for f in ana.facts("ana") if f.predicate == "lives_in"]
+    assert [f.object for f in lives] == ["Lisbon"]
+    chain = ana.history(lives[0].id, user_id="ana")
+    assert [f.object for f in chain] == ["Porto", "Lisbon"] and not chain[0].current
+    assert {e.name for e in ana.entities("ana")} >= {"Porto", "Lisbon"}
+    report = ana.consolidate("ana")
+    assert report["users"] == 1 and report["episodes_learned"] == 0 and report["summaries"] >= 2
+    for method, path in [
+        ("GET", "/v1/users/bob/facts"),
+        ("GET", "/v1/users/bob/entities"),
+        ("GET", f"/v1/facts/{lives[0].id}/history?user_id=bob"),
+    ]:
+        r = httpx.request(method, served.url + path, headers=auth(served.ana))
+        assert r.status_code == 403 and error_code(r) == "forbidden"
+    r = httpx.post(f"{served.url}/v1/consolidate", json={"user_id": "bob"}, headers=auth(served.ana))
+    assert r.status_code == 403
+    r = httpx.get(f"{served.url}/v1/facts/{lives[0].id}/history?user_id=bob", headers=auth(served.bob))
+    assert r.status_code == 404 and error_code(r) == "not_found"  # another tenant's fact does not exist for bob

@@ -191,6 +191,31 @@ def build_server(memory: Memory, *, default_user: str) -> MCPServer:
         sessions = call(lambda: memory.sessions(user_id=user(user_id), limit=limit))
         return _json([_session(s) for s in sessions])
 
+    @tool(ToolAnnotations(title="Known facts", read_only_hint=True))
+    def facts(subject: str | None = None, include_superseded: bool = False, user_id: str | None = None) -> str:
+        """List what memory knows about the user: facts distilled from past conversations, newest first.
+
+        Use it for stable knowledge (where the user lives, works, what they like, who their family are)
+        before searching raw conversations with `recall`. `subject` narrows to one person (a speaker name,
+        or "user"); `include_superseded` adds facts that later ones replaced (for "where did I live
+        before?"). Returns a JSON list of {"fact", "since", "until", "current", "sources"} with ISO dates.
+        """
+        found = call(
+            lambda: memory.facts(user(user_id), current_only=not include_superseded, subject=subject, limit=200)
+        )
+        return _json(
+            [
+                {
+                    "fact": f.text,
+                    "since": f.valid_from.isoformat() if f.valid_from else None,
+                    "until": f.valid_to.isoformat() if f.valid_to else None,
+                    "current": f.current,
+                    "sources": list(f.sources),
+                }
+                for f in found
+            ]
+        )
+
     @server.resource(
         "memory://sessions",
         name="sessions",

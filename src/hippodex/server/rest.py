@@ -324,6 +324,52 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
             allow(key, user_id)
         return s.StatsOut.model_validate(memory.stats(user_id=user_id).to_dict())
 
+    @app.get("/v1/users/{user_id}/facts", response_model=s.FactsResponse, responses=_ERRORS, tags=["knowledge"])
+    def facts(
+        user_id: Annotated[str, Path(min_length=1, max_length=256)],
+        key: KeyDep,
+        current_only: Annotated[bool, Query(description="Leave out superseded facts.")] = True,
+        subject: Annotated[str | None, Query(max_length=256, description="Only facts about this subject.")] = None,
+        limit: LimitQ = 100,
+        offset: OffsetQ = 0,
+    ) -> s.FactsResponse:
+        """What the memory knows about a user, most recently stated first."""
+        found = memory.facts(
+            allow(key, user_id), current_only=current_only, subject=subject, limit=limit, offset=offset
+        )
+        return s.FactsResponse.model_validate({"facts": [f.to_dict() for f in found]})
+
+    @app.get(
+        "/v1/facts/{fact_id}/history",
+        response_model=s.FactsResponse,
+        responses=_ERRORS | _NOT_FOUND,
+        tags=["knowledge"],
+    )
+    def history(
+        fact_id: Annotated[str, Path(min_length=1, max_length=256, description="The fact's id.")],
+        user_id: UserQ,
+        key: KeyDep,
+    ) -> s.FactsResponse:
+        """A fact's chain, oldest first: what it superseded and what superseded it."""
+        chain = memory.history(fact_id, user_id=allow(key, user_id))
+        return s.FactsResponse.model_validate({"facts": [f.to_dict() for f in chain]})
+
+    @app.get("/v1/users/{user_id}/entities", response_model=s.EntitiesResponse, responses=_ERRORS, tags=["knowledge"])
+    def entities(
+        user_id: Annotated[str, Path(min_length=1, max_length=256)],
+        key: KeyDep,
+        limit: LimitQ = 100,
+        offset: OffsetQ = 0,
+    ) -> s.EntitiesResponse:
+        """People, places and things a user's episodes mention, most mentioned first."""
+        found = memory.entities(allow(key, user_id), limit=limit, offset=offset)
+        return s.EntitiesResponse.model_validate({"entities": [e.to_dict() for e in found]})
+
+    @app.post("/v1/consolidate", response_model=s.ConsolidateResponse, responses=_ERRORS, tags=["knowledge"])
+    def consolidate(body: s.ConsolidateRequest, key: KeyDep) -> s.ConsolidateResponse:
+        """Sleep for one user: learn new facts, merge duplicates, summarise sessions."""
+        return s.ConsolidateResponse.model_validate(memory.consolidate(allow(key, body.user_id)).to_dict())
+
     web.install(app, auth)  # the viewer page at / (see web.py)
     app.add_middleware(_BodyLimit, limit=max_body_bytes)
     return app

@@ -211,3 +211,73 @@ class ErrorOut(BaseModel):
     """Every error response: ``{"error": {"code": ..., "message": ...}}``."""
 
     error: ErrorBody
+
+
+class FactOut(BaseModel):
+    """A fact the memory distilled, with provenance and validity."""
+
+    id: str
+    user_id: str
+    subject: str
+    predicate: str
+    object: str
+    text: str
+    confidence: float
+    negated: bool
+    single_valued: bool
+    asserted_by: str | None
+    valid_from: datetime | None
+    valid_to: datetime | None
+    recorded_at: datetime
+    last_seen: datetime
+    superseded_by: str | None
+    seen: int
+    sources: list[str]
+    extractor: str
+    current: bool
+
+
+class FactsResponse(BaseModel):
+    """A user's facts, or one fact's history chain (oldest first)."""
+
+    facts: list[FactOut]
+
+
+class EntityOut(BaseModel):
+    """A person, place, organisation or thing the episodes mention."""
+
+    id: int
+    user_id: str
+    name: str
+    kind: str
+    aliases: list[str]
+    mentions: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+class EntitiesResponse(BaseModel):
+    """A user's entities, most mentioned first."""
+
+    entities: list[EntityOut]
+
+
+class ConsolidateRequest(_Strict):
+    """Which user's memory to consolidate."""
+
+    user_id: str = UserId
+
+
+class ConsolidateResponse(BaseModel):
+    """What a consolidation pass did."""
+
+    users: int
+    episodes_learned: int
+    facts_added: int
+    facts_reinforced: int
+    facts_superseded: int
+    facts_merged: int
+    summaries: int
+    entities_recounted: int
+    errors: list[str]
+    seconds: float
