@@ -80,7 +80,9 @@ def _handler(state: ChatServer) -> type[BaseHTTPRequestHandler]:
                 "id": f"chatcmpl-{len(state.requests)}",
                 "object": "chat.completion",
                 "model": body.get("model", ""),
-                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+                "choices": [
+                    {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
+                ],
             }
             self._send(200, json.dumps(envelope).encode())
 

@@ -117,8 +117,10 @@ def test_a_malformed_reply_then_a_good_one(chat_server: Any) -> None:
 
 
 def test_code_fenced_json_is_accepted(chat_server: Any) -> None:
-    chat_server.reply("```json\n" + '{"facts": [{"subject": "user", "predicate": "lives_in", "object": "Lisbon", '
-                      '"negated": false, "confidence": 0.7, "valid_from": null}], "entities": []}\n```')
+    chat_server.reply(
+        "```json\n" + '{"facts": [{"subject": "user", "predicate": "lives_in", "object": "Lisbon", '
+        '"negated": false, "confidence": 0.7, "valid_from": null}], "entities": []}\n```'
+    )
     assert [f.predicate for f in _ex(chat_server).extract(TEXT, speaker=None, role="user", occurred_at=NOW)] == [
         "lives_in"
     ]

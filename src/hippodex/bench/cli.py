@@ -253,7 +253,7 @@ def facts(
     result = run_facts(labels, locomo)
     table = Table(title="rule fact extraction vs hand labels")
     for col in ("split", "turns", "extracted", "correct", "labelled", "matched", "precision", "recall"):
-        table.add_column(col, justify="right" if col != "split" else "left")
+        table.add_column(col, justify="right" if col != "split" else "left", no_wrap=True)
     for split in SPLITS:
         s = result["scores"][split]
         table.add_row(

@@ -50,8 +50,15 @@ def score_labels(rows: list[dict[str, Any]]) -> dict[str, Any]:
         verdicts = score_turn(scores[row["split"]], found, labels)
         score_turn(scores["all"], found, labels)
         candidates += [
-            {"id": row["id"], "split": row["split"], "correct": ok, "subject": f.subject, "predicate": f.predicate,
-             "object": f.object, "negated": f.negated}
+            {
+                "id": row["id"],
+                "split": row["split"],
+                "correct": ok,
+                "subject": f.subject,
+                "predicate": f.predicate,
+                "object": f.object,
+                "negated": f.negated,
+            }
             for f, ok in zip(found, verdicts, strict=True)
         ]
     return {

@@ -18,7 +18,7 @@ from hippodex.extract.types import EntityMention
 _CAP = re.compile(r"[A-Z][\w&'’.-]*(?:(?:\s+(?:of|the|de|la|and|&|on))*\s+[A-Z0-9][\w&'’.-]*)*")
 _QUOTED = re.compile(r"[\"“]([A-Z][^\"”]{1,60})[\"”]")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*|[\"“(]\s*)$")
-_EVENT_WORDS = frozenset("Festival Conference Nights Night Party Concert Parade Marathon Fair Summit Expo Games".split())
+_EVENT_WORDS = lexicon.words("Festival Conference Nights Night Party Concert Parade Marathon Fair Summit Expo Games")
 _PERSON_CUE = re.compile(
     r"(?:\b(?:named|called|with|by|and|to|from|for|friend|sister|brother|mom|dad|wife|husband|son|daughter|"
     r"aunt|uncle|cousin|niece|nephew|boss|coach|instructor|teacher|Hey|Hi|Thanks|Thank you),?\s+)$"
@@ -69,7 +69,9 @@ def extract_entities(content: str, *, speaker: str | None = None, known: Iterabl
 
     >>> [(e.name, e.canonical, e.kind) for e in extract_entities(
     ...     "Hey Mel! I saw The 1975 at the Hollywood Bowl with Maria's sister.", known=["Melanie"])]
-    [('Mel', 'melanie', 'person'), ('The 1975', '1975', 'other'), ('Hollywood Bowl', 'hollywood bowl', 'other'), ('Maria', 'maria', 'person')]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('Mel', 'melanie', 'person'), ('The 1975', '1975', 'other'),
+     ('Hollywood Bowl', 'hollywood bowl', 'other'), ('Maria', 'maria', 'person')]
     """
     people = [n for n in (speaker, *known) if n and n.strip().lower() not in ("user", "assistant")]
     known_keys = {canonical(n): n for n in people}
@@ -107,9 +109,9 @@ def extract_entities(content: str, *, speaker: str | None = None, known: Iterabl
             key = alias
         sentence_start = bool(_SENTENCE_START.search(content[:start]))
         if kind is None:
-            if sentence_start and len(words) == 1 and key not in known_keys and alias is None:
-                if surface not in lexicon.PLACES and surface not in lexicon.ORGS:
-                    return  # a capitalised first word says nothing
+            lone_first = sentence_start and len(words) == 1 and key not in known_keys and alias is None
+            if lone_first and surface not in lexicon.PLACES and surface not in lexicon.ORGS:
+                return  # a capitalised first word says nothing
             kind = _kind(surface, content[max(0, start - 40) : start], set(known_keys))
         mentions.append(EntityMention(surface, key, kind, start, end))
         taken.append((start, end))

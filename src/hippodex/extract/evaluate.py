@@ -19,14 +19,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hippodex.extract.lexicon import words
 from hippodex.extract.types import FactCandidate
 
 OBJECT_F1 = 0.5
 
-STOPWORDS = frozenset(
+STOPWORDS = words(
     """a an the my your his her their our its of to in on at for with and or but by from as is are was were be been
     it this that these those some any me i we you he she they them him us up out about into over just so very really
-    all more most also too named called""".split()
+    all more most also too named called"""
 )
 _WORD = re.compile(r"[a-z0-9@]+")
 

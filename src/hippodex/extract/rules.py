@@ -39,8 +39,11 @@ _TRAILING = re.compile(
     r"winter|spring|fall|autumn|week|month|year)|someday|one day|about|around|roughly|on|in|at|by|for|with))+$",
     re.IGNORECASE,
 )
-_VAGUE = frozenset("it that this them those these you your yours something anything everything stuff".split())
-_ADV = r"(?:(?:just|really|also|actually|recently|finally|still|now|totally|absolutely|definitely|already|even|truly|always) )*"
+_VAGUE = lexicon.words("it that this them those these you your yours something anything everything stuff")
+_ADV = (
+    r"(?:(?:just|really|also|actually|recently|finally|still|now|totally|absolutely|definitely|already|even|truly|"
+    r"always) )*"
+)
 _I = r"\b(?:I|i)"
 _KIN = "|".join(sorted((re.escape(k) for k in lexicon.KIN), key=len, reverse=True))
 _NAMED = "|".join(sorted((re.escape(k) for k in lexicon.NAMED_ONLY), key=len, reverse=True))
@@ -60,7 +63,9 @@ _EVENT_VERBS = (
     "launched|opened|signed up|enrolled|competed|camped|biked|explored|flew|drove|sold|created|designed|learned|"
     "learnt|taught|helped|raised|donated|fixed|renovated|planted|picked up|tried out|checked out|booked|ordered"
 )
-_EVENT_CUE = re.compile(r"\b(?:just|finally|recently|the other day|yesterday|last|ago|this (?:week|month|year))\b", re.I)
+_EVENT_CUE = re.compile(
+    r"\b(?:just|finally|recently|the other day|yesterday|last|ago|this (?:week|month|year))\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -110,12 +115,20 @@ RULES: tuple[_Rule, ...] = (
     _r("moved_to", r"\b(?:I|i|we|We) " + _ADV + r"(?:moved|relocated) (?:back )?(?:to|into) (?P<o>.+)", 0.85),
     _r("works_as", _I + r"(?:'m| am)? " + _NEG + r"(?:currently )?work(?:ing|ed)? as (?P<o>.+)", 0.85),
     _r("works_as", r"\bmy (?:new )?job as (?P<o>.+)", 0.8),
-    _r("works_as", _I + r"(?:'m| am) (?:now )?(?P<o>(?:a|an) (?:professional |freelance |full-time |part-time )?"
-       r"(?:" + _JOBS + r"))\b", 0.75),
+    _r(
+        "works_as",
+        _I + r"(?:'m| am) (?:now )?(?P<o>(?:a|an) (?:professional |freelance |full-time |part-time )?"
+        r"(?:" + _JOBS + r"))\b",
+        0.75,
+    ),
     _r("works_at", _I + r"(?:'m| am)? " + _NEG + r"(?:currently )?work(?:ing)? (?:at|for) (?P<o>.+)", 0.85),
     _r("works_at", _I + r" " + _ADV + r"(?P<neg>quit|left) my (?:job|position|role) (?:at|with) (?P<o>.+)", 0.8),
-    _r("works_at", _I + r" " + _ADV + r"(?:got|landed|accepted|started) (?:a |my |the )?(?:new )?"
-       r"(?:job|position|internship|role) (?:at|with) (?P<o>.+)", 0.85),
+    _r(
+        "works_at",
+        _I + r" " + _ADV + r"(?:got|landed|accepted|started) (?:a |my |the )?(?:new )?"
+        r"(?:job|position|internship|role) (?:at|with) (?P<o>.+)",
+        0.85,
+    ),
     _r("studies", _I + r"(?:'m| am)? (?:currently )?(?:studying|majoring in|study|major in) (?P<o>.+)", 0.8),
     _r("member_of", _I + r"(?:'m| am|'ve| have)? " + _ADV + r"(?:part of|a member of|joined|joining) (?P<o>.+)", 0.75),
     _r("status", _I + r"(?:'m| am) " + _ADV + r"(?P<o>" + _STATUSES + r")\b", 0.8),
@@ -132,23 +145,48 @@ RULES: tuple[_Rule, ...] = (
     _r("likes", r"^(?P<o>[\w' -]{2,40}?) (?:is|are) (?:one of )?my (?:all-time )?(?:favorite|favourite|fave)s?\b", 0.8),
     _r("dislikes", _I + r" " + _ADV + r"(?:hate|dislike|detest|can'?t stand|cannot stand) (?P<o>.+)", 0.75),
     _r("dislikes", _I + r"(?:'m| am) not (?:a )?(?:big |huge )?fan of (?P<o>.+)", 0.7),
-    _r("has", r"\b[Mm]y (?P<pet>" + _PETS + r")\b" + _NOT_COMPOUND + r"(?:,? (?:named |called )?" + _NAME + r"\b)?", 0.85,
-       flags=0, in_questions=True, shape=_pet),
+    _r(
+        "has",
+        r"\b[Mm]y (?P<pet>" + _PETS + r")\b" + _NOT_COMPOUND + r"(?:,? (?:named |called )?" + _NAME + r"\b)?",
+        0.85,
+        flags=0,
+        in_questions=True,
+        shape=_pet,
+    ),
     _r("has", _I + r" (?:have|'ve got|own|have got) (?P<o>(?:a|an|two|three|four|\d+) .+)", 0.6),
-    _r("relation", r"\b[Mm]y (?P<kin>" + _KIN + r")\b(?:,? " + _NAME + r"\b)?", 0.85, flags=0, in_questions=True,
-       shape=_kin),
+    _r(
+        "relation",
+        r"\b[Mm]y (?P<kin>" + _KIN + r")\b(?:,? " + _NAME + r"\b)?",
+        0.85,
+        flags=0,
+        in_questions=True,
+        shape=_kin,
+    ),
     _r("relation", r"\b[Mm]y (?P<kin>" + _NAMED + r"),? " + _NAME + r"\b", 0.8, flags=0, in_questions=True, shape=_kin),
-    _r("relation", _NAME + r", my (?P<kin>" + _NAMED + "|" + _KIN + r")\b", 0.8, flags=0, in_questions=True,
-       shape=_kin),
+    _r(
+        "relation", _NAME + r", my (?P<kin>" + _NAMED + "|" + _KIN + r")\b", 0.8, flags=0, in_questions=True, shape=_kin
+    ),
     _r("uses", _I + r"(?:'ve| have)? (?:been )?" + _NEG + r"(?:using|use) (?P<o>.+)", 0.7),
     _r("habit", _I + r" (?:usually|always|often|normally|regularly|typically) (?P<o>.+)", 0.65),
-    _r("habit", _I + r"(?:'ve been| have been)? (?P<o>\w+ [^,.;!?]*?\bevery (?:single |other )?(?:day|week|month|"
-       r"morning|evening|night|weekend|(?:mon|tues|wednes|thurs|fri|satur|sun)day)(?: (?:night|morning|evening))?)", 0.7),
-    _r("plans", _I + r"(?:'m| am) " + _ADV + r"(?:going to|planning to|planning on|gonna|about to|"
-       r"thinking of|thinking about|considering|looking forward to|aiming to) (?P<o>.+)", 0.6),
+    _r(
+        "habit",
+        _I + r"(?:'ve been| have been)? (?P<o>\w+ [^,.;!?]*?\bevery (?:single |other )?(?:day|week|month|"
+        r"morning|evening|night|weekend|(?:mon|tues|wednes|thurs|fri|satur|sun)day)(?: (?:night|morning|evening))?)",
+        0.7,
+    ),
+    _r(
+        "plans",
+        _I + r"(?:'m| am) " + _ADV + r"(?:going to|planning to|planning on|gonna|about to|"
+        r"thinking of|thinking about|considering|looking forward to|aiming to) (?P<o>.+)",
+        0.6,
+    ),
     _r("plans", _I + r" " + _ADV + r"(?:plan|intend|aim) (?:to|on) (?P<o>.+)", 0.65),
-    _r("plans", _I + r"(?:'d| would) (?:really )?(?:like|love) to (?!know|learn|ask|get|see|hear|find|understand|explore|"
-       r"discuss|try|have|share|say|thank|help|read|check|look)(?P<o>.+)", 0.55),
+    _r(
+        "plans",
+        _I + r"(?:'d| would) (?:really )?(?:like|love) to (?!know|learn|ask|get|see|hear|find|understand|explore|"
+        r"discuss|try|have|share|say|thank|help|read|check|look)(?P<o>.+)",
+        0.55,
+    ),
     _r("did", r"\b(?:I|i|we|We) " + _ADV + r"(?:had )?(?P<o>(?:" + _EVENT_VERBS + r")\b(?!')\s*.+)", 0.55),
 )
 
@@ -157,8 +195,14 @@ _THIRD = re.compile(
     r"(?:\bmy (?:" + _KIN + "|" + _NAMED + r") )?\b(?P<s>[A-Z][a-z]+) (?:just |recently |now )?"
     r"(?P<v>lives in|moved to|works at|works as|is from|studies)\b (?P<o>.+)"
 )
-_THIRD_PRED = {"lives in": "lives_in", "moved to": "moved_to", "works at": "works_at", "works as": "works_as",
-               "is from": "from", "studies": "studies"}
+_THIRD_PRED = {
+    "lives in": "lives_in",
+    "moved to": "moved_to",
+    "works at": "works_at",
+    "works as": "works_as",
+    "is from": "from",
+    "studies": "studies",
+}
 # A place or employer ends where "with my husband" or "for two years" begins.
 _PLACE_LIKE = frozenset({"from", "lives_in", "moved_to", "works_at"})
 _PLACE_TAIL = re.compile(r" (?:with|for|since|because|and|where|to|after|before|as) ", re.I)
@@ -197,6 +241,15 @@ def _third_person(obj: str) -> str:
     """First-person words in an object read from the subject's side."""
     swaps = {"my": "their", "me": "them", "myself": "themselves", "mine": "theirs", "i": "they", "i'm": "they're"}
     return re.sub(r"\b(my|me|myself|mine|i|i'm)\b", lambda m: swaps[m[1].lower()], obj, flags=re.IGNORECASE)
+
+
+def _when(window: TimeWindow) -> datetime:
+    """The day a fact became true: the window's start, or its centre for "N units ago"
+    (whose window spreads either side of the point meant)."""
+    if window.expression.endswith("ago"):
+        middle = window.start + (window.end - window.start) / 2
+        return middle.replace(hour=0, minute=0, second=0, microsecond=0)
+    return window.start
 
 
 def _sentences(content: str) -> Iterator[str]:
@@ -291,7 +344,7 @@ class RuleExtractor:
         valid_from = None
         if rule.predicate in ("did", "moved_to", "works_at", "works_as", "lives_in", "member_of", "status", "has"):
             if window is not None:
-                valid_from = window.start
+                valid_from = _when(window)
             elif re.search(r"\b(?:just|now)\b", sentence, re.I) and not negated:
                 valid_from = occurred_at
         return FactCandidate(
@@ -320,7 +373,7 @@ class RuleExtractor:
                 object=_third_person(obj),
                 text=fact_text(who, predicate, obj),
                 confidence=0.7,
-                valid_from=window.start if window else None,
+                valid_from=_when(window) if window else None,
                 single_valued=PREDICATES[predicate],
             )
 
