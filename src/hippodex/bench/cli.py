@@ -233,3 +233,49 @@ def load(
     console.print(table)
     console.print(f"errors: {result['errors']} {result['error_kinds'] or ''}")
     _write(result, json_out)
+
+
+@bench_app.command("facts")
+def facts(
+    labels: Annotated[
+        Path, typer.Option("--labels", help="Hand-labelled turns (JSONL).", exists=True, dir_okay=False)
+    ] = Path("tests/data/facts_labelled.jsonl"),
+    json_out: JsonOpt = Path("benchmarks/results/facts_rules.json"),
+    locomo: Annotated[
+        Path | None,
+        typer.Option("--locomo", help="Also run over every turn of this LoCoMo file (volume and speed)."),
+    ] = None,
+) -> None:
+    """Precision/recall of the rule fact extractor on hand-labelled dev turns (tune, held-out, all)."""
+    from hippodex.bench.facts import SPLITS, run_facts
+
+    default_locomo = Path("../shared/data/locomo/locomo_dev.json")
+    if locomo is None and default_locomo.exists():
+        locomo = default_locomo
+    result = run_facts(labels, locomo)
+    table = Table(title="rule fact extraction vs hand labels")
+    for col in ("split", "turns", "extracted", "correct", "labelled", "matched", "precision", "recall"):
+        table.add_column(col, justify="right" if col != "split" else "left", no_wrap=True)
+    for split in SPLITS:
+        s = result["scores"][split]
+        table.add_row(
+            split,
+            str(result["turns"][split]),
+            *(str(s[k]) for k in ("extracted", "correct", "labelled", "matched")),
+            f"{s['precision']:.3f}",
+            f"{s['recall']:.3f}",
+        )
+    console.print(table)
+    per = Table(title="per predicate (all turns)")
+    for col in ("predicate", "extracted", "correct", "labelled", "matched"):
+        per.add_column(col, justify="right" if col != "predicate" else "left")
+    for pred, c in result["scores"]["all"]["by_predicate"].items():
+        per.add_row(pred, *(str(c[k]) for k in ("extracted", "correct", "labelled", "matched")))
+    console.print(per)
+    if "locomo" in result:
+        v = result["locomo"]
+        console.print(
+            f"LoCoMo: {v['turns']} turns, {v['facts']} facts ({v['facts_per_turn']:.2f}/turn, "
+            f"{v['turns_with_facts']} turns with any), {v['turns_per_s']:.0f} turns/s"
+        )
+    _write(result, json_out)

@@ -1,0 +1,393 @@
+"""Zero-LLM fact extraction: regular expressions over first-person statements.
+
+A turn is split into sentences and clauses. Each clause is tried against a
+table of patterns (``I live in X``, ``my sister Maria``, ``I'm planning to
+X``, ``last week I visited X``...), each naming a predicate of
+:data:`~hippodex.extract.types.PREDICATES` and a confidence. The speaker is
+the subject (their name when known, else ``"user"``); assistant turns state
+no user facts and yield nothing. Questions yield only what their possessives
+say ("my sister" in "what should I get my sister?"). Relative times resolve
+against ``occurred_at`` through :mod:`hippodex.recall.temporal`.
+
+Precision comes first: a pattern whose object is vague ("I love that",
+"I'll keep it up") is dropped rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from hippodex.extract import lexicon
+from hippodex.extract.types import PREDICATES, FactCandidate, fact_text, subject_of
+from hippodex.recall.temporal import TimeWindow, parse_window
+
+_CAPTION = re.compile(r"\s*\[shares [^\]]*\]")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|\s+-\s+")
+# Where an object phrase stops: punctuation, or a conjunction opening a new clause.
+_STOP = re.compile(
+    r"\s*(?:[,;:.!?()\"]|\s-\s|\bbut\b|\bbecause\b|\bsince\b|\bso that\b|\bso (?:i|we|it)\b|\bwhich\b|\bwhile\b"
+    r"|\balthough\b|\bthough\b|\bwhen\b|\bif\b|\bwho\b|\band (?:i|we|it|see|then|that|is|was|it's|i'm|now)\b"
+    r"|\bto (?:see|make sure)\b)",
+    re.IGNORECASE,
+)
+_TRAILING = re.compile(
+    r"(?:\s+(?:too|as well|lately|now|right now|so much|a lot|these days|recently|again|already|yet|anymore|"
+    r"any more|though|haha|lol|with you|for me|tho|ever|today|tonight|tomorrow|soon|next \w+|this (?:weekend|summer|"
+    r"winter|spring|fall|autumn|week|month|year)|someday|one day|about|around|roughly|on|in|at|by|for|with))+$",
+    re.IGNORECASE,
+)
+_VAGUE = lexicon.words("it that this them those these you your yours something anything everything stuff")
+_ADV = (
+    r"(?:(?:just|really|also|actually|recently|finally|still|now|totally|absolutely|definitely|already|even|truly|"
+    r"always) )*"
+)
+_I = r"\b(?:I|i)"
+_KIN = "|".join(sorted((re.escape(k) for k in lexicon.KIN), key=len, reverse=True))
+_NAMED = "|".join(sorted((re.escape(k) for k in lexicon.NAMED_ONLY), key=len, reverse=True))
+_PETS = "|".join(sorted((re.escape(k) for k in lexicon.PETS), key=len, reverse=True))
+_JOBS = "|".join(sorted((re.escape(k) for k in lexicon.JOBS), key=len, reverse=True))
+_STATUSES = "|".join(sorted((re.escape(k) for k in lexicon.STATUSES), key=len, reverse=True))
+_IDENTITIES = "|".join(sorted((re.escape(k) for k in lexicon.IDENTITIES), key=len, reverse=True))
+_NOT_COMPOUND = (
+    r"(?! (?:sculpture|food|toy|toys|bed|treats|sitter|walker|video|videos|photo|photos|painting|figurine|lover|hair|"
+    r"allergy|allergies|tree|mug|shelter|park|owner|owners|breed|care|training|trainer|groomer|collar|leash)\b)"
+)
+_NAME = r"(?P<name>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)"
+_EVENT_VERBS = (
+    "went|visited|attended|took|made|won|lost|started|began|finished|completed|bought|purchased|got|saw|met|joined|"
+    "ran|traveled|travelled|adopted|graduated|volunteered|participated|organized|organised|hosted|painted|wrote|"
+    "published|baked|cooked|built|climbed|hiked|played|watched|performed|gave|received|found|upgraded|celebrated|"
+    "launched|opened|signed up|enrolled|competed|camped|biked|explored|flew|drove|sold|created|designed|learned|"
+    "learnt|taught|helped|raised|donated|fixed|renovated|planted|picked up|tried out|checked out|booked|ordered"
+)
+_EVENT_CUE = re.compile(
+    r"\b(?:just|finally|recently|the other day|yesterday|last|ago|this (?:week|month|year))\b", re.I
+)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    predicate: str
+    pattern: re.Pattern[str]
+    confidence: float
+    in_questions: bool = False  # possessives state facts even inside a question
+    shape: Callable[[re.Match[str]], str] | None = None  # builds the object from the match
+
+
+def _r(
+    predicate: str,
+    pattern: str,
+    confidence: float,
+    *,
+    flags: int = re.IGNORECASE,
+    in_questions: bool = False,
+    shape: Callable[[re.Match[str]], str] | None = None,
+) -> _Rule:
+    return _Rule(predicate, re.compile(pattern, flags), confidence, in_questions, shape)
+
+
+def _kin(m: re.Match[str]) -> str:
+    name = m.groupdict().get("name")
+    kin = m["kin"].lower()
+    return f"{kin}: {name}" if name and name not in lexicon.NOT_NAMES else kin
+
+
+def _pet(m: re.Match[str]) -> str:
+    pet, name = m["pet"].lower(), m.groupdict().get("name")
+    if name and name not in lexicon.NOT_NAMES:
+        return f"a {pet} named {name}"
+    return pet if pet.endswith("s") and pet != "fish" else f"a {pet}"
+
+
+_NEG = r"(?P<neg>no longer |don'?t |do not |didn'?t |never |used to )?"
+
+RULES: tuple[_Rule, ...] = (
+    _r("name", r"\b[Mm]y name is (?P<o>[A-Z][\w'-]+(?: [A-Z][\w'-]+)?)", 0.95, flags=0),
+    _r("age", _I + r"(?:'m| am) (?P<o>\d{1,3}) years? old\b", 0.9),
+    _r("age", _I + r" (?:just )?turned (?P<o>\d{1,3})\b", 0.85),
+    _r("from", _I + r"(?:'m| am) (?:originally )?from (?P<o>.+)", 0.85),
+    _r("from", _I + r" (?:grew up|was born and raised|was born) in (?P<o>.+)", 0.85),
+    _r("lives_in", _I + r"(?:'ve been| have been| still| currently)? " + _NEG + r"(?:live|living) in (?P<o>.+)", 0.85),
+    _r("lives_in", _I + r"(?:'m| am) (?:now |currently )?based in (?P<o>.+)", 0.8),
+    _r("moved_to", r"\b(?:I|i|we|We) " + _ADV + r"(?:moved|relocated) (?:back )?(?:to|into) (?P<o>.+)", 0.85),
+    _r("works_as", _I + r"(?:'m| am)? " + _NEG + r"(?:currently )?work(?:ing|ed)? as (?P<o>.+)", 0.85),
+    _r("works_as", r"\bmy (?:new )?job as (?P<o>.+)", 0.8),
+    _r(
+        "works_as",
+        _I + r"(?:'m| am) (?:now )?(?P<o>(?:a|an) (?:professional |freelance |full-time |part-time )?"
+        r"(?:" + _JOBS + r"))\b",
+        0.75,
+    ),
+    _r("works_at", _I + r"(?:'m| am)? " + _NEG + r"(?:currently )?work(?:ing)? (?:at|for) (?P<o>.+)", 0.85),
+    _r("works_at", _I + r" " + _ADV + r"(?P<neg>quit|left) my (?:job|position|role) (?:at|with) (?P<o>.+)", 0.8),
+    _r(
+        "works_at",
+        _I + r" " + _ADV + r"(?:got|landed|accepted|started) (?:a |my |the )?(?:new )?"
+        r"(?:job|position|internship|role) (?:at|with) (?P<o>.+)",
+        0.85,
+    ),
+    _r("studies", _I + r"(?:'m| am)? (?:currently )?(?:studying|majoring in|study|major in) (?P<o>.+)", 0.8),
+    _r("member_of", _I + r"(?:'m| am|'ve| have)? " + _ADV + r"(?:part of|a member of|joined|joining) (?P<o>.+)", 0.75),
+    _r("status", _I + r"(?:'m| am) " + _ADV + r"(?P<o>" + _STATUSES + r")\b", 0.8),
+    _r("status", _I + r" " + _ADV + r"got (?P<o>married|engaged|divorced)\b", 0.8),
+    _r("identity", _I + r"(?:'m| am) " + _ADV + r"(?:proud to be )?(?P<o>" + _IDENTITIES + r")\b", 0.8),
+    _r("identity", r"\bas (?P<o>a (?:trans|transgender) (?:woman|man|person))\b", 0.75),
+    _r("likes", _I + r" " + _ADV + _NEG + r"(?:love|loved|like|liked|enjoy|enjoyed|adore)s? (?!to\b)(?P<o>.+)", 0.75),
+    _r("likes", _I + r"(?:'ve| have) been " + _ADV + r"listening to (?P<o>.+)", 0.6),
+    _r("likes", _I + r"(?:'m| am) " + _ADV + r"(?:a )?(?:big |huge )?fan of (?P<o>.+)", 0.75),
+    _r("likes", _I + r"(?:'m| am) " + _ADV + r"(?:passionate about|into|obsessed with|loving) (?P<o>.+)", 0.7),
+    _r("likes", _I + r"(?:'ve| have) been (?:getting )?into (?P<o>.+)", 0.7),
+    _r("likes", _I + r" " + _ADV + r"prefer (?P<o>.+)", 0.7),
+    _r("likes", r"\bmy (?:all-time )?(?:favorite|favourite|fave) (?:\w+ )?(?:is|are) (?P<o>.+)", 0.8),
+    _r("likes", r"^(?P<o>[\w' -]{2,40}?) (?:is|are) (?:one of )?my (?:all-time )?(?:favorite|favourite|fave)s?\b", 0.8),
+    _r("dislikes", _I + r" " + _ADV + r"(?:hate|dislike|detest|can'?t stand|cannot stand) (?P<o>.+)", 0.75),
+    _r("dislikes", _I + r"(?:'m| am) not (?:a )?(?:big |huge )?fan of (?P<o>.+)", 0.7),
+    _r(
+        "has",
+        r"\b[Mm]y (?P<pet>" + _PETS + r")\b" + _NOT_COMPOUND + r"(?:,? (?:named |called )?" + _NAME + r"\b)?",
+        0.85,
+        flags=0,
+        in_questions=True,
+        shape=_pet,
+    ),
+    _r("has", _I + r" (?:have|'ve got|own|have got) (?P<o>(?:a|an|two|three|four|\d+) .+)", 0.6),
+    _r(
+        "relation",
+        r"\b[Mm]y (?P<kin>" + _KIN + r")\b(?:,? " + _NAME + r"\b)?",
+        0.85,
+        flags=0,
+        in_questions=True,
+        shape=_kin,
+    ),
+    _r("relation", r"\b[Mm]y (?P<kin>" + _NAMED + r"),? " + _NAME + r"\b", 0.8, flags=0, in_questions=True, shape=_kin),
+    _r(
+        "relation", _NAME + r", my (?P<kin>" + _NAMED + "|" + _KIN + r")\b", 0.8, flags=0, in_questions=True, shape=_kin
+    ),
+    _r("uses", _I + r"(?:'ve| have)? (?:been )?" + _NEG + r"(?:using|use) (?P<o>.+)", 0.7),
+    _r("habit", _I + r" (?:usually|always|often|normally|regularly|typically) (?P<o>.+)", 0.65),
+    _r(
+        "habit",
+        _I + r"(?:'ve been| have been)? (?P<o>\w+ [^,.;!?]*?\bevery (?:single |other )?(?:day|week|month|"
+        r"morning|evening|night|weekend|(?:mon|tues|wednes|thurs|fri|satur|sun)day)(?: (?:night|morning|evening))?)",
+        0.7,
+    ),
+    _r(
+        "plans",
+        _I + r"(?:'m| am) " + _ADV + r"(?:going to|planning to|planning on|gonna|about to|"
+        r"thinking of|thinking about|considering|looking forward to|aiming to) (?P<o>.+)",
+        0.6,
+    ),
+    _r("plans", _I + r" " + _ADV + r"(?:plan|intend|aim) (?:to|on) (?P<o>.+)", 0.65),
+    _r(
+        "plans",
+        _I + r"(?:'d| would) (?:really )?(?:like|love) to (?!know|learn|ask|get|see|hear|find|understand|explore|"
+        r"discuss|try|have|share|say|thank|help|read|check|look)(?P<o>.+)",
+        0.55,
+    ),
+    _r("did", r"\b(?:I|i|we|We) " + _ADV + r"(?:had )?(?P<o>(?:" + _EVENT_VERBS + r")\b(?!')\s*.+)", 0.55),
+)
+
+# Named third parties: "Maria lives in Lisbon", "my sister Ana moved to Porto".
+_THIRD = re.compile(
+    r"(?:\bmy (?:" + _KIN + "|" + _NAMED + r") )?\b(?P<s>[A-Z][a-z]+) (?:just |recently |now )?"
+    r"(?P<v>lives in|moved to|works at|works as|is from|studies)\b (?P<o>.+)"
+)
+_THIRD_PRED = {
+    "lives in": "lives_in",
+    "moved to": "moved_to",
+    "works at": "works_at",
+    "works as": "works_as",
+    "is from": "from",
+    "studies": "studies",
+}
+# A place or employer ends where "with my husband" or "for two years" begins.
+_PLACE_LIKE = frozenset({"from", "lives_in", "moved_to", "works_at"})
+_PLACE_TAIL = re.compile(r" (?:with|for|since|because|and|where|to|after|before|as) ", re.I)
+_HYPOTHETICAL = re.compile(r"\b(?:if|whether|unless|wish|would|could|should|might|hope)\b[^.!?]*$", re.I)
+_PLAN_VAGUE = re.compile(
+    r"^(?:keep|see|check|look|let|do my best|give up|think|have to|try (?:it|that|them)|be|get back|figure|"
+    r"stay|continue|go for it|make it|work on it|how|what|whether|why|where|which|who)\b",
+    re.I,
+)
+
+
+def _clean(obj: str, window_expr: str | None) -> str:
+    obj = _STOP.split(obj, maxsplit=1)[0]
+    if window_expr:
+        obj = re.sub(r"\s*\b" + re.escape(window_expr) + r"\b", "", obj, flags=re.IGNORECASE)
+    # "A and B" stays one object when short ("landscapes and still life"); after a
+    # few words an "and" usually opens a second clause ("the app to track X and set goals").
+    head, sep, _tail = obj.partition(" and ")
+    if sep and len(head.split()) >= 4:
+        obj = head
+    obj = _TRAILING.sub("", obj.strip())
+    words = obj.split()
+    if len(words) > 14:
+        obj = " ".join(words[:14])
+    return obj.strip(" '\"-")
+
+
+def _vague(obj: str, lead: int = 3) -> bool:
+    """No content word, or a pronoun among the first ``lead`` words ("that you...", "keep it up")."""
+    words = re.findall(r"[a-z0-9']+", obj.lower())
+    content = [w for w in words if w not in _VAGUE and w not in ("a", "an", "the", "my", "to", "of", "and")]
+    return not content or any(w in _VAGUE for w in words[:lead])
+
+
+def _third_person(obj: str) -> str:
+    """First-person words in an object read from the subject's side."""
+    swaps = {"my": "their", "me": "them", "myself": "themselves", "mine": "theirs", "i": "they", "i'm": "they're"}
+    return re.sub(r"\b(my|me|myself|mine|i|i'm)\b", lambda m: swaps[m[1].lower()], obj, flags=re.IGNORECASE)
+
+
+def _when(window: TimeWindow) -> datetime:
+    """The day a fact became true: the window's start, or its centre for "N units ago"
+    (whose window spreads either side of the point meant)."""
+    if window.expression.endswith("ago"):
+        middle = window.start + (window.end - window.start) / 2
+        return middle.replace(hour=0, minute=0, second=0, microsecond=0)
+    return window.start
+
+
+def _sentences(content: str) -> Iterator[str]:
+    for s in _SENTENCE.split(_CAPTION.sub("", content)):
+        s = s.strip()
+        if s:
+            yield s
+
+
+class RuleExtractor:
+    """The zero-LLM extractor: pattern table over first-person clauses.
+
+    >>> from datetime import datetime
+    >>> [f.text for f in RuleExtractor().extract("I moved to Lisbon last year.",
+    ...     speaker="Ana", role="user", occurred_at=datetime(2023, 5, 8))]
+    ['Ana moved to Lisbon.']
+    """
+
+    name = "rules"
+
+    def extract(self, content: str, *, speaker: str | None, role: str, occurred_at: datetime) -> list[FactCandidate]:
+        if role == "assistant" and subject_of(speaker) == "user":
+            return []  # an assistant's words state nothing about the user
+        subject = subject_of(speaker)
+        out: dict[tuple[str, str, str], FactCandidate] = {}
+        sentences = list(_sentences(content))
+        # A time said once ("Last week was eye-opening. I visited...") dates the turn's events.
+        turn_window = next((w for s in sentences if (w := parse_window(s, occurred_at)) is not None), None)
+        for sentence in sentences:
+            for cand in self._sentence(sentence, subject, occurred_at, turn_window):
+                key = (cand.subject.casefold(), cand.predicate, cand.object.casefold())
+                if key not in out or out[key].confidence < cand.confidence:
+                    out[key] = cand
+        return list(out.values())
+
+    def _sentence(
+        self, sentence: str, subject: str, occurred_at: datetime, turn_window: TimeWindow | None
+    ) -> Iterator[FactCandidate]:
+        question = sentence.rstrip().endswith("?")
+        window = parse_window(sentence, occurred_at)
+        cue = window is not None or turn_window is not None or bool(_EVENT_CUE.search(sentence))
+        taken: list[tuple[int, int]] = []
+        for rule in RULES:
+            if question and not rule.in_questions:
+                continue
+            for m in rule.pattern.finditer(sentence):
+                if not rule.in_questions and _HYPOTHETICAL.search(sentence[: m.start()]):
+                    continue
+                if any(a <= m.start() < b for a, b in taken) and rule.predicate == "did":
+                    continue  # a clause already read by a more specific rule
+                when = window if window is not None or rule.predicate != "did" else turn_window
+                cand = self._candidate(rule, m, sentence, subject, occurred_at, when, cue)
+                if cand is not None:
+                    end = m.start("o") + len(_STOP.split(m["o"], maxsplit=1)[0]) if "o" in m.groupdict() else m.end()
+                    taken.append((m.start(), end))
+                    yield cand
+        if not question:
+            yield from self._third_parties(sentence, window)
+
+    def _candidate(
+        self,
+        rule: _Rule,
+        m: re.Match[str],
+        sentence: str,
+        subject: str,
+        occurred_at: datetime,
+        window: TimeWindow | None,
+        cue: bool,
+    ) -> FactCandidate | None:
+        expr = window.expression if window else None
+        obj = rule.shape(m) if rule.shape else _clean(m["o"], expr)
+        if rule.predicate in _PLACE_LIKE:
+            obj = _PLACE_TAIL.split(obj, maxsplit=1)[0]
+        if not obj or (rule.shape is None and _vague(obj, 2 if rule.predicate == "did" else 3)):
+            return None
+        if rule.predicate == "plans" and _PLAN_VAGUE.match(obj):
+            return None
+        if rule.predicate == "has" and rule.shape is None:
+            head = re.findall(r"[a-z]+", obj.lower())[1:2]
+            if not head or head[0] in lexicon.ABSTRACT_HAVES:
+                return None
+        groups = m.groupdict()
+        negated = bool(groups.get("neg")) or bool(re.search(r"\b(?:anymore|any more)\b", sentence, re.I))
+        confidence = rule.confidence
+        if rule.predicate == "did":
+            if negated or len(obj.split()) < 2:
+                return None  # "I didn't go", or a bare verb ("...that I made")
+            if cue:
+                confidence += 0.15  # a dated or "just"-marked event is plainly reported
+
+        obj = _third_person(obj)
+        valid_from = None
+        if rule.predicate in ("did", "moved_to", "works_at", "works_as", "lives_in", "member_of", "status", "has"):
+            if window is not None:
+                valid_from = _when(window)
+            elif re.search(r"\b(?:just|now)\b", sentence, re.I) and not negated:
+                valid_from = occurred_at
+        return FactCandidate(
+            subject=subject,
+            predicate=rule.predicate,
+            object=obj,
+            text=fact_text(subject, rule.predicate, obj, negated=negated),
+            confidence=confidence,
+            negated=negated,
+            valid_from=valid_from,
+            single_valued=PREDICATES[rule.predicate] and not negated,
+        )
+
+    def _third_parties(self, sentence: str, window: TimeWindow | None) -> Iterator[FactCandidate]:
+        for m in _THIRD.finditer(sentence):
+            who = m["s"]
+            if who in lexicon.NOT_NAMES or who in lexicon.MONTHS_DAYS or who in lexicon.PLACES:
+                continue
+            obj = _clean(m["o"], window.expression if window else None)
+            if not obj or _vague(obj):
+                continue
+            predicate = _THIRD_PRED[m["v"]]
+            yield FactCandidate(
+                subject=who,
+                predicate=predicate,
+                object=_third_person(obj),
+                text=fact_text(who, predicate, obj),
+                confidence=0.7,
+                valid_from=_when(window) if window else None,
+                single_valued=PREDICATES[predicate],
+            )
+
+
+_DEFAULT = RuleExtractor()
+
+
+def extract_facts(content: str, *, speaker: str | None, role: str, occurred_at: datetime) -> list[FactCandidate]:
+    """Fact candidates the rules find in one turn (see :class:`RuleExtractor`).
+
+    >>> from datetime import datetime
+    >>> facts = extract_facts("My sister Maria just got a puppy. I no longer live in Paris.",
+    ...                       speaker=None, role="user", occurred_at=datetime(2023, 5, 8))
+    >>> [(f.predicate, f.object, f.negated) for f in facts]
+    [('relation', 'sister: Maria', False), ('lives_in', 'Paris', True)]
+    """
+    return _DEFAULT.extract(content, speaker=speaker, role=role, occurred_at=occurred_at)

@@ -1,0 +1,146 @@
+"""What extraction produces: fact candidates, entity mentions, the predicate vocabulary.
+
+Extractors are pure: text in, candidates out. Storage, consolidation (add /
+reinforce / supersede) and linking to episodes happen elsewhere and consume
+these values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+# The fixed predicate vocabulary, with whether a new value replaces the old
+# one (single-valued: a person lives in one place at a time) or accumulates.
+PREDICATES: dict[str, bool] = {
+    "name": True,  # what the subject is called
+    "age": True,  # "32"
+    "identity": True,  # gender, orientation, nationality-as-identity: "a transgender woman"
+    "status": True,  # relationship or life status: "single", "married", "pregnant", "retired"
+    "from": True,  # where the subject comes from or grew up
+    "lives_in": True,  # where the subject lives now
+    "moved_to": False,  # a move (an event; also implies lives_in)
+    "works_as": True,  # job title or occupation
+    "works_at": True,  # employer or workplace
+    "studies": True,  # subject or school of study
+    "member_of": False,  # a group, team, club, brigade
+    "likes": False,  # preferences, favourites, hobbies
+    "dislikes": False,  # aversions
+    "has": False,  # possessions and pets: "a dog named Max"
+    "relation": False,  # kin and other people: "sister: Maria", or "kids"
+    "uses": False,  # tools, apps, products in use
+    "habit": False,  # recurring behaviour: "orders chicken burgers every Friday"
+    "plans": False,  # intentions and upcoming events
+    "did": False,  # a past event, dated when the text says when
+}
+
+KINDS = ("person", "place", "org", "thing", "event", "other")
+
+
+@dataclass(frozen=True)
+class FactCandidate:
+    """One distilled statement about a subject, before consolidation.
+
+    ``subject`` is the speaker's name when known, ``"user"`` for an unnamed
+    first-person speaker, or a named third party. ``predicate`` is one of
+    :data:`PREDICATES`. ``text`` is a readable third-person sentence.
+    """
+
+    subject: str
+    predicate: str
+    object: str
+    text: str
+    confidence: float
+    negated: bool = False
+    valid_from: datetime | None = None
+    single_valued: bool = False
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    """A named thing in a text: surface form, normalised key, kind and span."""
+
+    name: str
+    canonical: str
+    kind: str
+    start: int
+    end: int
+
+
+class FactExtractor(Protocol):
+    """Anything that turns one episode's text into fact candidates."""
+
+    name: str
+
+    def extract(
+        self, content: str, *, speaker: str | None, role: str, occurred_at: datetime
+    ) -> list[FactCandidate]: ...
+
+
+def subject_of(speaker: str | None) -> str:
+    """The subject for first-person statements: the speaker's name, else ``"user"``.
+
+    >>> subject_of("Caroline"), subject_of(None), subject_of("user")
+    ('Caroline', 'user', 'user')
+    """
+    if speaker and speaker.strip().lower() not in ("user", "assistant", "human", "system", ""):
+        return speaker.strip()
+    return "user"
+
+
+_TEMPLATES = {
+    "name": "{s}'s name is {o}.",
+    "age": "{s} is {o} years old.",
+    "identity": "{s} is {o}.",
+    "status": "{s} is {o}.",
+    "from": "{s} is from {o}.",
+    "lives_in": "{s} lives in {o}.",
+    "moved_to": "{s} moved to {o}.",
+    "works_as": "{s} works as {o}.",
+    "works_at": "{s} works at {o}.",
+    "studies": "{s} studies {o}.",
+    "member_of": "{s} is a member of {o}.",
+    "likes": "{s} likes {o}.",
+    "dislikes": "{s} dislikes {o}.",
+    "has": "{s} has {o}.",
+    "uses": "{s} uses {o}.",
+    "habit": "{s} regularly {o}.",
+    "plans": "{s} plans {o}.",
+    "did": "{s} {o}.",
+}
+_NEGATED = {
+    "lives_in": "{s} no longer lives in {o}.",
+    "works_at": "{s} no longer works at {o}.",
+    "works_as": "{s} no longer works as {o}.",
+    "likes": "{s} does not like {o}.",
+    "has": "{s} no longer has {o}.",
+    "uses": "{s} no longer uses {o}.",
+    "member_of": "{s} is no longer a member of {o}.",
+}
+
+
+def fact_text(subject: str, predicate: str, obj: str, *, negated: bool = False) -> str:
+    """A readable third-person sentence for a fact.
+
+    >>> fact_text("Ana", "lives_in", "Lisbon")
+    'Ana lives in Lisbon.'
+    >>> fact_text("user", "relation", "sister: Maria")
+    'The user has a sister named Maria.'
+    >>> fact_text("Ana", "likes", "sushi", negated=True)
+    'Ana does not like sushi.'
+    """
+    s = "The user" if subject == "user" else subject
+    if predicate == "relation":
+        kin, _, who = obj.partition(":")
+        article = "" if kin.endswith("s") or kin.startswith(("a ", "an ")) else "a "
+        return f"{s} has {article}{kin.strip()}" + (f" named {who.strip()}." if who.strip() else ".")
+    if predicate == "plans" and not negated:
+        first = obj.split(" ", 1)[0].lower()
+        verb_like = not first.endswith("ing") and first not in ("a", "an", "the", "my", "their", "some")
+        return f"{s} plans {'to ' if verb_like else 'on '}{obj}."
+    template = (_NEGATED.get(predicate) if negated else None) or _TEMPLATES.get(predicate, "{s} {p}: {o}.")
+    text = template.format(s=s, o=obj, p=predicate)
+    if negated and predicate not in _NEGATED:
+        text = f"Not true: {text}"
+    return text[0].upper() + text[1:]

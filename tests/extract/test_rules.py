@@ -1,0 +1,131 @@
+"""The rule extractor on a table of sentences, and its contract (assistants, questions, times)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from hippodex.extract import PREDICATES, FactCandidate, RuleExtractor, extract_facts
+
+NOW = datetime(2023, 5, 8, 13, 56)
+
+# sentence -> the (predicate, object, negated) facts the rules must find, no more.
+TABLE: list[tuple[str, list[tuple[str, str, bool]]]] = [
+    ("My name is Ana Silva.", [("name", "Ana Silva", False)]),
+    ("I am 32 years old.", [("age", "32", False)]),
+    ("I just turned 40!", [("age", "40", False)]),
+    ("I'm originally from Brazil.", [("from", "Brazil", False)]),
+    ("I grew up in Ohio.", [("from", "Ohio", False)]),
+    ("I live in Lisbon with my husband.", [("lives_in", "Lisbon", False), ("relation", "husband", False)]),
+    ("I no longer live in Paris.", [("lives_in", "Paris", True)]),
+    ("I don't live in Rome anymore.", [("lives_in", "Rome", True)]),
+    ("We moved to Porto last month.", [("moved_to", "Porto", False)]),
+    ("I'm a software engineer.", [("works_as", "a software engineer", False)]),
+    ("I work as a nurse.", [("works_as", "a nurse", False)]),
+    ("I work at Google.", [("works_at", "Google", False)]),
+    ("I quit my job at Google.", [("works_at", "Google", True)]),
+    ("I used to work at Amazon.", [("works_at", "Amazon", True)]),
+    ("I got a new job at Spotify two weeks ago.", [("works_at", "Spotify", False)]),
+    ("I'm studying biology.", [("studies", "biology", False)]),
+    ("I joined a book club.", [("member_of", "a book club", False)]),
+    ("I'm now part of the fire-fighting brigade.", [("member_of", "the fire-fighting brigade", False)]),
+    ("I'm single.", [("status", "single", False)]),
+    ("I got married in 2019.", [("status", "married", False)]),
+    ("I'm a transgender woman.", [("identity", "a transgender woman", False)]),
+    ("I love sushi.", [("likes", "sushi", False)]),
+    ("I don't like sushi.", [("likes", "sushi", True)]),
+    ("I hate mornings.", [("dislikes", "mornings", False)]),
+    ("My favorite movie is Inception.", [("likes", "Inception", False)]),
+    ("Harry Potter is my favorite book.", [("likes", "Harry Potter", False)]),
+    ("I'm a big fan of jazz.", [("likes", "jazz", False)]),
+    ("I have a golden retriever named Max.", [("has", "a golden retriever named Max", False)]),
+    ("My dog Max loves the park.", [("has", "a dog named Max", False)]),
+    ("I have two cats.", [("has", "two cats", False)]),
+    ("Rachel, my instructor, is great.", [("relation", "instructor: Rachel", False)]),
+    ("I've been using Notion for notes.", [("uses", "Notion for notes", False)]),
+    ("I go to the gym every morning.", [("habit", "go to the gym every morning", False)]),
+    ("I usually go for a run before work.", [("habit", "go for a run before work", False)]),
+    ("I'm planning to visit Japan next year.", [("plans", "visit Japan", False)]),
+    ("I plan to learn Spanish.", [("plans", "learn Spanish", False)]),
+    (
+        "Yesterday I went hiking with my kids.",
+        [("did", "went hiking with their kids", False), ("relation", "kids", False)],
+    ),
+    ("What should I get my mom for her birthday?", [("relation", "mom", False)]),
+    # Nothing to record: vague objects, small talk, hypotheticals, questions.
+    ("I love it!", []),
+    ("I'll keep it up.", []),
+    ("I have a question about taxes.", []),
+    ("If I have a dog, would it need walks?", []),
+    ("Thanks, Nate! I won't give up on my goals.", []),
+    ("Can you recommend any good day trips from Tokyo?", []),
+    ("Wow, that sounds amazing! How did it go?", []),
+    ("I'm taking photos of my cat sculpture.", []),
+]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), TABLE, ids=[s for s, _ in TABLE])
+def test_table(sentence: str, expected: list[tuple[str, str, bool]]) -> None:
+    found = extract_facts(sentence, speaker=None, role="user", occurred_at=NOW)
+    assert sorted((f.predicate, f.object, f.negated) for f in found) == sorted(expected)
+    for f in found:
+        assert f.subject == "user" and f.predicate in PREDICATES and 0 < f.confidence <= 1
+        assert f.single_valued == (PREDICATES[f.predicate] and not f.negated)
+        assert f.text.endswith(".") and f.text[0].isupper()
+
+
+def test_named_speaker_is_the_subject_and_text_reads_in_third_person() -> None:
+    [fact] = extract_facts("I live in Lisbon.", speaker="Caroline", role="user", occurred_at=NOW)
+    assert (fact.subject, fact.text) == ("Caroline", "Caroline lives in Lisbon.")
+    [fact] = extract_facts("I plan to call my sister.", speaker=None, role="user", occurred_at=NOW)[1:]
+    assert fact.text == "The user plans to call their sister."
+
+
+def test_named_third_party() -> None:
+    found = extract_facts("My sister Maria lives in Berlin.", speaker="Ana", role="user", occurred_at=NOW)
+    assert {(f.subject, f.predicate, f.object) for f in found} == {
+        ("Ana", "relation", "sister: Maria"),
+        ("Maria", "lives_in", "Berlin"),
+    }
+
+
+def test_assistant_turns_state_no_user_facts() -> None:
+    text = "I love sushi and I live in Lisbon."
+    assert extract_facts(text, speaker=None, role="assistant", occurred_at=NOW) == []
+    assert extract_facts(text, speaker="assistant", role="assistant", occurred_at=NOW) == []
+    # A named speaker is a person whatever their role (LoCoMo's two humans).
+    assert extract_facts(text, speaker="Melanie", role="assistant", occurred_at=NOW)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "valid_from"),
+    [
+        ("Yesterday I went hiking.", datetime(2023, 5, 7)),
+        ("I started surfing five years ago.", datetime(2018, 5, 9)),
+        ("We moved to Porto in 2021.", datetime(2021, 1, 1)),
+        ("Last week was great. I visited a veterans' hospital.", datetime(2023, 5, 1)),  # a Monday
+        ("I just moved to Porto.", NOW),
+        ("I love sushi.", None),
+    ],
+)
+def test_relative_times_resolve_against_occurred_at(sentence: str, valid_from: datetime | None) -> None:
+    [fact] = extract_facts(sentence, speaker=None, role="user", occurred_at=NOW)
+    assert fact.valid_from == valid_from
+
+
+def test_time_words_are_not_part_of_the_object() -> None:
+    [fact] = extract_facts("I won an international tournament yesterday!", speaker="Nate", role="user", occurred_at=NOW)
+    assert fact.object == "won an international tournament"
+
+
+def test_image_captions_are_not_read() -> None:
+    text = "Look at this! [shares a photo of I live in Paris]"
+    assert extract_facts(text, speaker=None, role="user", occurred_at=NOW) == []
+
+
+def test_it_is_a_fact_extractor() -> None:
+    ex = RuleExtractor()
+    assert ex.name == "rules"
+    out = ex.extract("I love jazz.", speaker=None, role="user", occurred_at=NOW)
+    assert all(isinstance(f, FactCandidate) for f in out) and len(out) == 1
