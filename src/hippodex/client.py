@@ -83,7 +83,7 @@ def _when(value: str | None) -> datetime | None:
 
 
 def _fact(d: Mapping[str, Any]) -> Fact:
-    times = {n: _when(d.get(n)) for n in ("valid_from", "valid_to", "recorded_at", "last_seen")}
+    times = {n: _when(d.get(n)) for n in ("valid_from", "valid_to", "recorded_at", "last_seen", "last_recalled")}
     plain = {n: d[n] for n in Fact.__dataclass_fields__ if n not in times and n != "sources"}
     return Fact(**plain, **times, sources=tuple(d["sources"]))  # type: ignore[arg-type]
 
@@ -309,9 +309,7 @@ class Client:
         offset: int = 0,
     ) -> builtins.list[Fact]:
         """What the memory knows about a user (see :meth:`Memory.facts`)."""
-        params = _drop_none(
-            {"current_only": current_only, "subject": subject, "limit": limit, "offset": offset}
-        )
+        params = _drop_none({"current_only": current_only, "subject": subject, "limit": limit, "offset": offset})
         return [_fact(f) for f in self._call("GET", f"/v1/users/{_seg(user_id)}/facts", params=params)["facts"]]
 
     def history(self, fact_id: str, *, user_id: str) -> builtins.list[Fact]:

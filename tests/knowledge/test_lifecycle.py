@@ -5,18 +5,28 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from hippodex import Memory
-from hippodex.encode.cache import EmbeddingCache
-from hippodex.encode.base import Encoder
 from tests.knowledge.scripted import Scripted, claim
+
+from hippodex import Memory
+from hippodex.encode.base import Encoder
+from hippodex.encode.cache import EmbeddingCache
 
 SCRIPT = {
     "I live in Paris with my dog Rex": [claim("Ana", "lives_in", "Paris"), claim("Ana", "has", "a dog named Rex")],
     "The park is where Rex plays": [],
     "We moved to Lisbon": [claim("Ana", "lives_in", "Lisbon")],
 }
-KNOWLEDGE = ("facts", "fact_sources", "fact_events", "entities", "entity_aliases", "mentions", "fact_entities",
-             "learn_state", "session_summaries")
+KNOWLEDGE = (
+    "facts",
+    "fact_sources",
+    "fact_events",
+    "entities",
+    "entity_aliases",
+    "mentions",
+    "fact_entities",
+    "learn_state",
+    "session_summaries",
+)
 
 
 def _rows(path: Path, user: str) -> dict[str, int]:
@@ -115,7 +125,7 @@ def test_erase_leaves_no_residue(tmp_path: Path, encoder: Encoder) -> None:
 
 def test_an_episode_added_after_deleting_the_last_one_is_still_learned(tmp_path: Path) -> None:
     # SQLite reuses the highest rowid after it is deleted; the learning cursor must not skip it.
-    script = {"I live in Rome": [claim("Ana", "lives_in", "Rome")], "I live in Oslo": [claim("Ana", "lives_in", "Oslo")]}
+    script = {f"I live in {c}": [claim("Ana", "lives_in", c)] for c in ("Rome", "Oslo")}
     with Memory(tmp_path / "m.db", encoder=None, facts=Scripted(script), learn_on_add=True) as m:
         [first] = m.add("I live in Rome", user_id="ana", timestamp="2020-01-01")
         m.delete(first.id, user_id="ana")

@@ -234,6 +234,8 @@ class FactOut(BaseModel):
     seen: int
     sources: list[str]
     extractor: str
+    recalled: int
+    last_recalled: datetime | None
     current: bool
 
 
