@@ -417,3 +417,25 @@ def test_context_prints_a_dated_block(db: Path, filled: dict[str, list[str]]) ->
     out = ok("context", "peanuts allergy", "--user", "ana", "--db", db, "--encoder", "none", "--budget", "200").stdout
     assert out.startswith("Memories relevant to: peanuts allergy")
     assert "[2024-03-01] Ana: I am allergic to peanuts" in out
+
+
+LOCOMO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "locomo" / "locomo_dev.json"
+
+
+@pytest.mark.skipif(not LOCOMO.exists(), reason="LoCoMo dev data not in ../shared/data")
+def test_import_the_locomo_dev_file_then_consolidate(db: Path) -> None:
+    # The file opens with a long "qa" list: the format is found further in.
+    out = ok("import", LOCOMO, "--db", db, "--encoder", "none").stdout
+    turns = sum(
+        len(v)
+        for conv in json.loads(LOCOMO.read_text())
+        for k, v in conv["conversation"].items()
+        if k.startswith("session_") and isinstance(v, list)
+    )
+    assert f"{turns} added, 0 skipped" in out
+    assert f"{turns} added" not in ok("import", LOCOMO, "--db", db, "--encoder", "none").stdout  # re-run skips all
+    report = json.loads(ok("consolidate", "--db", db, "--encoder", "none", "--json").stdout)
+    assert report["episodes_learned"] == 0 and report["summaries"] > 0  # import learned as it went
+    first_user = json.loads(LOCOMO.read_text())[0]["sample_id"]
+    facts = json.loads(ok("facts", "--user", first_user, "--db", db, "--encoder", "none", "--json").stdout)
+    assert facts and all(f["sources"] and f["valid_from"] for f in facts)

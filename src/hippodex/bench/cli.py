@@ -235,6 +235,33 @@ def load(
     _write(result, json_out)
 
 
+@bench_app.command("consolidate")
+def consolidate(
+    data: DataOpt = Path("../shared/data/locomo/locomo_dev.json"),
+    json_out: JsonOpt = None,
+) -> None:
+    """Time the sleep pass (learn facts and entities, merge, summarise) over a benchmark file."""
+    from hippodex.bench.sleep import run_consolidate
+
+    result = run_consolidate(data)
+    table = Table(title=f"consolidate() on {data.name} ({result['users']} users, {result['episodes']} episodes)")
+    for col in ("pass", "seconds", "episodes learned", "facts added", "superseded", "merged", "summaries"):
+        table.add_column(col, justify="right")
+    for name in ("first_pass", "second_pass"):
+        p = result[name]
+        table.add_row(
+            name.replace("_", " "),
+            f"{p['seconds']:.2f}",
+            *(str(p[k]) for k in ("episodes_learned", "facts_added", "facts_superseded", "facts_merged", "summaries")),
+        )
+    console.print(table)
+    console.print(
+        f"{result['facts']} facts ({result['current_facts']} current), {result['entities']} entities; "
+        f"{result['episodes_per_second']} episodes/s learned"
+    )
+    _write(result, json_out)
+
+
 @bench_app.command("facts")
 def facts(
     labels: Annotated[

@@ -49,12 +49,18 @@ def detect_format(path: Path) -> str:
     """Guess the format from the file's first record."""
     name = path.name.lower()
     if name.endswith((".json", ".json.gz")):
+        # Key order varies (LoCoMo files may open with a long "qa" list), so
+        # read on until a telling key shows up, within a bounded prefix.
         with _open(path) as fh:
-            head = fh.read(4096)
-        if '"sample_id"' in head or '"conversation"' in head:
-            return "locomo"
-        if '"question_id"' in head or '"haystack_sessions"' in head:
-            return "longmemeval"
+            head = ""
+            while chunk := fh.read(1 << 16):
+                head += chunk
+                if '"sample_id"' in head or '"conversation"' in head:
+                    return "locomo"
+                if '"question_id"' in head or '"haystack_sessions"' in head:
+                    return "longmemeval"
+                if len(head) > 8 << 20:
+                    break
         raise ImportFormatError(
             f"{path}: a .json file that is neither LoCoMo nor LongMemEval; "
             "use JSONL (one message or exported episode a line)"
