@@ -110,7 +110,21 @@ def build_layout(rows: Sequence[tuple[int, str, int, float, str, str | None]]) -
 
 
 class Store(Protocol):
-    """What the :class:`~hippodex.Memory` facade needs from a backend."""
+    """What the :class:`~hippodex.Memory` facade, the CLI and the servers need from a backend.
+
+    Two implement it: :class:`~hippodex.store.sqlite.SQLiteStore` (one file, the
+    default) and :class:`~hippodex.store.postgres.PostgresStore`
+    (``postgresql://...``); :func:`~hippodex.store.open.open_store` picks one.
+    """
+
+    path: str
+    """Where the store lives, fit to show (a file path, or a URL without its password)."""
+
+    def meta(self, key: str) -> str | None:
+        """A value of the store's own settings (``encoder``, ``schema_version``...), or None."""
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Record a setting of the store."""
 
     def add(
         self,
@@ -122,8 +136,13 @@ class Store(Protocol):
     ) -> list[Episode]:
         """Write a batch of episodes in one transaction; durable on return."""
 
-    def known_vectors(self, keys: Sequence[str], encoder: str) -> dict[str, np.ndarray]:
-        """Vectors already stored for these key texts (so nothing is embedded twice)."""
+    def known_vectors(self, keys: Sequence[str], encoder: str, user_id: str | None = None) -> dict[str, np.ndarray]:
+        """Vectors already stored for these key texts (so nothing is embedded twice).
+
+        ``user_id`` narrows the lookup to one tenant's rows (a store may look wider)."""
+
+    def has_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these public episode ids exist already (import skips them)."""
 
     def get(self, user_id: str, episode_id: str) -> Episode:
         """One episode by its public id; raises MemoryNotFound outside the scope."""
@@ -171,6 +190,12 @@ class Store(Protocol):
 
     def stats(self, user_id: str | None) -> dict[str, Any]:
         """Counts for one user or the whole store."""
+
+    def keys_after(self, rowid: int, limit: int) -> list[tuple[int, str, str]]:
+        """``(rowid, user_id, index key)`` of episodes after ``rowid``, in order (for re-embedding)."""
+
+    def replace_vectors(self, rows: Sequence[tuple[int, str, str]], vectors: np.ndarray, encoder: str) -> None:
+        """Store new vectors for ``keys_after`` rows, replacing whatever encoder made the old ones."""
 
     def close(self) -> None:
         """Release connections."""
