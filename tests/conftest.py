@@ -75,6 +75,24 @@ def drop_pg_database(server: Any, url: str) -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+class PgDatabases:
+    """Makes and drops fresh databases on the test server (for fixtures wider than one test)."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+
+    def create(self) -> str:
+        return new_pg_database(self.server)
+
+    def drop(self, url: str) -> None:
+        drop_pg_database(self.server, url)
+
+
+@pytest.fixture(scope="session")
+def pg_databases(pg_server: Any) -> PgDatabases:
+    return PgDatabases(pg_server)
+
+
 @pytest.fixture
 def pg_url(pg_server: Any) -> Iterator[str]:
     """The URL of a fresh PostgreSQL database, dropped after the test."""
