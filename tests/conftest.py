@@ -38,7 +38,7 @@ def pg_server() -> Iterator[Any]:
     """A PostgreSQL 16 + pgvector server for the whole run (pgserver), or a skip saying why not."""
     try:
         import pgserver
-        import psycopg  # noqa: F401
+        import psycopg
     except ImportError as exc:
         pytest.skip(f"PostgreSQL tests need pip install '.[test]' (pgserver, psycopg): {exc}")
     folder = tempfile.mkdtemp(prefix="hdx-pg-")  # short: the server's unix socket lives here

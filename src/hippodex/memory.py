@@ -132,7 +132,9 @@ class Memory:
             return None
         known: dict[str, np.ndarray] = {}
         for user in dict.fromkeys(user_ids):  # tenant-scoped lookups keep to the tenant's index range
-            known.update(self.store.known_vectors([k for k, u in zip(keys, user_ids, strict=True) if u == user], enc.name, user))
+            known.update(
+                self.store.known_vectors([k for k, u in zip(keys, user_ids, strict=True) if u == user], enc.name, user)
+            )
         missing = list(dict.fromkeys(k for k in keys if k not in known))
         if missing:
             doc_encoder = self._doc_encoder or enc

@@ -172,7 +172,9 @@ def test_bad_timestamp_exits_2_with_a_helpful_message(db: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ")
     assert "'last tuesday' is not an ISO 8601 time" in result.stderr and "2023-05-08T14:00" in result.stderr
-    assert (isinstance(db, Path) and not db.exists()) or json.loads(ok("stats", "--db", db, "--json").stdout)["episodes"] == 0
+    assert (isinstance(db, Path) and not db.exists()) or json.loads(ok("stats", "--db", db, "--json").stdout)[
+        "episodes"
+    ] == 0
     result = run("search", "hello", "--user", "ana", "--since", "soon", "--db", db, "--encoder", "none")
     assert result.exit_code == 2 and "since 'soon'" in result.stderr
 

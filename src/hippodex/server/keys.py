@@ -171,7 +171,10 @@ class KeyStore:
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
-            (self._pg or self._db).close()
+            if self._pg is not None:
+                self._pg.close()
+            if self._db is not None:
+                self._db.close()
 
     def __enter__(self) -> KeyStore:
         return self

@@ -82,6 +82,13 @@ def _filter_sql(filters: Filters, alias: str = "e") -> tuple[str, list[Any]]:
     return "".join(f" AND {s}" for s in sql), args
 
 
+def _one(conn: psycopg.Connection[Any], sql: str, args: Sequence[Any]) -> Any:
+    """The single value a query returns."""
+    row = conn.execute(sql, args).fetchone()
+    assert row is not None
+    return row[0]
+
+
 def _vector_adapters(oid: int) -> tuple[type[Any], type[Any]]:
     """psycopg dumper and loader for pgvector's binary format (int16 dim, int16 0, float4 big-endian)."""
 
@@ -143,7 +150,7 @@ class PostgresStore:
     def _migrate(self, conn: psycopg.Connection[Any]) -> None:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-            present = {t for t in TABLES if conn.execute("SELECT to_regclass(%s)", (t,)).fetchone()[0] is not None}
+            present = {t for t in TABLES if _one(conn, "SELECT to_regclass(%s)", (t,)) is not None}
             if "meta" not in present:
                 if present:
                     raise SchemaError(
@@ -165,7 +172,7 @@ class PostgresStore:
                 return
             for v in range(version + 1, SCHEMA_VERSION + 1):
                 for step in MIGRATIONS[v]:
-                    conn.execute(step)  # type: ignore[arg-type]  # trusted constant SQL
+                    conn.execute(step)
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', %s), ('hippodex_version', %s) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -203,7 +210,9 @@ class PostgresStore:
             )
 
     @staticmethod
-    def _bump(conn: psycopg.Connection[Any], user_id: str, *, rebuild: bool = False, docs: int = 0, tokens: int = 0) -> None:
+    def _bump(
+        conn: psycopg.Connection[Any], user_id: str, *, rebuild: bool = False, docs: int = 0, tokens: int = 0
+    ) -> None:
         """Move the user's version, taking its row lock for the rest of the transaction."""
         conn.execute(
             "INSERT INTO scopes (user_id, version, rebuilt, docs, tokens) "
@@ -252,10 +261,9 @@ class PostgresStore:
                 eid = it.id or new_episode_id()
                 recorded = it.recorded_at.timestamp() if it.recorded_at else now
                 meta = json.dumps(it.metadata, ensure_ascii=False)
-                episode_rows.append(
-                    (user, rowids[i], eid, scope.agent_id, scope.run_id, session_id, seq, it.role, it.speaker)
-                    + (it.content, times[i], recorded, meta, it.key, lens[i], tsvector_literal(tokens[i], token))
-                )
+                who = (user, rowids[i], eid, scope.agent_id, scope.run_id, session_id, seq, it.role, it.speaker)
+                what = (it.content, times[i], recorded, meta, it.key, lens[i], tsvector_literal(tokens[i], token))
+                episode_rows.append((*who, *what))
                 if vectors is not None and encoder is not None:
                     vec = np.ascontiguousarray(vectors[i], dtype=np.float32)
                     vector_rows.append((user, rowids[i], encoder, key_hash(it.key), vec))
@@ -295,8 +303,17 @@ class PostgresStore:
                 "started_at = least(sessions.started_at, excluded.started_at), "
                 "ended_at = greatest(sessions.ended_at, excluded.ended_at), next_seq = excluded.next_seq, "
                 "doc = sessions.doc || excluded.doc, doc_len = sessions.doc_len + excluded.doc_len",
-                (user, session_id, scope.agent_id, scope.run_id, min(times), max(times), next_seq)
-                + (tsvector_literal(doc), len(doc)),
+                (
+                    user,
+                    session_id,
+                    scope.agent_id,
+                    scope.run_id,
+                    min(times),
+                    max(times),
+                    next_seq,
+                    tsvector_literal(doc),
+                    len(doc),
+                ),
             )
         return out
 
@@ -380,9 +397,7 @@ class PostgresStore:
     def page(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:
         where, args = _filter_sql(filters)
         with self._conn("read") as conn:
-            total = conn.execute(
-                f"SELECT count(*) FROM episodes e WHERE e.user_id = %s{where}", [user_id, *args]
-            ).fetchone()[0]
+            total = _one(conn, f"SELECT count(*) FROM episodes e WHERE e.user_id = %s{where}", [user_id, *args])
             rows = conn.execute(
                 f"SELECT {_EPISODE_COLUMNS} FROM episodes e WHERE e.user_id = %s{where} "
                 'ORDER BY occurred_at, session_id COLLATE "C", seq LIMIT %s OFFSET %s',
@@ -464,7 +479,7 @@ class PostgresStore:
             stats = conn.execute(
                 "SELECT count(*), coalesce(sum(doc_len + 1), 0) FROM sessions WHERE user_id = %s AND doc_len > 0",
                 (user_id,),
-            ).fetchone()
+            ).fetchone() or (0, 0)
             if not stats[0]:
                 return {}
             keep = "s.session_id = ANY(%s)" if filters.session_ids else "TRUE"
@@ -472,8 +487,12 @@ class PostgresStore:
                 f"SELECT s.session_id, s.doc_len + 1, u.lexeme, cardinality(u.positions), {keep} "
                 "FROM sessions s CROSS JOIN LATERAL unnest(s.doc) u "
                 "WHERE s.user_id = %s AND s.doc @@ %s::tsquery AND u.lexeme = ANY(%s)",
-                [*([list(filters.session_ids)] if filters.session_ids else []), user_id]
-                + [tsquery_literal(lexemes), list(set(lexemes))],
+                [
+                    *([list(filters.session_ids)] if filters.session_ids else []),
+                    user_id,
+                    tsquery_literal(lexemes),
+                    list(set(lexemes)),
+                ],
             ).fetchall()
         codes = {sid: i for i, sid in enumerate(dict.fromkeys(r[0] for r in rows))}
         scored = score_matches(
@@ -553,7 +572,9 @@ class PostgresStore:
     def allowed(self, user_id: str, filters: Filters) -> np.ndarray:
         where, args = _filter_sql(filters)
         with self._conn("read") as conn:
-            rows = conn.execute(f"SELECT rowid FROM episodes e WHERE e.user_id = %s{where}", [user_id, *args]).fetchall()
+            rows = conn.execute(
+                f"SELECT rowid FROM episodes e WHERE e.user_id = %s{where}", [user_id, *args]
+            ).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def stats(self, user_id: str | None) -> dict[str, Any]:
@@ -561,14 +582,14 @@ class PostgresStore:
         with self._conn("read") as conn:
 
             def one(sql: str) -> int:
-                return int(conn.execute(sql, args).fetchone()[0])
+                return int(_one(conn, sql, args))
 
             return {
                 "users": one(f"SELECT count(DISTINCT user_id) FROM episodes {cond}"),
                 "sessions": one(f"SELECT count(*) FROM sessions {cond}"),
                 "episodes": one(f"SELECT count(*) FROM episodes {cond}"),
                 "vectors": one(f"SELECT count(*) FROM vectors {cond}"),
-                "db_bytes": int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]),
+                "db_bytes": int(_one(conn, "SELECT pg_database_size(current_database())", ())),
                 "schema_version": SCHEMA_VERSION,
             }
 
@@ -601,4 +622,3 @@ class PostgresStore:
             self._cache.clear()
             self._layouts.clear()
         self._pool.close()
-
