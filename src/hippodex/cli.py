@@ -32,6 +32,7 @@ from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS
 from hippodex.ingest.importers import FORMATS, read_records
 from hippodex.memory import Memory
 from hippodex.model import ROLES, Episode, Fact, Hit
+from hippodex.store.open import is_postgres_url, redact
 
 
 class _Group(TyperGroup):
@@ -55,7 +56,10 @@ app = typer.Typer(
 
 # -- options, defined once and shared by the commands ---------------------------------
 _ENCODERS = ", ".join([*ENCODERS, "st:<model>"])
-DbOpt = Annotated[Path | None, typer.Option(help="The memory file (default: $HIPPODEX_DB, else ./memory.db).")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(help="The memory file, or a postgresql:// URL (default: $HIPPODEX_DB, else ./memory.db)."),
+]
 EncoderOpt = Annotated[str, typer.Option(help=f"Encoder for dense recall ({_ENCODERS}), or 'none' for lexical only.")]
 UserOpt = Annotated[str, typer.Option("--user", "-u", help="The user whose memory to use.", show_default=False)]
 AnyUserOpt = Annotated[str | None, typer.Option("--user", "-u", help="Only this user (default: every user).")]
@@ -92,7 +96,10 @@ BatchOpt = Annotated[int, typer.Option(min=1, help="Records committed per transa
 OutOpt = Annotated[
     typer.FileTextWrite, typer.Option("--out", "-o", metavar="FILE", help="Write to this file; - for stdout.")
 ]
-DemoDbOpt = Annotated[Path | None, typer.Option("--db", help="Record into this file (default: a new temporary one).")]
+DemoDbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Record into this file or postgresql:// URL (default: a new temporary file)."),
+]
 
 
 def _console(*, stderr: bool = False) -> Console:
@@ -100,9 +107,12 @@ def _console(*, stderr: bool = False) -> Console:
     return Console(stderr=stderr)
 
 
-def _open(db: Path | None, encoder: str, *, create: bool = False) -> Memory:
+def _open(db: str | Path | None, encoder: str, *, create: bool = False) -> Memory:
     """The memory at --db; commands that only read or remove don't create a stray empty file."""
-    path = Path(db if db is not None else default_db_path())
+    target = str(db if db is not None else default_db_path())
+    if is_postgres_url(target):
+        return Memory(target, encoder=None if encoder == "none" else encoder)
+    path = Path(target)
     if not create and not path.exists():
         raise typer.BadParameter(f"no memory file at {path} (record something first, or pass --db)", param_hint="--db")
     return Memory(path, encoder=None if encoder == "none" else encoder)
@@ -568,17 +578,18 @@ DEMO_QUERIES = (
 @app.command()
 def demo(db: DemoDbOpt = None, encoder: EncoderOpt = DEFAULT_ENCODER) -> None:
     """Record a short demo conversation, then show what recall finds in it. Start here."""
-    path = db if db is not None else Path(tempfile.mkdtemp(prefix="hippodex-demo-")) / "memory.db"
+    path = db if db is not None else str(Path(tempfile.mkdtemp(prefix="hippodex-demo-")) / "memory.db")
+    shown = redact(path)
     console = _console()
     with _open(path, encoder, create=True) as m:
         if m.stats(user_id=DEMO_USER).episodes:
-            console.print(f"Using the demo conversation already in {escape(str(path))}.")
+            console.print(f"Using the demo conversation already in {escape(shown)}.")
         else:
             with as_file(files("hippodex.data") / "demo.jsonl") as source:
                 added = m.import_episodes(read_records(source, fmt="messages")).added
             console.print(
                 f"Recorded {added} turns of Maya talking with her assistant over five sessions "
-                f"(February to August 2024) into [bold]{escape(str(path))}[/bold]."
+                f"(February to August 2024) into [bold]{escape(shown)}[/bold]."
             )
         lexical_only = (
             " (lexical only: run without --encoder none to find paraphrases too)" if encoder == "none" else ""
@@ -588,7 +599,7 @@ def demo(db: DemoDbOpt = None, encoder: EncoderOpt = DEFAULT_ENCODER) -> None:
             hits = m.search(question, user_id=DEMO_USER, k=3, now=DEMO_NOW)
             title = f"[bold]{escape(question)}[/bold]  [dim]{escape(why)}[/dim]"
             console.print(_hits_table(hits, title) if hits else f"{title}\n  no episodes matched\n")
-    where = shlex.quote(str(path))
+    where = shlex.quote(shown)
     console.print(
         f'Now ask your own question:\n  hippodex search "where did Maya move?" --user demo --db {where}\n'
         f'or record your own memories:\n  hippodex add "I just adopted a cat" --user me --db {where}',

@@ -45,8 +45,8 @@ from hippodex.recall.channels.lexical import LexicalChannel
 from hippodex.recall.engine import Timings, recall
 from hippodex.recall.query import Query
 from hippodex.recall.text import index_key
-from hippodex.store.base import Filters, NewEpisode
-from hippodex.store.sqlite import SQLiteStore
+from hippodex.store.base import Filters, NewEpisode, Store
+from hippodex.store.open import open_store
 
 _UNSET: Any = object()
 log = logging.getLogger("hippodex")
@@ -91,7 +91,7 @@ _MAX_OFFSET = 2**62  # SQLite integers are 64-bit; found by schemathesis
 
 
 class Memory:
-    """Long-term memory for agents, in one SQLite file.
+    """Long-term memory for agents, in one SQLite file or a PostgreSQL database.
 
     >>> m = Memory(":memory:", encoder=None)
     >>> _ = m.add([{"role": "user", "content": "I moved to Lisbon in May"}],
@@ -99,6 +99,8 @@ class Memory:
     >>> m.search("where does Ana live? Lisbon", user_id="ana", k=1)[0].episode.content
     'I moved to Lisbon in May'
 
+    ``path`` is a file (default: ``$HIPPODEX_DB``, else ``./memory.db``) or a
+    ``postgresql://`` URL (needs ``pip install 'hippodex[postgres]'``).
     ``encoder`` is a registered name (``"minilm"``, the packaged default), an
     object with ``name``, ``dim`` and ``encode``, or ``None`` for lexical
     recall only. ``cache`` is an optional :class:`EmbeddingCache` (or its
@@ -121,9 +123,9 @@ class Memory:
         facts: str | FactExtractor | None = "rules",
         learn_on_add: bool | None = None,
     ) -> None:
-        self.path = str(path) if path is not None else default_db_path()
         self.config = config or RecallConfig()
-        self.store = SQLiteStore(self.path)
+        self.store: Store = open_store(os.fspath(path) if path is not None else default_db_path())
+        self.path = self.store.path
         if isinstance(encoder, str) and encoder not in ENCODERS and not encoder.startswith("st:"):
             raise ConfigError(f"encoder: unknown {encoder!r}; choose from {', '.join(ENCODERS)}, or 'st:<model>'")
         self._encoder_spec = encoder
@@ -153,11 +155,16 @@ class Memory:
             self._doc_encoder = CachedEncoder(enc, self._cache) if self._cache else enc
         return self._encoder
 
-    def _embed(self, keys: Sequence[str]) -> np.ndarray | None:
+    def _embed(self, keys: Sequence[str], user_ids: Sequence[str]) -> np.ndarray | None:
+        """Vectors of ``keys`` (``user_ids[i]`` owns ``keys[i]``), reusing those the store has."""
         enc = self.encoder
         if enc is None:
             return None
-        known = self.store.known_vectors(keys, enc.name)
+        known: dict[str, np.ndarray] = {}
+        for user in dict.fromkeys(user_ids):  # tenant-scoped lookups keep to the tenant's index range
+            known.update(
+                self.store.known_vectors([k for k, u in zip(keys, user_ids, strict=True) if u == user], enc.name, user)
+            )
         missing = list(dict.fromkeys(k for k in keys if k not in known))
         if missing:
             doc_encoder = self._doc_encoder or enc
@@ -215,7 +222,7 @@ class Memory:
                     metadata={**shared, **m.metadata},
                 )
             )
-        vectors = self._embed([it.key for it in items])
+        vectors = self._embed([it.key for it in items], [scope.user_id] * len(items))
         added = self.store.add(scope, session, items, vectors, self._encoder.name if self._encoder else None)
         if self.learn_on_add:
             self._learn_quietly(scope.user_id)
@@ -522,7 +529,8 @@ class Memory:
             # One embedding call for the whole batch: bigger batches of similar
             # lengths pad less (about 1.7x the throughput of per-session calls).
             keys = [it.key for items in groups.values() for it in items]
-            matrix = self._embed(keys) if keys else None
+            owners = [scope.user_id for (scope, _), items in groups.items() for _ in items]
+            matrix = self._embed(keys, owners) if keys else None
             start = 0
             for (scope, session), items in groups.items():
                 vectors = None if matrix is None else matrix[start : start + len(items)]

@@ -1,4 +1,4 @@
-"""The ``hippodex`` command, run through typer's CliRunner on real SQLite files."""
+"""The ``hippodex`` command, run through typer's CliRunner on real SQLite files and PostgreSQL databases."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ def ok(*args: str | Path, input: str | None = None) -> Result:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "memory.db"
+def db(db_target: str, backend: str) -> Path | str:
+    """The --db value: a SQLite file path, or a postgresql:// URL."""
+    return Path(db_target) if backend == "sqlite" else db_target
 
 
 def add(db: Path, *args: str) -> list[str]:
@@ -171,7 +172,9 @@ def test_bad_timestamp_exits_2_with_a_helpful_message(db: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ")
     assert "'last tuesday' is not an ISO 8601 time" in result.stderr and "2023-05-08T14:00" in result.stderr
-    assert not db.exists() or json.loads(ok("stats", "--db", db, "--json").stdout)["episodes"] == 0
+    assert (isinstance(db, Path) and not db.exists()) or json.loads(ok("stats", "--db", db, "--json").stdout)[
+        "episodes"
+    ] == 0
     result = run("search", "hello", "--user", "ana", "--since", "soon", "--db", db, "--encoder", "none")
     assert result.exit_code == 2 and "since 'soon'" in result.stderr
 
@@ -183,14 +186,14 @@ def test_missing_user_is_a_usage_error(db: Path) -> None:
         assert "Missing option" in result.output and "--user" in result.output
 
 
-def test_library_errors_exit_2(db: Path, filled: dict[str, list[str]]) -> None:
+def test_library_errors_exit_2(db: Path, tmp_path: Path, filled: dict[str, list[str]]) -> None:
     result = run("search", "sister", "--user", "ana", "--db", db, "--encoder", "no-such-encoder")
     assert result.exit_code == 2 and "error: encoder: unknown 'no-such-encoder'" in result.stderr
     result = run("search", "sister", "--user", "ana", "--db", db, "--encoder", "none", "--channels", "lexical,psychic")
     assert result.exit_code == 2 and "psychic" in result.stderr
     result = run("search", "sister", "--user", "ana", "--db", db, "--encoder", "none", "-k", "0")
     assert result.exit_code == 2 and "k must be between 1" in result.stderr
-    not_a_db = db.parent / "notes.txt"
+    not_a_db = tmp_path / "notes.txt"
     not_a_db.write_text("just some notes\n" * 100)
     result = run("stats", "--db", not_a_db)
     assert result.exit_code == 2 and result.stderr.startswith("error: ")

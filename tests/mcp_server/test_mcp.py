@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -29,12 +30,14 @@ def anyio_backend() -> str:
 
 
 @asynccontextmanager
-async def _client(db: Path, *extra: str) -> AsyncIterator[ClientSession]:
+async def _client(db: str | Path, *extra: str, log: Path | None = None) -> AsyncIterator[ClientSession]:
     """A client session with ``python -m hippodex.mcp_server --db DB --user u ...`` (= ``hippodex mcp``)."""
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "hippodex.mcp_server", "--db", str(db), "--user", "u", *extra]
+        command=sys.executable,
+        args=["-m", "hippodex.mcp_server", "--db", str(db), "--user", "u", *extra],
+        env=dict(os.environ),  # the same hippodex as this process (stdio_client passes only a few variables)
     )
-    with open(db.with_suffix(".stderr"), "w") as errlog:
+    with open(log or Path(db).with_suffix(".stderr"), "w") as errlog:
         async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
             yield session
@@ -46,9 +49,8 @@ async def _call(session: ClientSession, tool: str, **args: Any) -> Any:
     return json.loads(result.content[0].text)
 
 
-async def test_tools_and_resources_over_stdio(tmp_path: Path) -> None:
-    db = tmp_path / "memory.db"
-    async with _client(db, "--encoder", "none") as session:
+async def test_tools_and_resources_over_stdio(db_target: str, tmp_path: Path) -> None:
+    async with _client(db_target, "--encoder", "none", log=tmp_path / "mcp.stderr") as session:
         tools = {t.name: t for t in (await session.list_tools()).tools}
         assert set(tools) >= TOOLS
         assert all(len(tools[n].description or "") > 80 and "\n    " not in (tools[n].description or "") for n in TOOLS)
@@ -90,8 +92,8 @@ async def test_tools_and_resources_over_stdio(tmp_path: Path) -> None:
         assert await _call(session, "facts", user_id="someone-else") == []
 
 
-async def test_hippodex_errors_become_tool_errors(tmp_path: Path) -> None:
-    async with _client(tmp_path / "memory.db", "--encoder", "none") as session:
+async def test_hippodex_errors_become_tool_errors(db_target: str, tmp_path: Path) -> None:
+    async with _client(db_target, "--encoder", "none", log=tmp_path / "mcp.stderr") as session:
         result = await session.call_tool("recall", {"query": "   "})
         assert result.is_error
         message = result.content[0].text
@@ -105,9 +107,9 @@ async def test_hippodex_errors_become_tool_errors(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-async def test_default_encoder_finds_paraphrases(tmp_path: Path) -> None:
+async def test_default_encoder_finds_paraphrases(db_target: str, tmp_path: Path) -> None:
     start = time.monotonic()
-    async with _client(tmp_path / "memory.db") as session:
+    async with _client(db_target, log=tmp_path / "mcp.stderr") as session:
         await _call(session, "remember", content="I adopted a kitten last week")
         await _call(session, "remember", content="The quarterly report is due on Friday")
         hits = await _call(session, "recall", query="do I have any pets?", k=1)

@@ -55,10 +55,14 @@ class Served:
     revoked: str
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """One authenticated server per test module, lexical-only memory."""
-    path: Path = tmp_path_factory.mktemp("server") / "memory.db"
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def served(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Served]:
+    """One authenticated server per test module and backend, lexical-only memory."""
+    if request.param == "postgres":
+        databases = request.getfixturevalue("pg_databases")
+        path: str | Path = databases.create()
+    else:
+        path = tmp_path_factory.mktemp("server") / "memory.db"
     memory = Memory(path, encoder=None)
     keys = KeyStore(path)
     ana = keys.create(["ana"], name="ana")[1]
@@ -70,6 +74,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         yield Served(url, memory, keys, ana, bob, admin, revoked)
     keys.close()
     memory.close()
+    if request.param == "postgres":
+        databases.drop(str(path))
 
 
 @pytest.fixture(name="running")

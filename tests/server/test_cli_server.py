@@ -22,8 +22,8 @@ def run(*args: str) -> Any:
     return CliRunner().invoke(app, list(args))
 
 
-def test_keys_create_list_revoke(tmp_path: Path, running: Any) -> None:
-    db = str(tmp_path / "m.db")
+def test_keys_create_list_revoke(db_target: str, running: Any) -> None:
+    db = db_target
     created = run("keys", "create", "--db", db, "--user", "ana", "--user", "bob", "--name", "agent")
     assert created.exit_code == 0, created.output
     plaintext = created.output.strip().splitlines()[-1].split()[-1]
@@ -49,8 +49,8 @@ def test_keys_create_list_revoke(tmp_path: Path, running: Any) -> None:
     assert "revoked" in run("keys", "list", "--db", db).output
 
 
-def test_keys_errors_exit_2(tmp_path: Path) -> None:
-    db = str(tmp_path / "m.db")
+def test_keys_errors_exit_2(db_target: str) -> None:
+    db = db_target
     assert run("keys", "create", "--db", db).exit_code == 2  # neither --user nor --admin
     result = run("keys", "revoke", "key_missing", "--db", db)
     assert result.exit_code == 2 and "no API key" in result.output

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS
 from hippodex.memory import Memory
+from hippodex.store.open import redact
 
 _INSTALL = "pip install 'hippodex[mcp]'"
 _ENCODERS = ", ".join([*ENCODERS, "st:<model>"])
 
 
 def mcp(
-    db: Annotated[Path, typer.Option(help="The memory file (created if missing); use an absolute path.")],
+    db: Annotated[
+        str, typer.Option(help="The memory file (created if missing; use an absolute path), or a postgresql:// URL.")
+    ],
     user: Annotated[
         str, typer.Option("--user", "-u", help="The user whose memory the tools use by default.", show_default=False)
     ],
@@ -45,7 +47,7 @@ def mcp(
     with Memory(db, encoder=None if encoder == "none" else encoder) as memory:
         server = build_server(memory, default_user=user)
         if http:
-            typer.echo(f"hippodex mcp: serving {db} at http://{host}:{port}/mcp", err=True)
+            typer.echo(f"hippodex mcp: serving {redact(db)} at http://{host}:{port}/mcp", err=True)
             server.run("streamable-http", host=host, port=port)
         else:
             server.run("stdio")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,11 +15,15 @@ import typer
 from hippodex.config import default_db_path
 from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS
 from hippodex.server.keys import KeyStore
+from hippodex.store.open import redact
 
 __all__ = ["is_loopback", "register"]
 
 _ENCODER_CHOICES = ", ".join([*ENCODERS, "none"])
-DbOpt = Annotated[Path | None, typer.Option(help="The memory file (default: $HIPPODEX_DB, else ./memory.db).")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(help="The memory file, or a postgresql:// URL (default: $HIPPODEX_DB, else ./memory.db)."),
+]
 HostOpt = Annotated[str, typer.Option(help="Address to listen on; anything but loopback needs API keys.")]
 PortOpt = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
 NoAuthOpt = Annotated[bool, typer.Option("--no-auth", help="Serve without API keys (loopback hosts only).")]
@@ -50,8 +53,8 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _path(db: Path | None) -> Path:
-    return Path(db if db is not None else default_db_path())
+def _path(db: str | None) -> str:
+    return str(db if db is not None else default_db_path())
 
 
 def serve(
@@ -89,13 +92,13 @@ def serve(
     keys = None if no_auth else KeyStore(path)
     if keys is not None and not any(not k.revoked for k in keys.list()):
         typer.echo(
-            f"warning: {path} has no API keys yet, so every /v1 request will get 401; "
-            f"create one with: hippodex keys create --db {path} --user <user_id>",
+            f"warning: {redact(path)} has no API keys yet, so every /v1 request will get 401; "
+            f"create one with: hippodex keys create --db {redact(path)} --user <user_id>",
             err=True,
         )
     app = create_app(memory, auth=keys, max_body_bytes=max_body_bytes)
     mode = "WITHOUT API keys (loopback only)" if no_auth else "with API keys"
-    typer.echo(f"hippodex serving {path} on http://{host}:{port} {mode}; docs at /docs", err=True)
+    typer.echo(f"hippodex serving {redact(path)} on http://{host}:{port} {mode}; docs at /docs", err=True)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:

@@ -1,4 +1,4 @@
-"""API keys for the REST server, kept in the memory's own SQLite file.
+"""API keys for the REST server, kept in the memory's own database (SQLite file or PostgreSQL).
 
 A key looks like ``hdx_<32 urlsafe characters>``. Only its sha256 is stored,
 so a stolen database does not hand out working keys; the plaintext is shown
@@ -18,10 +18,11 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from hippodex._exceptions import ConfigError, StoreError, ValidationError
 from hippodex.ingest.normalize import check_id
-from hippodex.store.sqlite import SQLiteStore
+from hippodex.store.open import is_postgres_url, open_store, redact
 
 __all__ = ["KEY_PREFIX", "Key", "KeyStore"]
 
@@ -78,7 +79,7 @@ def _row_to_key(row: tuple[object, ...]) -> Key:
 
 
 class KeyStore:
-    """Create, list, revoke and check API keys in a memory file.
+    """Create, list, revoke and check API keys in a memory file or PostgreSQL database.
 
     >>> import tempfile, os
     >>> keys = KeyStore(os.path.join(tempfile.mkdtemp(), "memory.db"))
@@ -90,25 +91,40 @@ class KeyStore:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = str(path)
-        if self.path == ":memory:":
+        target = os.fspath(path)
+        self.path = redact(target)
+        if target == ":memory:":
             raise ConfigError("KeyStore needs a database file, not ':memory:' (keys must outlive the process)")
-        SQLiteStore(self.path).close()  # brings the schema (and the api_keys table) up to date
+        open_store(target).close()  # brings the schema (and the api_keys table) up to date
         self._lock = threading.Lock()
+        self._pg: Any = None
+        self._db: sqlite3.Connection | None = None
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA busy_timeout = 10000")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
-        except sqlite3.Error as exc:
+            if is_postgres_url(target):
+                import psycopg
+
+                self._pg = psycopg.connect(target, autocommit=True, connect_timeout=10)
+            else:
+                self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+                self._db.execute("PRAGMA busy_timeout = 10000")
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = FULL")
+        except Exception as exc:
             raise StoreError(f"cannot open API keys in {self.path}: {exc}") from exc
 
     def _run(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        """Run one statement (written with ``?`` marks) on either backend."""
         with self._lock:
             try:
+                if self._pg is not None:
+                    cur = self._pg.execute(sql.replace("?", "%s"), args)
+                    return list(cur.fetchall()) if cur.description else []
+                assert self._db is not None
                 return self._db.execute(sql, args).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"API key table in {self.path}: {exc}") from exc
+            except Exception as exc:
+                if isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("psycopg"):
+                    raise StoreError(f"API key table in {self.path}: {exc}") from exc
+                raise
 
     def create(self, user_ids: list[str], *, admin: bool = False, name: str | None = None) -> tuple[str, str]:
         """A new key for ``user_ids`` (or every user if ``admin``): returns ``(key_id, plaintext)``.
@@ -155,7 +171,10 @@ class KeyStore:
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
-            self._db.close()
+            if self._pg is not None:
+                self._pg.close()
+            if self._db is not None:
+                self._db.close()
 
     def __enter__(self) -> KeyStore:
         return self

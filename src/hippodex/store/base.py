@@ -8,13 +8,18 @@ of encoders or fusion: the facade computes vectors and hands them over.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from hippodex.model import ROLES, Episode, Page, Scope, Session
+from hippodex.model import ROLES, Entity, Episode, Fact, Page, Scope, Session
+
+if TYPE_CHECKING:  # the knowledge layer imports this module, so only for types
+    from hippodex.knowledge.learn import LearningTx
+    from hippodex.knowledge.sleep import SleepTx
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,21 @@ def build_entity_graph(
 
 
 class Store(Protocol):
-    """What the :class:`~hippodex.Memory` facade needs from a backend."""
+    """What the :class:`~hippodex.Memory` facade, the CLI and the servers need from a backend.
+
+    Two implement it: :class:`~hippodex.store.sqlite.SQLiteStore` (one file, the
+    default) and :class:`~hippodex.store.postgres.PostgresStore`
+    (``postgresql://...``); :func:`~hippodex.store.open.open_store` picks one.
+    """
+
+    path: str
+    """Where the store lives, fit to show (a file path, or a URL without its password)."""
+
+    def meta(self, key: str) -> str | None:
+        """A value of the store's own settings (``encoder``, ``schema_version``...), or None."""
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Record a setting of the store."""
 
     def add(
         self,
@@ -165,8 +184,13 @@ class Store(Protocol):
     ) -> list[Episode]:
         """Write a batch of episodes in one transaction; durable on return."""
 
-    def known_vectors(self, keys: Sequence[str], encoder: str) -> dict[str, np.ndarray]:
-        """Vectors already stored for these key texts (so nothing is embedded twice)."""
+    def known_vectors(self, keys: Sequence[str], encoder: str, user_id: str | None = None) -> dict[str, np.ndarray]:
+        """Vectors already stored for these key texts (so nothing is embedded twice).
+
+        ``user_id`` narrows the lookup to one tenant's rows (a store may look wider)."""
+
+    def has_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these public episode ids exist already (import skips them)."""
 
     def get(self, user_id: str, episode_id: str) -> Episode:
         """One episode by its public id; raises MemoryNotFound outside the scope."""
@@ -214,6 +238,57 @@ class Store(Protocol):
 
     def stats(self, user_id: str | None) -> dict[str, Any]:
         """Counts for one user or the whole store."""
+
+    def keys_after(self, rowid: int, limit: int) -> list[tuple[int, str, str]]:
+        """``(rowid, user_id, index key)`` of episodes after ``rowid``, in order (for re-embedding)."""
+
+    def replace_vectors(self, rows: Sequence[tuple[int, str, str]], vectors: np.ndarray, encoder: str) -> None:
+        """Store new vectors for ``keys_after`` rows, replacing whatever encoder made the old ones."""
+
+    def episode_keys(self, user_id: str, episode_id: str | None = None) -> list[str]:
+        """Index keys of one episode, or of all the user's episodes (to forget cached embeddings)."""
+
+    # -- semantic memory (facts, entities; see hippodex.knowledge) ------------
+    def episodes_after(self, user_id: str, rowid: int, limit: int) -> list[tuple[int, Episode]]:
+        """``(rowid, episode)`` of the user's episodes after ``rowid``, in rowid order."""
+
+    def learn_cursor(self, user_id: str) -> int:
+        """The internal key of the last episode already read for facts and entities."""
+
+    def learning(self, user_id: str) -> AbstractContextManager[LearningTx]:
+        """One write transaction of knowledge writes (see hippodex.knowledge.learn.LearningTx)."""
+
+    def sleeping(self, user_id: str) -> AbstractContextManager[SleepTx]:
+        """One write transaction of a consolidation step (see hippodex.knowledge.sleep.SleepTx)."""
+
+    def users(self) -> list[str]:
+        """Every user with episodes."""
+
+    def summary(self, user_id: str, session_id: str) -> str | None:
+        """A session's extractive summary from the last consolidation."""
+
+    def facts(
+        self, user_id: str, *, current_only: bool = True, subject: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Fact]:
+        """A user's facts, most recently stated first."""
+
+    def fact(self, fact_id: str, user_id: str | None = None) -> Fact:
+        """One fact by id; raises MemoryNotFound."""
+
+    def fact_chain(self, fact_id: str, user_id: str | None = None) -> list[Fact]:
+        """The supersession chain a fact belongs to, oldest first."""
+
+    def fact_events(self, fact_id: str) -> list[tuple[str, datetime, str | None, str | None]]:
+        """A fact's audit trail: ``(action, at, episode_id, other_fact_id)``."""
+
+    def mark_recalled(self, user_id: str, fact_ids: Sequence[str], at: datetime) -> None:
+        """Count a retrieval of these facts."""
+
+    def entities(self, user_id: str, limit: int = 100, offset: int = 0) -> list[Entity]:
+        """A user's entities, most mentioned first."""
+
+    def entity_graph(self, user_id: str) -> EntityGraph:
+        """The user's entity-episode mention graph (cached by the store)."""
 
     def close(self) -> None:
         """Release connections."""

@@ -562,7 +562,8 @@ class SQLiteStore(SQLiteKnowledge):
             raise StoreError(f"session search failed: {exc}") from exc
 
     @_locked
-    def known_vectors(self, keys: Sequence[str], encoder: str) -> dict[str, np.ndarray]:
+    def known_vectors(self, keys: Sequence[str], encoder: str, user_id: str | None = None) -> dict[str, np.ndarray]:
+        # One file holds few tenants: reusing a vector across them is safe (same text, same vector).
         by_hash = {key_hash(k): k for k in keys}
         out: dict[str, np.ndarray] = {}
         for chunk in _chunks(list(by_hash), 500):

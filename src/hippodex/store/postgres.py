@@ -1,0 +1,624 @@
+"""The server store: PostgreSQL with pgvector, through a psycopg 3 connection pool.
+
+Same behaviour as :class:`~hippodex.store.sqlite.SQLiteStore`: episodes kept
+verbatim, BM25 over the same FTS5 tokens (see :mod:`.postgres_text`), and
+vectors loaded per user into numpy for exact search, cached until a write to
+that user (from any process) moves its version. Every write is one
+transaction that first takes the user's ``scopes`` row, so writes to one user
+are serialised (rowids and seqs grow in commit order) while different users
+write in parallel.
+
+Needs ``pip install 'hippodex[postgres]'`` and a server with pgvector.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from hippodex._exceptions import ConfigError, MemoryNotFound, SchemaError, StoreError
+from hippodex._version import __version__
+from hippodex.model import Episode, Page, Scope, Session
+from hippodex.store.base import Filters, Layout, NewEpisode, VectorSet, build_layout
+from hippodex.store.open import redact
+from hippodex.store.postgres_schema import MIGRATIONS, SCHEMA_VERSION, TABLES
+from hippodex.store.postgres_text import (
+    analyze,
+    query_lexemes,
+    score_matches,
+    tsquery_literal,
+    tsvector_literal,
+)
+from hippodex.store.sqlite import _dt, _row_to_episode, key_hash, new_episode_id, tenant_token
+
+try:
+    import psycopg
+    from psycopg.adapt import Dumper, Loader
+    from psycopg.pq import Format
+    from psycopg.types import TypeInfo
+    from psycopg_pool import ConnectionPool
+except ImportError:  # pragma: no cover - exercised only without the extra
+    psycopg = None  # type: ignore[assignment]
+
+__all__ = ["PostgresStore"]
+
+_EPISODE_COLUMNS = (
+    "rowid, id, user_id, agent_id, run_id, session_id, seq, role, speaker, content, occurred_at, recorded_at, metadata"
+)
+_MIGRATION_LOCK = 0x68697070  # "hipp": one migrator at a time per database
+
+
+def _filter_sql(filters: Filters, alias: str = "e") -> tuple[str, list[Any]]:
+    """SQL conditions (each prefixed with AND) and their parameters."""
+    sql: list[str] = []
+    args: list[Any] = []
+    if filters.agent_id is not None:
+        sql.append(f"{alias}.agent_id = %s")
+        args.append(filters.agent_id)
+    if filters.run_id is not None:
+        sql.append(f"{alias}.run_id = %s")
+        args.append(filters.run_id)
+    if filters.session_ids:
+        sql.append(f"{alias}.session_id = ANY(%s)")
+        args.append(list(filters.session_ids))
+    if filters.since is not None:
+        sql.append(f"{alias}.occurred_at >= %s")
+        args.append(filters.since.timestamp())
+    if filters.until is not None:
+        sql.append(f"{alias}.occurred_at < %s")
+        args.append(filters.until.timestamp())
+    if filters.roles:
+        sql.append(f"{alias}.role = ANY(%s)")
+        args.append(list(filters.roles))
+    for key, value in filters.metadata:
+        sql.append(f"({alias}.metadata::jsonb -> %s) = %s::jsonb")
+        args.extend([key, json.dumps(value)])
+    return "".join(f" AND {s}" for s in sql), args
+
+
+def _one(conn: psycopg.Connection[Any], sql: str, args: Sequence[Any]) -> Any:
+    """The single value a query returns."""
+    row = conn.execute(sql, args).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def _vector_adapters(oid: int) -> tuple[type[Any], type[Any]]:
+    """psycopg dumper and loader for pgvector's binary format (int16 dim, int16 0, float4 big-endian)."""
+
+    class VectorDumper(Dumper):
+        format = Format.BINARY
+
+        def dump(self, obj: Any) -> bytes:
+            arr = np.asarray(obj, dtype=">f4").ravel()
+            return np.array([arr.size, 0], dtype=">u2").tobytes() + arr.tobytes()
+
+    VectorDumper.oid = oid
+
+    class VectorLoader(Loader):
+        format = Format.BINARY
+
+        def load(self, data: Any) -> np.ndarray:
+            return np.frombuffer(bytes(data), dtype=">f4", offset=4).astype(np.float32)
+
+    return VectorDumper, VectorLoader
+
+
+class PostgresStore:
+    """Episodes, index keys and vectors in a PostgreSQL database (``postgresql://...``).
+
+    ``pool_size`` bounds the connections this process opens.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+        if psycopg is None:
+            raise ConfigError("PostgreSQL support needs its extra: pip install 'hippodex[postgres]'")
+        self.url = url
+        self.path = redact(url)
+        self._lock = threading.RLock()
+        self._cache: dict[tuple[str, str], tuple[int, int, int, VectorSet]] = {}
+        self._layouts: dict[str, tuple[int, Layout]] = {}
+        self._hnsw: set[tuple[str, int]] = set()
+        try:
+            with psycopg.connect(url, connect_timeout=10) as conn:
+                self._migrate(conn)
+                info = TypeInfo.fetch(conn, "vector")
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot open PostgreSQL database {self.path}: {exc}") from exc
+        if info is None:
+            raise StoreError(f"{self.path}: the pgvector extension is missing")
+        self._dumper, self._loader = _vector_adapters(info.oid)
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, configure=self._configure, open=False, kwargs={"connect_timeout": 10}
+        )
+        try:
+            self._pool.open(wait=True, timeout=30)
+        except Exception as exc:
+            raise StoreError(f"cannot open a connection pool to {self.path}: {exc}") from exc
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        conn.adapters.register_dumper(np.ndarray, self._dumper)
+        conn.adapters.register_loader(self._dumper.oid, self._loader)
+
+    # -- schema -------------------------------------------------------------
+    def _migrate(self, conn: psycopg.Connection[Any]) -> None:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            present = {t for t in TABLES if _one(conn, "SELECT to_regclass(%s)", (t,)) is not None}
+            if "meta" not in present:
+                if present:
+                    raise SchemaError(
+                        f"{self.path} has tables {', '.join(sorted(present))} but is not a hippodex memory; "
+                        "choose another database or schema"
+                    )
+                version = 0
+            else:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                if row is None:
+                    raise SchemaError(f"{self.path} has no schema version: not a hippodex memory")
+                version = int(row[0])
+            if version > SCHEMA_VERSION:
+                raise SchemaError(
+                    f"{self.path} has schema version {version}, newer than this hippodex "
+                    f"({__version__}, schema {SCHEMA_VERSION}); upgrade with `pip install -U hippodex`"
+                )
+            if version == SCHEMA_VERSION:
+                return
+            for v in range(version + 1, SCHEMA_VERSION + 1):
+                for step in MIGRATIONS[v]:
+                    conn.execute(step)
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', %s), ('hippodex_version', %s) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION), __version__),
+            )
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('created_at', %s) ON CONFLICT DO NOTHING", (str(time.time()),)
+            )
+
+    @contextmanager
+    def _conn(self, what: str) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection in one transaction (committed on success); errors become StoreError."""
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except (MemoryNotFound, StoreError):
+            raise
+        except psycopg.Error as exc:
+            raise StoreError(f"{what} on {self.path} failed: {exc}") from exc
+        except Exception as exc:
+            if type(exc).__module__.startswith("psycopg_pool"):
+                raise StoreError(f"{what} on {self.path} failed: {exc}") from exc
+            raise
+
+    def meta(self, key: str) -> str | None:
+        with self._conn("read") as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._conn("write") as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    @staticmethod
+    def _bump(
+        conn: psycopg.Connection[Any], user_id: str, *, rebuild: bool = False, docs: int = 0, tokens: int = 0
+    ) -> None:
+        """Move the user's version, taking its row lock for the rest of the transaction."""
+        conn.execute(
+            "INSERT INTO scopes (user_id, version, rebuilt, docs, tokens) "
+            "VALUES (%(u)s, nextval('scope_version_seq'), currval('scope_version_seq'), %(d)s, %(t)s) "
+            "ON CONFLICT (user_id) DO UPDATE SET version = excluded.version, "
+            "rebuilt = CASE WHEN %(r)s THEN excluded.version ELSE scopes.rebuilt END, "
+            "docs = scopes.docs + excluded.docs, tokens = scopes.tokens + excluded.tokens",
+            {"u": user_id, "d": docs, "t": tokens, "r": rebuild},
+        )
+
+    # -- writes -------------------------------------------------------------
+    def add(
+        self,
+        scope: Scope,
+        session_id: str,
+        items: Sequence[NewEpisode],
+        vectors: np.ndarray | None,
+        encoder: str | None,
+    ) -> list[Episode]:
+        now = time.time()
+        user = scope.user_id
+        token = tenant_token(user)
+        tokens = analyze([it.key for it in items])
+        lens = [len(t) for t in tokens]
+        times = [it.occurred_at.timestamp() for it in items]
+        out: list[Episode] = []
+        with self._conn("write") as conn:
+            # Lock first: everything below (seq, rowids) then follows commit order.
+            self._bump(conn, user, docs=len(items), tokens=sum(lens) + len(items))
+            row = conn.execute(
+                "SELECT next_seq FROM sessions WHERE user_id = %s AND session_id = %s", (user, session_id)
+            ).fetchone()
+            next_seq = 0 if row is None else int(row[0])
+            rowids = [
+                int(r[0])
+                for r in conn.execute(
+                    "SELECT nextval(pg_get_serial_sequence('episodes', 'rowid')) FROM generate_series(1, %s)",
+                    (len(items),),
+                )
+            ]
+            episode_rows = []
+            vector_rows = []
+            for i, it in enumerate(items):
+                seq = it.seq if it.seq is not None else next_seq
+                next_seq = max(next_seq, seq + 1)
+                eid = it.id or new_episode_id()
+                recorded = it.recorded_at.timestamp() if it.recorded_at else now
+                meta = json.dumps(it.metadata, ensure_ascii=False)
+                who = (user, rowids[i], eid, scope.agent_id, scope.run_id, session_id, seq, it.role, it.speaker)
+                what = (it.content, times[i], recorded, meta, it.key, lens[i], tsvector_literal(tokens[i], token))
+                episode_rows.append((*who, *what))
+                if vectors is not None and encoder is not None:
+                    vec = np.ascontiguousarray(vectors[i], dtype=np.float32)
+                    vector_rows.append((user, rowids[i], encoder, key_hash(it.key), vec))
+                out.append(
+                    Episode(
+                        id=eid,
+                        user_id=user,
+                        agent_id=scope.agent_id,
+                        run_id=scope.run_id,
+                        session_id=session_id,
+                        seq=seq,
+                        role=it.role,
+                        speaker=it.speaker,
+                        content=it.content,
+                        occurred_at=_dt(times[i]),
+                        recorded_at=_dt(recorded),
+                        metadata=dict(it.metadata),
+                    )
+                )
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO episodes (user_id, rowid, id, agent_id, run_id, session_id, seq, role, speaker, "
+                    "content, occurred_at, recorded_at, metadata, key, key_len, tsv) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector)",
+                    episode_rows,
+                )
+                if vector_rows:
+                    cur.executemany(
+                        "INSERT INTO vectors (user_id, rowid, encoder, key_hash, vec) VALUES (%s, %s, %s, %s, %s)",
+                        vector_rows,
+                    )
+            doc = [t for toks in tokens for t in toks]
+            conn.execute(
+                "INSERT INTO sessions (user_id, session_id, agent_id, run_id, started_at, ended_at, next_seq, "
+                "doc, doc_len) VALUES (%s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s) "
+                "ON CONFLICT (user_id, session_id) DO UPDATE SET "
+                "started_at = least(sessions.started_at, excluded.started_at), "
+                "ended_at = greatest(sessions.ended_at, excluded.ended_at), next_seq = excluded.next_seq, "
+                "doc = sessions.doc || excluded.doc, doc_len = sessions.doc_len + excluded.doc_len",
+                (
+                    user,
+                    session_id,
+                    scope.agent_id,
+                    scope.run_id,
+                    min(times),
+                    max(times),
+                    next_seq,
+                    tsvector_literal(doc),
+                    len(doc),
+                ),
+            )
+        return out
+
+    def _rebuild_session_doc(self, conn: psycopg.Connection[Any], user_id: str, session_id: str) -> None:
+        """Recompute a session's document from the keys of the turns it still has."""
+        keys = [
+            r[0]
+            for r in conn.execute(
+                "SELECT key FROM episodes WHERE user_id = %s AND session_id = %s ORDER BY seq", (user_id, session_id)
+            )
+        ]
+        doc = [t for toks in analyze(keys) for t in toks]
+        conn.execute(
+            "UPDATE sessions SET doc = %s::tsvector, doc_len = %s WHERE user_id = %s AND session_id = %s",
+            (tsvector_literal(doc), len(doc), user_id, session_id),
+        )
+
+    def has_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these public ids exist already (import skips them)."""
+        with self._conn("read") as conn:
+            return {r[0] for r in conn.execute("SELECT id FROM episodes WHERE id = ANY(%s)", (list(ids),))}
+
+    def update_metadata(self, user_id: str, episode_id: str, metadata: dict[str, Any]) -> Episode:
+        with self._conn("write") as conn:
+            self._bump(conn, user_id)
+            cur = conn.execute(
+                "UPDATE episodes SET metadata = %s WHERE user_id = %s AND id = %s",
+                (json.dumps(metadata, ensure_ascii=False), user_id, episode_id),
+            )
+            if cur.rowcount == 0:
+                conn.rollback()
+                raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
+        return self.get(user_id, episode_id)
+
+    def delete(self, user_id: str, episode_id: str) -> None:
+        with self._conn("write") as conn:
+            self._bump(conn, user_id, rebuild=True)
+            row = conn.execute(
+                "DELETE FROM episodes WHERE user_id = %s AND id = %s RETURNING session_id, key_len",
+                (user_id, episode_id),
+            ).fetchone()
+            if row is None:
+                conn.rollback()
+                raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
+            conn.execute(
+                "UPDATE scopes SET docs = docs - 1, tokens = tokens - %s WHERE user_id = %s", (row[1] + 1, user_id)
+            )
+            self._rebuild_session_doc(conn, user_id, row[0])
+
+    def erase(self, user_id: str) -> int:
+        with self._conn("write") as conn:
+            self._bump(conn, user_id, rebuild=True)
+            conn.execute("DELETE FROM vectors WHERE user_id = %s", (user_id,))
+            n = conn.execute("DELETE FROM episodes WHERE user_id = %s", (user_id,)).rowcount
+            conn.execute("DELETE FROM sessions WHERE user_id = %s", (user_id,))
+            conn.execute("DELETE FROM scopes WHERE user_id = %s", (user_id,))
+        with self._lock:
+            for key in [k for k in self._cache if k[0] == user_id]:
+                del self._cache[key]
+            self._layouts.pop(user_id, None)
+        return n
+
+    # -- reads --------------------------------------------------------------
+    def get(self, user_id: str, episode_id: str) -> Episode:
+        with self._conn("read") as conn:
+            row = conn.execute(
+                f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = %s AND id = %s", (user_id, episode_id)
+            ).fetchone()
+        if row is None:
+            raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
+        return _row_to_episode(row)
+
+    def by_rowids(self, user_id: str, rowids: Sequence[int]) -> dict[int, Episode]:
+        with self._conn("read") as conn:
+            rows = conn.execute(
+                f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = %s AND rowid = ANY(%s)",
+                (user_id, [int(r) for r in rowids]),
+            ).fetchall()
+        return {int(r[0]): _row_to_episode(r) for r in rows}
+
+    def page(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:
+        where, args = _filter_sql(filters)
+        with self._conn("read") as conn:
+            total = _one(conn, f"SELECT count(*) FROM episodes e WHERE e.user_id = %s{where}", [user_id, *args])
+            rows = conn.execute(
+                f"SELECT {_EPISODE_COLUMNS} FROM episodes e WHERE e.user_id = %s{where} "
+                'ORDER BY occurred_at, session_id COLLATE "C", seq LIMIT %s OFFSET %s',
+                [user_id, *args, limit, offset],
+            ).fetchall()
+        nxt = offset + len(rows) if offset + len(rows) < total else None
+        return Page(tuple(_row_to_episode(r) for r in rows), int(total), nxt)
+
+    def iter_episodes(self, user_id: str | None) -> Iterator[Episode]:
+        cond = "user_id = %s AND " if user_id is not None else ""
+        args: list[Any] = [user_id] if user_id is not None else []
+        last = 0
+        while True:
+            with self._conn("read") as conn:
+                rows = conn.execute(
+                    f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE {cond}rowid > %s ORDER BY rowid LIMIT 1000",
+                    [*args, last],
+                ).fetchall()
+            if not rows:
+                return
+            yield from (_row_to_episode(r) for r in rows)
+            last = rows[-1][0]
+
+    def sessions(self, user_id: str, limit: int, offset: int) -> list[Session]:
+        with self._conn("read") as conn:
+            rows = conn.execute(
+                "SELECT s.session_id, s.user_id, s.started_at, s.ended_at, "
+                "(SELECT count(*) FROM episodes e WHERE e.user_id = s.user_id AND e.session_id = s.session_id), "
+                "s.agent_id, s.run_id FROM sessions s WHERE s.user_id = %s "
+                "ORDER BY s.started_at DESC LIMIT %s OFFSET %s",
+                (user_id, limit, offset),
+            ).fetchall()
+        return [Session(r[0], r[1], _dt(r[2]), _dt(r[3]), int(r[4]), r[5], r[6]) for r in rows]
+
+    def neighbours(self, user_id: str, episode: Episode, before: int, after: int) -> list[Episode]:
+        with self._conn("read") as conn:
+            rows = conn.execute(
+                f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = %s AND session_id = %s "
+                "AND seq BETWEEN %s AND %s AND id != %s ORDER BY seq",
+                (user_id, episode.session_id, episode.seq - before, episode.seq + after, episode.id),
+            ).fetchall()
+        return [_row_to_episode(r) for r in rows]
+
+    def lexical(
+        self, user_id: str, terms: Sequence[str], filters: Filters, k: int, rowids: Sequence[int] | None = None
+    ) -> list[tuple[int, float]]:
+        if not terms or (rowids is not None and not len(rowids)):
+            return []
+        lexemes = query_lexemes(terms)
+        if not lexemes:
+            return []
+        where, args = _filter_sql(filters)
+        with self._conn("lexical search") as conn:
+            stats = conn.execute("SELECT docs, tokens FROM scopes WHERE user_id = %s", (user_id,)).fetchone()
+            if stats is None or not stats[0]:
+                return []
+            # Every match of the user counts for document frequency; the
+            # filters only decide which matches may be returned.
+            rows = conn.execute(
+                f"SELECT e.rowid, e.key_len + 1, u.lexeme, cardinality(u.positions), TRUE{where} "
+                "FROM episodes e CROSS JOIN LATERAL unnest(e.tsv) u "
+                "WHERE e.user_id = %s AND e.tsv @@ %s::tsquery AND u.lexeme = ANY(%s)",
+                [*args, user_id, tsquery_literal(lexemes, tenant_token(user_id)), list(set(lexemes))],
+            ).fetchall()
+        scores = score_matches(lexemes, [r[:4] for r in rows], int(stats[0]), int(stats[1]) / int(stats[0]))
+        passing = {int(r[0]) for r in rows if r[4]}
+        if rowids is not None:
+            passing &= {int(r) for r in rowids}
+        found = sorted(((r, s) for r, s in scores.items() if r in passing), key=lambda x: (-x[1], x[0]))
+        return found if rowids is not None else found[:k]
+
+    def session_lexical(self, user_id: str, terms: Sequence[str], filters: Filters) -> dict[str, float]:
+        if not terms:
+            return {}
+        lexemes = query_lexemes(terms)
+        if not lexemes:
+            return {}
+        with self._conn("session search") as conn:
+            stats = conn.execute(
+                "SELECT count(*), coalesce(sum(doc_len + 1), 0) FROM sessions WHERE user_id = %s AND doc_len > 0",
+                (user_id,),
+            ).fetchone() or (0, 0)
+            if not stats[0]:
+                return {}
+            keep = "s.session_id = ANY(%s)" if filters.session_ids else "TRUE"
+            rows = conn.execute(
+                f"SELECT s.session_id, s.doc_len + 1, u.lexeme, cardinality(u.positions), {keep} "
+                "FROM sessions s CROSS JOIN LATERAL unnest(s.doc) u "
+                "WHERE s.user_id = %s AND s.doc @@ %s::tsquery AND u.lexeme = ANY(%s)",
+                [
+                    *([list(filters.session_ids)] if filters.session_ids else []),
+                    user_id,
+                    tsquery_literal(lexemes),
+                    list(set(lexemes)),
+                ],
+            ).fetchall()
+        codes = {sid: i for i, sid in enumerate(dict.fromkeys(r[0] for r in rows))}
+        scored = score_matches(
+            lexemes, [(codes[r[0]], r[1], r[2], r[3]) for r in rows], int(stats[0]), int(stats[1]) / int(stats[0])
+        )
+        allowed = {r[0] for r in rows if r[4]}
+        names = list(codes)
+        return {names[c]: s for c, s in scored.items() if names[c] in allowed}
+
+    def known_vectors(self, keys: Sequence[str], encoder: str, user_id: str | None = None) -> dict[str, np.ndarray]:
+        by_hash = {key_hash(k): k for k in keys}
+        cond = "user_id = %s AND " if user_id is not None else ""
+        with self._conn("read") as conn:
+            rows = conn.execute(
+                f"SELECT DISTINCT ON (key_hash) key_hash, vec FROM vectors WHERE {cond}key_hash = ANY(%s) "
+                "AND encoder = %s",
+                [*([user_id] if user_id is not None else []), list(by_hash), encoder],
+                binary=True,
+            ).fetchall()
+        return {by_hash[h]: v for h, v in rows}
+
+    def _version(self, conn: psycopg.Connection[Any], user_id: str) -> tuple[int, int]:
+        row = conn.execute("SELECT version, rebuilt FROM scopes WHERE user_id = %s", (user_id,)).fetchone()
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+    def vectors(self, user_id: str, encoder: str) -> VectorSet:
+        with self._lock, self._conn("read") as conn:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # version and rows from one snapshot
+            try:
+                version, rebuilt = self._version(conn, user_id)
+                cached = self._cache.get((user_id, encoder))
+                if cached and cached[0] == version:
+                    return cached[3]
+                # Appends only since the cached copy: read just the new rows.
+                start = cached[2] if cached and cached[1] == rebuilt else 0
+                rows = conn.execute(
+                    "SELECT rowid, vec FROM vectors WHERE user_id = %s AND encoder = %s AND rowid > %s ORDER BY rowid",
+                    (user_id, encoder, start),
+                    binary=True,
+                ).fetchall()
+            finally:
+                conn.rollback()
+                conn.isolation_level = None
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            new = np.stack([r[1] for r in rows]).astype(np.float32) if rows else None
+            if start and cached:
+                old = cached[3]
+                vs = VectorSet(
+                    np.concatenate([old.rowids, ids]), old.matrix if new is None else np.vstack([old.matrix, new])
+                )
+            else:
+                vs = VectorSet(ids, new if new is not None else np.zeros((0, 0), dtype=np.float32))
+            last = int(vs.rowids[-1]) if len(vs.rowids) else 0
+            self._cache[(user_id, encoder)] = (version, rebuilt, last, vs)
+            return vs
+
+    def layout(self, user_id: str) -> Layout:
+        with self._lock, self._conn("read") as conn:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            try:
+                version, _ = self._version(conn, user_id)
+                cached = self._layouts.get(user_id)
+                if cached and cached[0] == version:
+                    return cached[1]
+                rows = conn.execute(
+                    "SELECT rowid, session_id, seq, occurred_at, role, speaker FROM episodes "
+                    "WHERE user_id = %s ORDER BY rowid",
+                    (user_id,),
+                ).fetchall()
+            finally:
+                conn.rollback()
+                conn.isolation_level = None
+            layout = build_layout(rows)
+            self._layouts[user_id] = (version, layout)
+            return layout
+
+    def allowed(self, user_id: str, filters: Filters) -> np.ndarray:
+        where, args = _filter_sql(filters)
+        with self._conn("read") as conn:
+            rows = conn.execute(
+                f"SELECT rowid FROM episodes e WHERE e.user_id = %s{where}", [user_id, *args]
+            ).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def stats(self, user_id: str | None) -> dict[str, Any]:
+        cond, args = ("WHERE user_id = %s", [user_id]) if user_id is not None else ("", [])
+        with self._conn("read") as conn:
+
+            def one(sql: str) -> int:
+                return int(_one(conn, sql, args))
+
+            return {
+                "users": one(f"SELECT count(DISTINCT user_id) FROM episodes {cond}"),
+                "sessions": one(f"SELECT count(*) FROM sessions {cond}"),
+                "episodes": one(f"SELECT count(*) FROM episodes {cond}"),
+                "vectors": one(f"SELECT count(*) FROM vectors {cond}"),
+                "db_bytes": int(_one(conn, "SELECT pg_database_size(current_database())", ())),
+                "schema_version": SCHEMA_VERSION,
+            }
+
+    def keys_after(self, rowid: int, limit: int) -> list[tuple[int, str, str]]:
+        """``(rowid, user_id, index key)`` of episodes after ``rowid``, in order (for re-embedding)."""
+        with self._conn("read") as conn:
+            rows = conn.execute(
+                "SELECT rowid, user_id, key FROM episodes WHERE rowid > %s ORDER BY rowid LIMIT %s", (rowid, limit)
+            ).fetchall()
+        return [(int(r), str(u), str(k)) for r, u, k in rows]
+
+    def replace_vectors(self, rows: Sequence[tuple[int, str, str]], vectors: np.ndarray, encoder: str) -> None:
+        """Store new vectors for these episodes, replacing whatever encoder made the old ones."""
+        with self._conn("write") as conn:
+            for user in sorted({u for _, u, _ in rows}):
+                self._bump(conn, user, rebuild=True)  # cached matrices must be rebuilt, not appended to
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO vectors (user_id, rowid, encoder, key_hash, vec) VALUES (%s, %s, %s, %s, %s) "
+                    "ON CONFLICT (user_id, rowid) DO UPDATE SET encoder = excluded.encoder, "
+                    "key_hash = excluded.key_hash, vec = excluded.vec",
+                    [
+                        (u, r, encoder, key_hash(k), np.ascontiguousarray(v, dtype=np.float32))
+                        for (r, u, k), v in zip(rows, vectors, strict=True)
+                    ],
+                )
+
+    def close(self) -> None:
+        with self._lock:
+            self._cache.clear()
+            self._layouts.clear()
+        self._pool.close()

@@ -1,0 +1,102 @@
+"""PostgreSQL schema and its forward-only migrations.
+
+``MIGRATIONS[v]`` takes a database from version ``v - 1`` to ``v`` inside one
+transaction; old entries never change, a new version appends one. Every
+table's primary key and every index starts with ``user_id`` (the tables
+without one, ``meta`` and ``api_keys``, are small and global), so the schema
+can be distributed by tenant, e.g. with Citus (see docs/postgres.md).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        "CREATE EXTENSION IF NOT EXISTS vector",
+        """CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        # One row per user: versions let caches in any process know when to
+        # reload (version moved) or rebuild (rebuilt moved: something was
+        # deleted or re-embedded). Both come from one global sequence, so a
+        # user erased and re-created never repeats a version a cache holds.
+        # docs and tokens are the user's BM25 statistics (N and total length).
+        "CREATE SEQUENCE scope_version_seq",
+        """CREATE TABLE scopes (
+            user_id TEXT PRIMARY KEY,
+            version BIGINT NOT NULL,
+            rebuilt BIGINT NOT NULL,
+            docs BIGINT NOT NULL DEFAULT 0,
+            tokens BIGINT NOT NULL DEFAULT 0
+        )""",
+        # doc is the session's document (its turns' keys as one text) for
+        # session-level BM25; doc_len counts its tokens.
+        """CREATE TABLE sessions (
+            user_id TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            agent_id TEXT,
+            run_id TEXT,
+            started_at DOUBLE PRECISION NOT NULL,
+            ended_at DOUBLE PRECISION NOT NULL,
+            next_seq BIGINT NOT NULL,
+            doc TSVECTOR NOT NULL DEFAULT '',
+            doc_len BIGINT NOT NULL DEFAULT 0,
+            PRIMARY KEY (user_id, session_id)
+        )""",
+        # rowid is the internal key recall works with; key is the indexed text
+        # (date, speaker, content), tsv its FTS5 tokens plus a tenant lexeme so
+        # a GIN probe narrows to one user inside the index itself.
+        """CREATE TABLE episodes (
+            user_id TEXT NOT NULL,
+            rowid BIGSERIAL NOT NULL,
+            id TEXT NOT NULL,
+            agent_id TEXT,
+            run_id TEXT,
+            session_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            role TEXT NOT NULL,
+            speaker TEXT,
+            content TEXT NOT NULL,
+            occurred_at DOUBLE PRECISION NOT NULL,
+            recorded_at DOUBLE PRECISION NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            key TEXT NOT NULL,
+            key_len INTEGER NOT NULL,
+            tsv TSVECTOR NOT NULL,
+            PRIMARY KEY (user_id, rowid),
+            UNIQUE (user_id, id)
+        )""",
+        "CREATE INDEX episodes_session ON episodes (user_id, session_id, seq)",
+        "CREATE INDEX episodes_time ON episodes (user_id, occurred_at)",
+        "CREATE INDEX episodes_tsv ON episodes USING gin (tsv)",
+        # vec has no fixed dimension (encoders differ); an HNSW index per
+        # encoder casts it to that encoder's dimension (see PostgresStore.ensure_hnsw).
+        """CREATE TABLE vectors (
+            user_id TEXT NOT NULL,
+            rowid BIGINT NOT NULL,
+            encoder TEXT NOT NULL,
+            key_hash TEXT NOT NULL,
+            vec VECTOR NOT NULL,
+            PRIMARY KEY (user_id, rowid),
+            FOREIGN KEY (user_id, rowid) REFERENCES episodes (user_id, rowid) ON DELETE CASCADE
+        )""",
+        "CREATE INDEX vectors_key ON vectors (user_id, key_hash, encoder)",
+    ],
+    2: [
+        # API keys of the REST server: only the sha256 of a key is stored.
+        # user_ids is a JSON list of the users a key may touch; admin keys touch any.
+        """CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            hash TEXT UNIQUE NOT NULL,
+            name TEXT,
+            user_ids TEXT NOT NULL DEFAULT '[]',
+            admin INTEGER NOT NULL DEFAULT 0,
+            created_at DOUBLE PRECISION NOT NULL,
+            revoked_at DOUBLE PRECISION
+        )""",
+    ],
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+# Tables hippodex creates: a database holding one of them without ``meta`` is not ours.
+TABLES = ("meta", "scopes", "sessions", "episodes", "vectors", "api_keys")
