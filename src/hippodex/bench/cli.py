@@ -231,3 +231,39 @@ def load(
     console.print(table)
     console.print(f"errors: {result['errors']} {result['error_kinds'] or ''}")
     _write(result, json_out)
+
+
+@bench_app.command("scale")
+def scale(
+    n: Annotated[str, typer.Option("--n", help="Comma list of sizes (memories in one scope).")] = "10000,100000",
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="LoCoMo file the synthetic memories are built from.", exists=True, dir_okay=False),
+    ] = Path("../shared/data/locomo/locomo_dev.json"),
+    backend: Annotated[str, typer.Option("--backend", help="Store backend: sqlite.")] = "sqlite",
+    queries: Annotated[int, typer.Option("--queries", min=1, max=1000, help="Questions timed per mode.")] = 100,
+    json_out: JsonOpt = None,
+    plot_out: Annotated[Path | None, typer.Option("--plot", help="Write a PNG of latency vs size.")] = None,
+    tmp: Annotated[Path | None, typer.Option("--tmp", help="Folder for the temporary databases.")] = None,
+) -> None:
+    """Ingest rate, search p50/p95 (dense, lexical, fused), approximate recall, size and RSS per size."""
+    from hippodex.bench.report import scale_table
+    from hippodex.bench.scale import run_scale
+
+    try:
+        sizes = sorted({int(x) for x in n.split(",") if x.strip()})
+    except ValueError:
+        raise typer.BadParameter("--n takes a comma list of integers, e.g. 10000,100000") from None
+    if not sizes or min(sizes) < 100:
+        raise typer.BadParameter("--n: sizes must be at least 100")
+
+    def done(size: int, row: dict[str, Any]) -> None:
+        console.print(f"n={size}: fused p95 {row['search_p95_ms']:.1f} ms, ingest {row['ingest_per_s']:.0f}/s")
+
+    result = run_scale(sizes, data, backend=backend, queries=queries, folder=str(tmp) if tmp else None, progress=done)
+    typer.echo(scale_table(result))
+    _write(result, json_out)
+    if plot_out is not None:
+        from hippodex.bench.plot import plot_scale
+
+        console.print(f"wrote {plot_scale(result, plot_out)}")
