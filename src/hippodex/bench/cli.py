@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +34,9 @@ CacheOpt = Annotated[
     typer.Option("--cache", help="Embedding cache file (default ~/.cache/hippodex); a new file measures a cold run."),
 ]
 FusionOpt = Annotated[str, typer.Option("--fusion", help="Fusion method: " + ", ".join(FUSIONS))]
+TierOpt = Annotated[
+    str, typer.Option("--tier", help="Move every vector to this tier before asking: float32, int8 or binary.")
+]
 AblationOpt = Annotated[
     bool, typer.Option("--ablation", help="Also run all-minus-one for every channel and stage, and print the deltas.")
 ]
@@ -99,17 +103,31 @@ def locomo(
     cache: CacheOpt = None,
     fusion: FusionOpt = "score",
     ablation: AblationOpt = False,
+    tier: TierOpt = "float32",
 ) -> None:
     """LoCoMo turn-level evidence recall@k (k = 5, 10, 25, 50), per category."""
-    settings = _settings(channels, encoder, cache, fusion)
+    from hippodex.encode.quantize import TIERS
+
+    if tier not in TIERS:
+        raise typer.BadParameter(f"--tier: {tier!r} is not one of {', '.join(TIERS)}")
+    settings = replace(_settings(channels, encoder, cache, fusion), tier=tier)
     cold = cache is not None and not cache.exists()
     if ablation:
         return _ablation("locomo", lambda v, p: run_locomo(data, v, limit=limit, progress=p), settings, json_out)
     with _progress(None, "locomo conversations") as bar:
         task = bar.add_task("run", total=limit or 5)
         result = run_locomo(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))
-    result["settings"] = {"channels": list(settings.channels), "encoder": encoder, "fusion": fusion, "cold_cache": cold}
-    table = Table(title=f"LoCoMo evidence recall · channels: {', '.join(settings.channels)}")
+    result["settings"] = {
+        "channels": list(settings.channels),
+        "encoder": encoder,
+        "fusion": fusion,
+        "cold_cache": cold,
+        "tier": tier,
+    }
+    table = Table(
+        title=f"LoCoMo evidence recall · channels: {', '.join(settings.channels)} · tier {tier} "
+        f"({result['vector_bytes_per_memory']:.0f} vector bytes/memory)"
+    )
     table.add_column("category")
     table.add_column("n", justify="right")
     for k in LOCOMO_KS:

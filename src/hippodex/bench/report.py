@@ -212,7 +212,7 @@ def scale_table(result: dict[str, Any]) -> str:
         "fused p50/p95 ms",
         "approx recall@10",
         "bytes/memory",
-        "vector bytes/memory",
+        "vector bytes/memory (float32 / binary)",
         "db MB",
         "peak RSS MB",
     ]
@@ -227,7 +227,7 @@ def scale_table(result: dict[str, Any]) -> str:
                 f"{r['search_p50_ms']:.1f} / {r['search_p95_ms']:.1f}",
                 f"{r['approx_recall@10']:.3f}" + ("" if r["approx_used"] else " (exact used)"),
                 f"{r['bytes_per_memory']:.0f}",
-                f"{r['vector_bytes_per_memory']:.0f}",
+                f"{r['vector_bytes_per_memory']:.0f} / {r.get('binary_tier_vector_bytes_per_memory', 0):.0f}",
                 f"{r['db_bytes'] / 1e6:.0f}",
                 f"{r['peak_rss_mb']:.0f}",
             ]

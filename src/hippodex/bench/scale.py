@@ -25,6 +25,8 @@ from ``getrusage``) on a new SQLite file, ingested through the real store path
 ``ingest_per_s`` counts only time inside ``add``. ``approx_recall@10`` is the
 overlap of the approximate dense path's top 10 with exact search's, forced on
 at every size; ``approx_used`` says whether search used it at that size.
+Last, every vector is moved to the binary tier and the vector tables are
+measured again (``binary_tier_vector_bytes_per_memory``, SQLite's dbstat).
 """
 
 from __future__ import annotations
@@ -70,7 +72,10 @@ def load_sample(data: Path, encoder: Encoder, cache: EmbeddingCache | None, ques
     """The LoCoMo turns of ``data`` with their key vectors, and up to ``questions`` questions."""
     from hippodex.bench.datasets import load_locomo
 
-    keys, speakers, texts, asked = [], [], [], []
+    keys: list[str] = []
+    speakers: list[str] = []
+    texts: list[tuple[str, ...]] = []
+    asked: list[str] = []
     for case in load_locomo(data):
         for session in case.sessions:
             for t in session.turns:
@@ -83,8 +88,8 @@ def load_sample(data: Path, encoder: Encoder, cache: EmbeddingCache | None, ques
     doc_encoder = CachedEncoder(encoder, cache) if cache is not None else encoder
     vectors = np.asarray(doc_encoder.encode(keys), dtype=np.float32)
     counts: dict[str, int] = {}
-    for t in texts:
-        for w in t:
+    for turn_words in texts:
+        for w in turn_words:
             counts[w] = counts.get(w, 0) + 1
     vocab = tuple(counts)
     freq = np.array([counts[w] for w in vocab], dtype=np.float64)
@@ -233,6 +238,12 @@ def run_size(n: int, data: Path, folder: str, queries: int, settings: dict[str, 
     vb = vector_bytes(path)
     out["vector_bytes_per_memory"] = round(sum(vb.values()) / n, 1)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    # Then every vector moved to the binary tier, to measure what it costs on disk at this size.
+    with Memory(path, encoder=qenc, config=config) as memory:
+        t0 = time.perf_counter()
+        memory.move_tier("binary", user_id=user)
+        out["binary_tier_move_s"] = round(time.perf_counter() - t0, 1)
+    out["binary_tier_vector_bytes_per_memory"] = round(sum(vector_bytes(path).values()) / n, 1)
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     return out

@@ -16,7 +16,7 @@ dense channel can score like any other:
   scale of the float rows they are ranked with.
 
 >>> v = np.array([[0.6, -0.8]], dtype=np.float32)
->>> decode(TIER_INT8, encode(TIER_INT8, v), 2).round(2).tolist()
+>>> decode(TIER_INT8, encode(TIER_INT8, v), 2).astype(float).round(2).tolist()
 [[0.6, -0.8]]
 >>> np.sign(decode(TIER_BINARY, encode(TIER_BINARY, v), 2)).tolist()
 [[1.0, -1.0]]

@@ -30,6 +30,7 @@ import numpy as np
 from hippodex.encode.quantize import sign_bits
 from hippodex.recall.vector_index import top_k
 
+_simsimd: Any
 try:  # optional speed-up: the numpy paths below give the same distances
     import simsimd as _simsimd
 except ImportError:  # pragma: no cover - depends on the environment
