@@ -132,3 +132,20 @@ def lexical_memory(db_target: str) -> Iterator[Memory]:
     """A memory with no encoder (lexical recall only), on each backend."""
     with Memory(db_target, encoder=None) as m:
         yield m
+
+
+@pytest.fixture
+def memory_factory(tmp_path: Path, encoder: Encoder) -> Iterator[object]:
+    """Memories on real files with a given RecallConfig (closed after the test)."""
+    from hippodex.config import RecallConfig
+
+    opened: list[Memory] = []
+
+    def make(config: RecallConfig) -> Memory:
+        m = Memory(tmp_path / f"m{len(opened)}.db", encoder=encoder, config=config)
+        opened.append(m)
+        return m
+
+    yield make
+    for m in opened:
+        m.close()

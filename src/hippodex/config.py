@@ -65,6 +65,11 @@ class RecallConfig:
     decay: float = 0.0
     #: Days for an episode's retention to fall to 1/e (see hippodex.knowledge.decay).
     decay_days: float = 30.0
+    #: Dense search turns approximate (binary-code prefilter, exact rescoring)
+    #: at this many vectors in one scope; 0 keeps it exact at any size.
+    approx_threshold: int = 20_000
+    #: How many nearest binary codes the approximate path rescores exactly.
+    approx_candidates: int = 2_000
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.channels if c not in CHANNELS]
@@ -87,6 +92,10 @@ class RecallConfig:
             raise ConfigError("rrf_k: must be > 0")
         if not 1 <= self.depth <= 10_000:
             raise ConfigError("depth: must be between 1 and 10000")
+        if self.approx_threshold < 0:
+            raise ConfigError("approx_threshold: must be >= 0 (0 keeps dense search exact)")
+        if not 10 <= self.approx_candidates <= 1_000_000:
+            raise ConfigError("approx_candidates: must be between 10 and 1000000")
         object.__setattr__(self, "weights", _frozen(self.weights))
 
 

@@ -317,7 +317,7 @@ class Memory:
                         "channels: 'dense' needs an encoder; this memory was opened with encoder=None"
                     )
             else:
-                out.append(DenseChannel(self.store, self.encoder.name))
+                out.append(DenseChannel(self.store, self.encoder.name, self.config))
         if "graph" in wanted:
             out.append(GraphChannel(self.store))
         return out
@@ -609,6 +609,25 @@ class Memory:
         return done
 
     # -- lifecycle ----------------------------------------------------------
+    def move_tier(self, tier: str, *, user_id: str, until: TimeLike | None = None) -> int:
+        """Move a user's vectors (those of episodes before ``until``, or all) to a cheaper tier.
+
+        ``tier`` is ``"int8"`` (388 bytes a 384-dim vector) or ``"binary"``
+        (48 bytes); see :mod:`hippodex.encode.quantize`. One transaction;
+        returns how many vectors moved.
+
+        >>> m = Memory(":memory:", encoder=None)
+        >>> m.move_tier("binary", user_id="ana")
+        0
+        """
+        from hippodex.lifecycle.tiers import move_tier
+        from hippodex.store.sqlite import SQLiteStore
+
+        if not isinstance(self.store, SQLiteStore):
+            raise ConfigError("tiers: moving vectors to int8 or binary codes is available on SQLite files only")
+        enc = self._encoder.name if self._encoder else self.store.meta("encoder")
+        return move_tier(self.store, str(check_id(user_id, "user_id")), enc, tier, parse_time(until, "until"))
+
     def close(self) -> None:
         """Close the database. The object cannot be used afterwards."""
         self.store.close()

@@ -111,7 +111,7 @@ def test_erase_leaves_no_residue(tmp_path: Path, encoder: Encoder) -> None:
         assert _rows(tmp_path / "m.db", "ana") == dict.fromkeys(KNOWLEDGE, 0)
         assert _rows(tmp_path / "m.db", "bo") == bo_before
         with sqlite3.connect(tmp_path / "m.db") as db:
-            for table in ("episodes", "vectors", "sessions", "session_keys", "scope_versions"):
+            for table in ("episodes", "vectors", "vector_codes", "sessions", "session_keys", "scope_versions"):
                 assert db.execute(f"SELECT count(*) FROM {table} WHERE user_id = 'ana'").fetchone()[0] == 0
             dump = "\n".join(db.iterdump())
         assert "Paris" in dump  # Bo said the same words, so they stay for Bo

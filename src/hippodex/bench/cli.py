@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,6 +36,9 @@ CacheOpt = Annotated[
     typer.Option("--cache", help="Embedding cache file (default ~/.cache/hippodex); a new file measures a cold run."),
 ]
 FusionOpt = Annotated[str, typer.Option("--fusion", help="Fusion method: " + ", ".join(FUSIONS))]
+TierOpt = Annotated[
+    str, typer.Option("--tier", help="Move every vector to this tier before asking: float32, int8 or binary.")
+]
 AblationOpt = Annotated[
     bool, typer.Option("--ablation", help="Also run all-minus-one for every channel and stage, and print the deltas.")
 ]
@@ -101,17 +105,31 @@ def locomo(
     cache: CacheOpt = None,
     fusion: FusionOpt = "score",
     ablation: AblationOpt = False,
+    tier: TierOpt = "float32",
 ) -> None:
     """LoCoMo turn-level evidence recall@k (k = 5, 10, 25, 50), per category."""
-    settings = _settings(channels, encoder, cache, fusion)
+    from hippodex.encode.quantize import TIERS
+
+    if tier not in TIERS:
+        raise typer.BadParameter(f"--tier: {tier!r} is not one of {', '.join(TIERS)}")
+    settings = replace(_settings(channels, encoder, cache, fusion), tier=tier)
     cold = cache is not None and not cache.exists()
     if ablation:
         return _ablation("locomo", lambda v, p: run_locomo(data, v, limit=limit, progress=p), settings, json_out)
     with _progress(None, "locomo conversations") as bar:
         task = bar.add_task("run", total=limit or 5)
         result = run_locomo(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))
-    result["settings"] = {"channels": list(settings.channels), "encoder": encoder, "fusion": fusion, "cold_cache": cold}
-    table = Table(title=f"LoCoMo evidence recall · channels: {', '.join(settings.channels)}")
+    result["settings"] = {
+        "channels": list(settings.channels),
+        "encoder": encoder,
+        "fusion": fusion,
+        "cold_cache": cold,
+        "tier": tier,
+    }
+    table = Table(
+        title=f"LoCoMo evidence recall · channels: {', '.join(settings.channels)} · tier {tier} "
+        f"({result['vector_bytes_per_memory']:.0f} vector bytes/memory)"
+    )
     table.add_column("category")
     table.add_column("n", justify="right")
     for k in LOCOMO_KS:
@@ -306,3 +324,39 @@ def facts(
             f"{v['turns_with_facts']} turns with any), {v['turns_per_s']:.0f} turns/s"
         )
     _write(result, json_out)
+
+
+@bench_app.command("scale")
+def scale(
+    n: Annotated[str, typer.Option("--n", help="Comma list of sizes (memories in one scope).")] = "10000,100000",
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="LoCoMo file the synthetic memories are built from.", exists=True, dir_okay=False),
+    ] = Path("../shared/data/locomo/locomo_dev.json"),
+    backend: Annotated[str, typer.Option("--backend", help="Store backend: sqlite.")] = "sqlite",
+    queries: Annotated[int, typer.Option("--queries", min=1, max=1000, help="Questions timed per mode.")] = 100,
+    json_out: JsonOpt = None,
+    plot_out: Annotated[Path | None, typer.Option("--plot", help="Write a PNG of latency vs size.")] = None,
+    tmp: Annotated[Path | None, typer.Option("--tmp", help="Folder for the temporary databases.")] = None,
+) -> None:
+    """Ingest rate, search p50/p95 (dense, lexical, fused), approximate recall, size and RSS per size."""
+    from hippodex.bench.report import scale_table
+    from hippodex.bench.scale import run_scale
+
+    try:
+        sizes = sorted({int(x) for x in n.split(",") if x.strip()})
+    except ValueError:
+        raise typer.BadParameter("--n takes a comma list of integers, e.g. 10000,100000") from None
+    if not sizes or min(sizes) < 100:
+        raise typer.BadParameter("--n: sizes must be at least 100")
+
+    def done(size: int, row: dict[str, Any]) -> None:
+        console.print(f"n={size}: fused p95 {row['search_p95_ms']:.1f} ms, ingest {row['ingest_per_s']:.0f}/s")
+
+    result = run_scale(sizes, data, backend=backend, queries=queries, folder=str(tmp) if tmp else None, progress=done)
+    typer.echo(scale_table(result))
+    _write(result, json_out)
+    if plot_out is not None:
+        from hippodex.bench.plot import plot_scale
+
+        console.print(f"wrote {plot_scale(result, plot_out)}")

@@ -60,3 +60,33 @@ def plot_recall(paths: Iterable[Path], out: Path) -> Path:
     fig.savefig(out, dpi=120)
     plt.close(fig)
     return out
+
+
+def plot_scale(result: dict[str, Any], out: Path) -> Path:
+    """Search latency p50/p95 (dense, lexical, fused) against the number of memories, log-log."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ConfigError("plotting needs matplotlib: pip install 'hippodex[plot]'") from exc
+    sizes = sorted(result["sizes"], key=int)
+    xs = [int(n) for n in sizes]
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for mode, suffix in (("fused", ""), ("dense", "_dense"), ("lexical", "_lexical")):
+        for pct, style in (("p50", "-"), ("p95", "--")):
+            ys = [result["sizes"][n][f"search_{pct}_ms{suffix}"] for n in sizes]
+            ax.plot(xs, ys, style, marker="o", label=f"{mode} {pct}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("memories in one scope")
+    ax.set_ylabel("search latency, ms (query embedding excluded)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    ax.set_title(f"hippodex search latency vs size ({result['backend']}, 2-core CPU)", fontsize=10)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out

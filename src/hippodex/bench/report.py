@@ -188,6 +188,7 @@ def render(paths: Iterable[Path]) -> str:
             parts.append(fn(group))
         parts.extend(ablation_table(r) for r in results if r.get("benchmark") == f"{bench}-ablation")
     parts.extend(load_table(r) for r in results if r.get("benchmark") == "load")
+    parts.extend(scale_table(r) for r in results if r.get("benchmark") == "scale")
     return "\n".join(parts)
 
 
@@ -199,3 +200,47 @@ def write_readme(readme: Path, markdown: str) -> None:
     before, rest = text.split(START, 1)
     _, after = rest.split(END, 1)
     readme.write_text(f"{before}{START}\n{markdown}\n{END}{after}")
+
+
+def scale_table(result: dict[str, Any]) -> str:
+    """One row per size of a ``hippodex bench scale`` run."""
+    head = [
+        "memories",
+        "ingest/s",
+        "dense p50/p95 ms",
+        "lexical p50/p95 ms",
+        "fused p50/p95 ms",
+        "approx recall@10",
+        "bytes/memory",
+        "vector bytes/memory (float32 / binary)",
+        "db MB",
+        "peak RSS MB",
+    ]
+    rows = []
+    for n, r in sorted(result["sizes"].items(), key=lambda kv: int(kv[0])):
+        rows.append(
+            [
+                f"{int(n):,}",
+                f"{r['ingest_per_s']:.0f}",
+                f"{r['search_p50_ms_dense']:.1f} / {r['search_p95_ms_dense']:.1f}",
+                f"{r['search_p50_ms_lexical']:.1f} / {r['search_p95_ms_lexical']:.1f}",
+                f"{r['search_p50_ms']:.1f} / {r['search_p95_ms']:.1f}",
+                f"{r['approx_recall@10']:.3f}" + ("" if r["approx_used"] else " (exact used)"),
+                f"{r['bytes_per_memory']:.0f}",
+                f"{r['vector_bytes_per_memory']:.0f} / {r.get('binary_tier_vector_bytes_per_memory', 0):.0f}",
+                f"{r['db_bytes'] / 1e6:.0f}",
+                f"{r['peak_rss_mb']:.0f}",
+            ]
+        )
+    cfg = result.get("config", {})
+    return "\n".join(
+        [
+            f"Scale ({result['backend']}, one scope, synthetic memories from LoCoMo material, "
+            f"{result['queries']} questions per mode, query embedding excluded; approximate dense search "
+            f"from {cfg.get('approx_threshold', '?'):,} vectors, {cfg.get('approx_candidates', '?'):,} candidates "
+            "rescored):",
+            "",
+            _table(head, rows),
+            "",
+        ]
+    )

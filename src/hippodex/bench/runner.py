@@ -32,6 +32,7 @@ from hippodex.config import RecallConfig
 from hippodex.encode.base import Encoder
 from hippodex.encode.cache import default_cache_path
 from hippodex.memory import Memory
+from hippodex.store.sqlite import SQLiteStore
 
 LOCOMO_KS = (5, 10, 25, 50)
 LME_KS = (1, 3, 5, 10, 30, 50)
@@ -77,6 +78,8 @@ class BenchSettings:
     #: Embedding cache shared by every case and run (``None``: the default path).
     cache: str | Path | None = None
     config: RecallConfig = field(default_factory=RecallConfig)
+    #: Vector tier every memory is moved to after ingest (float32: left as stored).
+    tier: str = "float32"
 
     def recall_config(self) -> RecallConfig:
         return replace(self.config, channels=self.channels)
@@ -142,12 +145,16 @@ def run_locomo(
     cases = load_locomo(path)[:limit]
     stats = RunStats()
     rows: list[tuple[str, dict[str, float]]] = []
-    skipped = dropped = 0
+    skipped = dropped = vector_bytes = vector_count = 0
     with tempfile.TemporaryDirectory(prefix="hippodex-bench-") as folder:
         for case in cases:
             dropped += case.dropped_evidence
             with _open(folder, case.id, settings) as memory:
                 ids = _ingest(memory, case, case.id, stats)
+                if settings.tier != "float32" and "dense" in settings.channels:
+                    memory.move_tier(settings.tier, user_id=case.id)
+                vector_bytes += _vector_bytes(memory)
+                vector_count += memory.stats().vectors
                 now = max(s.started_at for s in case.sessions) + timedelta(days=1)
                 for q in case.questions:
                     if not q.gold_turns:
@@ -173,7 +180,19 @@ def run_locomo(
         "headline": {"cats_1_4": headline.means, "count": headline.count},
         "by_category": {c: {"count": s.count, **s.means} for c, s in summarize(rows).items()},
         "timing": stats.as_dict(),
+        "tier": settings.tier,
+        "vector_bytes_per_memory": round(vector_bytes / vector_count, 1) if vector_count else 0.0,
     }
+
+
+def _vector_bytes(memory: Memory) -> int:
+    """Bytes the vector tables and their indexes take in a memory's file (SQLite's dbstat)."""
+    store = memory.store
+    assert isinstance(store, SQLiteStore), "vector bytes are measured in SQLite files"
+    rows = store._db.execute(
+        "SELECT sum(pgsize) FROM dbstat WHERE name IN ('vectors', 'vectors_user', 'vectors_key', 'vector_codes')"
+    ).fetchone()
+    return int(rows[0] or 0)
 
 
 def _original_session(turn_id: str) -> str:

@@ -19,9 +19,10 @@ from hippodex.memory import Memory
 
 def run_consolidate(path: Path) -> dict[str, Any]:
     """Import ``path``, consolidate twice; counts and seconds of each pass, plus what was learned."""
-    with tempfile.TemporaryDirectory(prefix="hippodex-sleep-") as folder, Memory(
-        Path(folder) / "m.db", encoder=None, learn_on_add=False
-    ) as m:
+    with (
+        tempfile.TemporaryDirectory(prefix="hippodex-sleep-") as folder,
+        Memory(Path(folder) / "m.db", encoder=None, learn_on_add=False) as m,
+    ):
         start = time.perf_counter()
         imported = m.import_episodes(read_records(path))
         import_s = time.perf_counter() - start

@@ -61,7 +61,11 @@ class VectorSet:
     the episode with internal key ``rowids[i]``."""
 
     rowids: np.ndarray  # int64, shape (n,)
-    matrix: np.ndarray  # float32, shape (n, dim), L2-normalised rows
+    matrix: np.ndarray  # float32, shape (n, dim), L2-normalised rows (decoded if in a lower tier)
+    #: Indexes derived from the matrix by recall (e.g. binary codes), cached with it.
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: The derived indexes of the set this one extends by appended rows, if any.
+    parent: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

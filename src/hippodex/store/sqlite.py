@@ -24,8 +24,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from hippodex._exceptions import MemoryNotFound, SchemaError, StoreError
+from hippodex._exceptions import MemoryNotFound, SchemaError, StoreError, ValidationError
 from hippodex._version import __version__
+from hippodex.encode.quantize import TIER_FLOAT32, TIERS, decode, encode
 from hippodex.model import Episode, Page, Scope, Session
 from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
 from hippodex.store.sqlite_knowledge import SQLiteKnowledge
@@ -51,13 +52,22 @@ def tenant_token(user_id: str) -> str:
     return _tenant(user_id)
 
 
-def fts_match(user_id: str, terms: Sequence[str]) -> str:
+def encoder_tag(encoder: str) -> str:
+    """A short stand-in for an encoder name in ``vector_codes`` (8 bytes a row, not the name's 20-30)."""
+    return hashlib.sha256(encoder.encode()).hexdigest()[:8]
+
+
+def fts_match(user_id: str, terms: Sequence[str], only_user: bool = False) -> str:
     """An FTS5 query: any of the terms, within one user's rows.
 
     Each term is a quoted FTS5 string, so nothing the user typed is ever read
-    as query syntax (quotes inside are doubled, as FTS5 expects).
+    as query syntax (quotes inside are doubled, as FTS5 expects). With
+    ``only_user`` (the file holds no other user) the tenant token is left
+    out: it would match every row, and intersecting with it costs ~15%.
     """
     body = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    if only_user:
+        return f"body : ({body})"
     return f'tenant : "{tenant_token(user_id)}" AND body : ({body})'
 
 
@@ -385,11 +395,12 @@ class SQLiteStore(SQLiteKnowledge):
             self._bump(user_id)
         return self.get(user_id, episode_id)
 
-    def _delete_rowids(self, db: sqlite3.Connection, rowids: list[int]) -> None:
+    def _delete_rowids(self, db: sqlite3.Connection, user_id: str, rowids: list[int]) -> None:
         for chunk in _chunks(rowids, 500):
             marks = ",".join("?" * len(chunk))
             db.execute(f"DELETE FROM episodes_fts WHERE rowid IN ({marks})", chunk)
             db.execute(f"DELETE FROM vectors WHERE rowid IN ({marks})", chunk)
+            db.execute(f"DELETE FROM vector_codes WHERE user_id = ? AND episode IN ({marks})", [user_id, *chunk])
             db.execute(f"DELETE FROM episodes WHERE rowid IN ({marks})", chunk)
 
     def delete(self, user_id: str, episode_id: str) -> None:
@@ -400,7 +411,7 @@ class SQLiteStore(SQLiteKnowledge):
             if row is None:
                 raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
             self._forget_episodes(db, user_id, [row[0]], [episode_id])
-            self._delete_rowids(db, [row[0]])
+            self._delete_rowids(db, user_id, [row[0]])
             self._rewind_cursors(db)
             self._rebuild_session_doc(db, user_id, row[1])
             self._bump(user_id, deletions=1)
@@ -408,7 +419,7 @@ class SQLiteStore(SQLiteKnowledge):
     def erase(self, user_id: str) -> int:
         with self._write() as db:
             rowids = [r[0] for r in db.execute("SELECT rowid FROM episodes WHERE user_id = ?", (user_id,))]
-            self._delete_rowids(db, rowids)
+            self._delete_rowids(db, user_id, rowids)
             db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
             keys = [r[0] for r in db.execute("SELECT rowid FROM session_keys WHERE user_id = ?", (user_id,))]
             for chunk in _chunks(keys, 500):
@@ -437,7 +448,10 @@ class SQLiteStore(SQLiteKnowledge):
     def by_rowids(self, user_id: str, rowids: Sequence[int]) -> dict[int, Episode]:
         out: dict[int, Episode] = {}
         for chunk in _chunks([int(r) for r in rowids], 500):
-            q = f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = ? AND rowid IN ({','.join('?' * len(chunk))})"
+            # The unary + keeps the planner on the rowid lookups: left to itself
+            # it may walk the user's index instead (12 ms at 100k episodes).
+            marks = ",".join("?" * len(chunk))
+            q = f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE +user_id = ? AND rowid IN ({marks})"
             for row in self._db.execute(q, [user_id, *chunk]):
                 out[row[0]] = _row_to_episode(row)
         return out
@@ -521,7 +535,7 @@ class SQLiteStore(SQLiteKnowledge):
     ) -> list[tuple[int, float]]:
         if not terms or (rowids is not None and not len(rowids)):
             return []
-        match = fts_match(user_id, terms)
+        match = fts_match(user_id, terms, self._only_user(user_id))
         where, args = _filter_sql(filters)
         q = (
             # CROSS JOIN keeps the full-text index as the outer loop; left to
@@ -537,16 +551,28 @@ class SQLiteStore(SQLiteKnowledge):
                 wanted = set(rowids)
                 rows = self._db.execute(q, [match, user_id, *args])
                 return [(int(r), float(s)) for r, s in rows if r in wanted]
+            if k >= len(self.layout(user_id).rowids):
+                # Every match wanted: scoring without ORDER BY and sorting here
+                # avoids SQLite evaluating bm25() a second time for the sort.
+                found = self._db.execute(q, [match, user_id, *args]).fetchall()
+                scores = np.fromiter((s for _, s in found), dtype=np.float64, count=len(found))
+                order = np.argsort(-scores, kind="stable")
+                return [(int(found[i][0]), float(scores[i])) for i in order]
             rows = self._db.execute(q + " ORDER BY bm25(episodes_fts, 1.0, 0.0) LIMIT ?", [match, user_id, *args, k])
             return [(int(r), float(s)) for r, s in rows]
         except sqlite3.Error as exc:
             raise StoreError(f"lexical search failed: {exc}") from exc
 
+    def _only_user(self, user_id: str) -> bool:
+        """Whether this user is the only one with rows (the SQL still checks the user)."""
+        users = self._db.execute("SELECT user_id FROM scope_versions LIMIT 2").fetchall()
+        return len(users) == 1 and users[0][0] == user_id
+
     @_locked
     def session_lexical(self, user_id: str, terms: Sequence[str], filters: Filters) -> dict[str, float]:
         if not terms:
             return {}
-        match = fts_match(user_id, terms)
+        match = fts_match(user_id, terms, self._only_user(user_id))
         where, args = "", []
         if filters.session_ids:
             where = f" AND k.session_id IN ({','.join('?' * len(filters.session_ids))})"
@@ -582,7 +608,8 @@ class SQLiteStore(SQLiteKnowledge):
             cached = self._cache.get((user_id, encoder))
             if cached and cached[0] == version:
                 return cached[3]
-            # Appends only since the cached copy: read just the new rows.
+            # Appends only since the cached copy: read just the new rows. New
+            # rows are always float32; a tier move counts as a deletion.
             start = cached[2] if cached and cached[1] == deletions else 0
             rows = self._db.execute(
                 "SELECT rowid, vec FROM vectors WHERE user_id = ? AND encoder = ? AND rowid > ? ORDER BY rowid",
@@ -593,13 +620,122 @@ class SQLiteStore(SQLiteKnowledge):
             if start and cached:
                 old = cached[3]
                 vs = VectorSet(
-                    np.concatenate([old.rowids, ids]), old.matrix if new is None else np.vstack([old.matrix, new])
+                    np.concatenate([old.rowids, ids]),
+                    old.matrix if new is None else np.vstack([old.matrix, new]),
+                    parent=old.derived,
                 )
             else:
-                vs = VectorSet(ids, new if new is not None else np.zeros((0, 0), dtype=np.float32))
+                vs = self._with_codes(user_id, encoder, ids, new)
             last = int(vs.rowids[-1]) if len(vs.rowids) else 0
             self._cache[(user_id, encoder)] = (version, deletions, last, vs)
             return vs
+
+    def _with_codes(self, user_id: str, encoder: str, ids: np.ndarray, floats: np.ndarray | None) -> VectorSet:
+        """All of a user's vectors: float32 rows and decoded lower-tier rows, in rowid order."""
+        coded = self._db.execute(
+            "SELECT episode, tier, code FROM vector_codes WHERE user_id = ? AND encoder = ? ORDER BY episode",
+            (user_id, encoder_tag(encoder)),
+        ).fetchall()
+        if not coded:
+            return VectorSet(ids, floats if floats is not None else np.zeros((0, 0), dtype=np.float32))
+        dim = floats.shape[1] if floats is not None else self._dim(encoder, coded[0])
+        parts_ids, parts = [ids], [floats if floats is not None else np.zeros((0, dim), dtype=np.float32)]
+        for tier in sorted({r[1] for r in coded}):
+            of_tier = [r for r in coded if r[1] == tier]
+            parts_ids.append(np.fromiter((r[0] for r in of_tier), dtype=np.int64, count=len(of_tier)))
+            parts.append(decode(tier, [r[2] for r in of_tier], dim))
+        all_ids = np.concatenate(parts_ids)
+        order = np.argsort(all_ids, kind="stable")
+        return VectorSet(all_ids[order], np.vstack(parts)[order])
+
+    def _dim(self, encoder: str, coded: tuple[int, int, bytes]) -> int:
+        """Dimensions of an encoder's vectors when a user has no float row left to tell."""
+        stored = self.meta(f"dim:{encoder}")
+        if stored is not None:
+            return int(stored)
+        row = self._db.execute("SELECT length(vec) FROM vectors WHERE encoder = ? LIMIT 1", (encoder,)).fetchone()
+        if row is not None:
+            return int(row[0]) // 4
+        _, tier, code = coded
+        return len(code) - 4 if tier == TIERS["int8"] else 8 * len(code)
+
+    def set_tier(self, user_id: str, encoder: str, rowids: Sequence[int] | None, tier: int) -> int:
+        """Move vectors down to ``tier`` (float32 -> int8 -> binary) in one transaction.
+
+        ``rowids`` limits the move (``None``: all of the user's vectors). Rows
+        already at or below the tier stay as they are; moving up is refused,
+        since a lower tier has lost what the float had (re-embed instead).
+        Returns how many rows moved.
+        """
+        if tier not in TIERS.values() or tier == TIER_FLOAT32:
+            raise ValidationError("tier: vectors can only move down, to int8 or binary; reindex() re-embeds")
+        moved = 0
+        with self._write() as db:
+            where, args = "", []
+            if rowids is not None:
+                wanted = sorted({int(r) for r in rowids})
+                chunks = list(_chunks(wanted, 500)) or [[]]
+            else:
+                chunks = [[]]
+            for chunk in chunks:
+                if rowids is not None:
+                    if not chunk:
+                        continue
+                    where = f" AND rowid IN ({','.join('?' * len(chunk))})"
+                    args = chunk
+                floats = db.execute(
+                    f"SELECT rowid, vec FROM vectors WHERE user_id = ? AND encoder = ?{where}",
+                    [user_id, encoder, *args],
+                ).fetchall()
+                coded = db.execute(
+                    f"SELECT episode, tier, code FROM vector_codes WHERE user_id = ? AND encoder = ? "
+                    f"AND tier < ?{where.replace('rowid', 'episode')}",
+                    [user_id, encoder_tag(encoder), tier, *args],
+                ).fetchall()
+                if floats:
+                    dim = len(floats[0][1]) // 4
+                    self.set_meta_in(db, f"dim:{encoder}", str(dim))
+                    matrix = decode(TIER_FLOAT32, [r[1] for r in floats], dim)
+                    self._put_codes(db, user_id, encoder, [r[0] for r in floats], tier, matrix)
+                    for part in _chunks([r[0] for r in floats], 500):
+                        db.execute(f"DELETE FROM vectors WHERE rowid IN ({','.join('?' * len(part))})", part)
+                    moved += len(floats)
+                for old_tier in {r[1] for r in coded}:
+                    rows = [r for r in coded if r[1] == old_tier]
+                    dim = self._dim(encoder, rows[0])
+                    matrix = decode(old_tier, [r[2] for r in rows], dim)
+                    self._put_codes(db, user_id, encoder, [r[0] for r in rows], tier, matrix)
+                    moved += len(rows)
+            if moved:
+                self._bump(user_id, deletions=1)  # cached matrices must be rebuilt, not appended to
+        return moved
+
+    @staticmethod
+    def set_meta_in(db: sqlite3.Connection, key: str, value: str) -> None:
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    @staticmethod
+    def _put_codes(
+        db: sqlite3.Connection, user_id: str, encoder: str, rowids: list[int], tier: int, matrix: np.ndarray
+    ) -> None:
+        db.executemany(
+            "INSERT OR REPLACE INTO vector_codes (user_id, encoder, episode, tier, code) VALUES (?, ?, ?, ?, ?)",
+            [(user_id, encoder_tag(encoder), r, tier, b) for r, b in zip(rowids, encode(tier, matrix), strict=True)],
+        )
+
+    @_locked
+    def tier_counts(self, user_id: str | None) -> dict[str, int]:
+        """How many vectors sit in each tier (of one user, or of the whole file)."""
+        cond, args = ("WHERE user_id = ?", [user_id]) if user_id is not None else ("", [])
+        out = {name: 0 for name in TIERS}
+        out["float32"] = self._db.execute(f"SELECT count(*) FROM vectors {cond}", args).fetchone()[0]
+        names = {code: name for name, code in TIERS.items()}
+        for tier, count in self._db.execute(f"SELECT tier, count(*) FROM vector_codes {cond} GROUP BY tier", args):
+            out[names[tier]] = count
+        return out
 
     def layout(self, user_id: str) -> Layout:
         with self._lock:
@@ -635,7 +771,8 @@ class SQLiteStore(SQLiteKnowledge):
             "users": one(f"SELECT count(DISTINCT user_id) FROM episodes {cond}", args).fetchone()[0],
             "sessions": one(f"SELECT count(*) FROM sessions {cond}", args).fetchone()[0],
             "episodes": one(f"SELECT count(*) FROM episodes {cond}", args).fetchone()[0],
-            "vectors": one(f"SELECT count(*) FROM vectors {cond}", args).fetchone()[0],
+            "vectors": one(f"SELECT count(*) FROM vectors {cond}", args).fetchone()[0]
+            + one(f"SELECT count(*) FROM vector_codes {cond}", args).fetchone()[0],
             "db_bytes": size,
             "schema_version": SCHEMA_VERSION,
         }
@@ -650,8 +787,9 @@ class SQLiteStore(SQLiteKnowledge):
         ).fetchall()
 
     def replace_vectors(self, rows: Sequence[tuple[int, str, str]], vectors: np.ndarray, encoder: str) -> None:
-        """Store new vectors for these episodes, replacing whatever encoder made the old ones."""
+        """Store new vectors for these episodes, replacing whatever encoder (or tier) made the old ones."""
         with self._write() as db:
+            db.executemany("DELETE FROM vector_codes WHERE user_id = ? AND episode = ?", [(u, r) for r, u, _ in rows])
             db.executemany(
                 "INSERT OR REPLACE INTO vectors (rowid, user_id, key_hash, encoder, vec) VALUES (?, ?, ?, ?, ?)",
                 [

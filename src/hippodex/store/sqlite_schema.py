@@ -223,4 +223,20 @@ MIGRATIONS[4] = [
         PRIMARY KEY (user_id, session_id)
     ) WITHOUT ROWID""",
 ]
+
+MIGRATIONS[5] = [
+    # Vectors moved to a cheaper tier (1 int8, 2 binary; see encode/quantize.py).
+    # A row lives either here or in ``vectors`` (float32), never both; a move
+    # is one transaction. Keyed by scope first, without a rowid or key hash,
+    # so a 384-dim binary code costs under 100 bytes with its key. ``encoder``
+    # holds an 8-hex tag of the encoder name (store.sqlite.encoder_tag).
+    """CREATE TABLE vector_codes (
+        user_id TEXT NOT NULL,
+        encoder TEXT NOT NULL,
+        episode INTEGER NOT NULL,
+        tier INTEGER NOT NULL,
+        code BLOB NOT NULL,
+        PRIMARY KEY (user_id, encoder, episode)
+    ) WITHOUT ROWID""",
+]
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -1,4 +1,8 @@
-"""Dense channel: cosine similarity between the query and episode embeddings."""
+"""Dense channel: cosine similarity between the query and episode embeddings.
+
+Exact below ``RecallConfig.approx_threshold`` vectors per user; above it, a
+binary-code prefilter with exact rescoring (:mod:`hippodex.recall.binary`).
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,32 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from hippodex.config import RecallConfig
+from hippodex.recall.binary import approx_search, binary_index
 from hippodex.recall.query import ChannelHit, Query
 from hippodex.recall.vector_index import exact_search
-from hippodex.store.base import Store
+from hippodex.store.base import Store, VectorSet
 
 
 class DenseChannel:
-    """Exact nearest neighbours over the user's vectors for one encoder."""
+    """Nearest neighbours over the user's vectors for one encoder (exact, or approximate when large)."""
 
     name = "dense"
 
-    def __init__(self, store: Store, encoder_name: str) -> None:
+    def __init__(self, store: Store, encoder_name: str, config: RecallConfig | None = None) -> None:
         self.store = store
         self.encoder_name = encoder_name
+        self.config = config or RecallConfig()
+
+    def nearest(
+        self, vs: VectorSet, vector: np.ndarray, k: int, mask: np.ndarray | None, exact: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of ``vs`` nearest ``vector`` and their scores, by the configured path."""
+        threshold = self.config.approx_threshold
+        if exact or not threshold or len(vs.rowids) < threshold:
+            return exact_search(vs.matrix, vector, k, mask)
+        index = binary_index(vs.derived, vs.matrix, vs.parent)
+        return approx_search(index, vs.matrix, vector, k, self.config.approx_candidates, mask)
 
     def search(self, query: Query, k: int) -> list[ChannelHit]:
         vector = query.vector
@@ -30,7 +47,7 @@ class DenseChannel:
         mask = None
         if not query.filters.empty:
             mask = np.isin(vs.rowids, self.store.allowed(query.user_id, query.filters))
-        rows, scores = exact_search(vs.matrix, vector, k, mask)
+        rows, scores = self.nearest(vs, vector, k, mask)
         return [ChannelHit(int(vs.rowids[r]), float(s)) for r, s in zip(rows, scores, strict=True)]
 
     def search_like(self, query: Query, rowids: Sequence[int], k: int) -> list[ChannelHit]:
@@ -51,7 +68,7 @@ class DenseChannel:
         mask = None
         if not query.filters.empty:
             mask = np.isin(vs.rowids, self.store.allowed(query.user_id, query.filters))
-        rows, scores = exact_search(vs.matrix, moved.astype(np.float32), k, mask)
+        rows, scores = self.nearest(vs, moved.astype(np.float32), k, mask)
         return [ChannelHit(int(vs.rowids[r]), float(s)) for r, s in zip(rows, scores, strict=True)]
 
     def rescore(self, query: Query, rowids: Sequence[int]) -> dict[int, float]:

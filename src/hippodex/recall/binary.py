@@ -1,0 +1,126 @@
+"""Approximate dense search: a binary-code prefilter, then exact float rescoring.
+
+Above a size threshold (``RecallConfig.approx_threshold``) the dense channel
+does not score every row. Each row gets a 48-byte code for 384 dimensions:
+the sign bits of the row minus the mean row (centring matters: sentence
+embeddings share a large common component, and raw signs waste most bits on
+it). A query is coded the same way; the ``C`` rows with the smallest Hamming
+distance (``RecallConfig.approx_candidates``) are rescored exactly with their
+float rows, and the best ``k`` of those are returned.
+
+Why this and not an HNSW graph (usearch): measured on this 2-core machine at
+1M × 384, the Hamming pass over all codes takes ~9 ms with simsimd (~45 ms
+with the numpy fallback), rescoring 2,000 float rows under 1 ms, and the
+codes are built in about a second and appended to incrementally, with no
+graph to build (minutes at 1M), persist or repair on deletes; filters are a
+mask over the distances. The recall of the approximate path against exact
+search is reported by ``hippodex bench scale``.
+
+simsimd is used when installed (a small wheel with no dependencies);
+otherwise numpy's ``bitwise_count`` (numpy >= 2) or a byte lookup table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hippodex.encode.quantize import sign_bits
+from hippodex.recall.vector_index import top_k
+
+_simsimd: Any
+try:  # optional speed-up: the numpy paths below give the same distances
+    import simsimd as _simsimd
+except ImportError:  # pragma: no cover - depends on the environment
+    _simsimd = None
+
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def hamming_numpy(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Hamming distance of each packed code row to the packed ``query`` (numpy only).
+
+    >>> hamming_numpy(np.array([[0b1010], [0b0000]], dtype=np.uint8), np.array([0b0011], dtype=np.uint8)).tolist()
+    [2, 2]
+    """
+    x = np.bitwise_xor(codes, query)
+    if hasattr(np, "bitwise_count") and codes.shape[1] % 8 == 0:
+        words = x.view(np.uint64)
+        return np.asarray(np.bitwise_count(words).sum(axis=1, dtype=np.uint16))
+    return np.asarray(_POPCOUNT[x].sum(axis=1, dtype=np.uint16))
+
+
+def hamming(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Hamming distances of packed codes to one packed query (simsimd if present)."""
+    if _simsimd is not None and len(codes):
+        out = _simsimd.cdist(query[None, :], codes, metric="hamming", dtype="bin8", out_dtype="float32")
+        return np.asarray(out).ravel()
+    return hamming_numpy(codes, query)
+
+
+@dataclass(frozen=True)
+class BinaryIndex:
+    """Packed centred sign codes of a matrix's rows, and the centre used.
+
+    ``basis`` is how many rows the centre was computed from; the index is
+    rebuilt rather than extended once the matrix has doubled since.
+    """
+
+    centre: np.ndarray  # float32 (dim,)
+    codes: np.ndarray  # uint8 (n, ceil(dim / 8))
+    basis: int
+
+    @classmethod
+    def build(cls, matrix: np.ndarray) -> BinaryIndex:
+        centre = matrix.mean(axis=0).astype(np.float32) if len(matrix) else np.zeros(matrix.shape[1], np.float32)
+        return cls(centre, sign_bits(matrix, centre), len(matrix))
+
+    def extend(self, rows: np.ndarray) -> BinaryIndex:
+        """The index with ``rows`` appended, coded against the same centre."""
+        return BinaryIndex(self.centre, np.vstack([self.codes, sign_bits(rows, self.centre)]), self.basis)
+
+    def candidates(self, vector: np.ndarray, c: int, mask: np.ndarray | None = None) -> np.ndarray:
+        """Row indices of the ``c`` codes nearest the query's (any order), within ``mask``."""
+        dist = hamming(self.codes, sign_bits(vector[None, :], self.centre)[0])
+        if mask is not None:
+            dist = np.where(mask, dist, np.inf)
+            c = min(c, int(mask.sum()))
+        if c >= len(dist):
+            return np.arange(len(dist)) if mask is None else np.flatnonzero(mask)
+        return np.argpartition(dist, c)[:c]
+
+
+def binary_index(derived: dict[str, Any], matrix: np.ndarray, parent: dict[str, Any] | None) -> BinaryIndex:
+    """The cached index of a matrix, extended from its parent's when rows were only appended."""
+    index = derived.get("binary")
+    if isinstance(index, BinaryIndex):
+        return index
+    old = parent.get("binary") if parent else None
+    if isinstance(old, BinaryIndex) and len(old.codes) <= len(matrix) and len(matrix) <= 2 * old.basis:
+        index = old.extend(matrix[len(old.codes) :])
+    else:
+        index = BinaryIndex.build(matrix)
+    derived["binary"] = index
+    return index
+
+
+def approx_search(
+    index: BinaryIndex,
+    matrix: np.ndarray,
+    vector: np.ndarray,
+    k: int,
+    candidates: int,
+    mask: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and exact scores of the best ``k`` among the ``candidates`` nearest codes.
+
+    With ``candidates`` covering every row this is exact search.
+    """
+    vector = vector.astype(np.float32, copy=False)
+    rows = index.candidates(vector, max(candidates, k), mask)
+    rows.sort()  # reading the float rows in storage order is kinder to the cache
+    scores = matrix[rows] @ vector
+    order = top_k(scores, k)
+    return rows[order], scores[order]
