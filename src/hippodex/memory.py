@@ -23,7 +23,7 @@ from hippodex.config import CHANNELS, RecallConfig, default_db_path
 from hippodex.encode.base import Encoder
 from hippodex.encode.cache import CachedEncoder, EmbeddingCache
 from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS, create_encoder
-from hippodex.extract import EntityMention, FactExtractor, RuleExtractor, extract_entities
+from hippodex.extract import EntityMention, FactExtractor, LLMExtractor, RuleExtractor, extract_entities
 from hippodex.ingest.normalize import (
     TimeLike,
     check_content,
@@ -65,12 +65,18 @@ def _entities(content: str, speaker: str | None) -> list[EntityMention]:
 
 
 def _fact_extractor(facts: str | FactExtractor | None) -> FactExtractor | None:
-    if facts is None:
+    if facts is _UNSET:
+        facts = os.environ.get("HIPPODEX_FACTS", "rules")
+    if facts is None or facts == "none":
         return None
     if facts == "rules":
         return RuleExtractor()
+    if facts == "llm":
+        return LLMExtractor()  # configured by HIPPODEX_LLM_URL, HIPPODEX_LLM_MODEL, HIPPODEX_LLM_KEY
     if isinstance(facts, str) or not callable(getattr(facts, "extract", None)):
-        raise ConfigError("facts: use 'rules', None, or an extractor object with .name and .extract()")
+        raise ConfigError(
+            f"facts: {facts!r} is not 'rules', 'llm' or 'none' (or None, or an object with .name and .extract())"
+        )
     return facts
 
 
@@ -107,8 +113,10 @@ class Memory:
     path) shared across memory files.
 
     ``facts`` is how facts are distilled from episodes: ``"rules"`` (the
-    packaged zero-LLM extractor, the default), ``None`` (no facts), or an
-    extractor object such as :class:`hippodex.extract.LLMExtractor`. With
+    packaged zero-LLM extractor, the default), ``"llm"`` (an OpenAI-compatible
+    endpoint from ``HIPPODEX_LLM_URL``/``_MODEL``/``_KEY``), ``None`` (no
+    facts), or an extractor object such as :class:`hippodex.extract.LLMExtractor`;
+    left out, ``HIPPODEX_FACTS`` chooses (so the CLI and servers follow it). With
     ``learn_on_add`` (default: on for the rules, off for other extractors)
     every ``add`` learns at once; otherwise :meth:`consolidate` does.
     """
@@ -120,7 +128,7 @@ class Memory:
         encoder: str | Encoder | None = DEFAULT_ENCODER,
         config: RecallConfig | None = None,
         cache: str | os.PathLike[str] | EmbeddingCache | None = None,
-        facts: str | FactExtractor | None = "rules",
+        facts: str | FactExtractor | None = _UNSET,
         learn_on_add: bool | None = None,
     ) -> None:
         self.config = config or RecallConfig()
@@ -134,7 +142,8 @@ class Memory:
         self._cache = cache if isinstance(cache, EmbeddingCache) or cache is None else EmbeddingCache(cache)
         self.last_timings = Timings()
         self._extractor = _fact_extractor(facts)
-        self.learn_on_add = (facts == "rules") if learn_on_add is None else bool(learn_on_add)
+        rules = isinstance(self._extractor, RuleExtractor)
+        self.learn_on_add = rules if learn_on_add is None else bool(learn_on_add)
 
     # -- encoder ------------------------------------------------------------
     @property

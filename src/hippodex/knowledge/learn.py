@@ -79,6 +79,11 @@ def expand(candidate: FactCandidate) -> list[FactCandidate]:
     return out
 
 
+def _utc(when: datetime | None) -> datetime | None:
+    """Extractors may give naive times; like every time in hippodex, naive means UTC."""
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
+
+
 def asserted_by(episode: Episode) -> str:
     """Who stated an episode's claims: its speaker, else its role."""
     return episode.speaker.strip() if episode.speaker and episode.speaker.strip() else episode.role
@@ -88,7 +93,7 @@ def apply_claim(tx: LearningTx, claim: FactCandidate, episode: Episode, extracto
     """Consolidate one claim into the user's facts; returns the id of the fact it added or reinforced."""
     now = datetime.now(UTC)
     subject_key, predicate = slot(claim.subject, claim.predicate)
-    at = claim.valid_from or episode.occurred_at
+    at = _utc(claim.valid_from) or episode.occurred_at
     speaker = asserted_by(episode)
     plan = decide(claim, at, speaker, tx.slot_facts(subject_key, predicate))
     if plan.action == "reinforce" and plan.target is not None:
