@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from hippodex import Memory
 from hippodex.recall.temporal import TimeWindow, order_preference, parse_window, time_boost, window_weights
 
 NOW = datetime(2023, 5, 30, 23, 40)  # a Tuesday
@@ -88,3 +90,17 @@ def test_time_boost_prefers_the_window_then_the_ordering_cue() -> None:
     assert time_boost(occurred, scores, "what did I do last Saturday", NOW, 0.5).tolist() == [1.5, 1.0]
     assert time_boost(occurred, scores, "my first trip", NOW, 0.5).tolist() == [1.0, 1.25]
     assert time_boost(occurred, scores, "a trip", NOW, 0.5).tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "text", ["civilisations of 5000 years ago", "99999 weeks ago", "what happened 4000 years ago?"]
+)
+def test_expressions_outside_the_calendar_are_ignored(text: str) -> None:
+    # Found on LongMemEval text: timedelta overflowed and the whole extraction failed.
+    assert parse_window(text, datetime(2023, 5, 27)) is None
+
+
+def test_a_query_outside_the_calendar_still_searches(tmp_path: Path) -> None:
+    with Memory(tmp_path / "m.db", encoder=None) as m:
+        m.add("pyramids were built long ago", user_id="u")
+        assert m.search("pyramids 5000 years ago", user_id="u")[0].episode.content.startswith("pyramids")

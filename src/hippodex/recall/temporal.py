@@ -176,7 +176,10 @@ def parse_window(text: str, now: datetime) -> TimeWindow | None:
         m = pattern.search(lowered)
         # The most specific reading wins: "in May 2023" over "in May".
         if m and (best is None or (len(m[0]), -m.start()) > (best[0], best[1])):
-            start, end = rule(m)  # type: ignore[operator]
+            try:
+                start, end = rule(m)  # type: ignore[operator]
+            except (OverflowError, ValueError):  # "5000 years ago", "in year 0": outside the calendar
+                continue
             window = TimeWindow(start.replace(tzinfo=now.tzinfo), end.replace(tzinfo=now.tzinfo), m[0])
             best = (len(m[0]), -m.start(), window)
     return best[2] if best else None
