@@ -482,11 +482,18 @@ def entities(
 
 @app.command()
 def consolidate(
-    user: AnyUserOpt = None, as_json: JsonOpt = False, db: DbOpt = None, encoder: EncoderOpt = DEFAULT_ENCODER
+    user: AnyUserOpt = None,
+    cold_after_days: Annotated[
+        float | None, typer.Option(help="Move vectors of episodes older than this many days to --cold-tier.")
+    ] = None,
+    cold_tier: Annotated[str, typer.Option(help="Tier for cold vectors: int8 or binary.")] = "int8",
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+    encoder: EncoderOpt = DEFAULT_ENCODER,
 ) -> None:
-    """Sleep: learn facts from new episodes, merge duplicates, summarise sessions."""
+    """Sleep: learn facts from new episodes, merge duplicates, summarise sessions, re-tier cold vectors."""
     with _open(db, encoder) as m, _console(stderr=True).status("consolidating…"):
-        report = m.consolidate(user_id=user).to_dict()
+        report = m.consolidate(user_id=user, cold_after_days=cold_after_days, cold_tier=cold_tier).to_dict()
     if as_json:
         _print_json(report)
     else:

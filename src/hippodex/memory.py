@@ -13,7 +13,7 @@ import os
 import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -458,16 +458,27 @@ class Memory:
         """People, places, organisations and things a user's episodes mention, most mentioned first."""
         return self.store.entities(str(check_id(user_id, "user_id")), check_k(limit, 10_000), _offset(offset))
 
-    def consolidate(self, user_id: str | None = None) -> SleepReport:
+    def consolidate(
+        self, user_id: str | None = None, *, cold_after_days: float | None = None, cold_tier: str = "int8"
+    ) -> SleepReport:
         """The offline "sleep" pass, for one user or all.
 
         Learns facts and entities from episodes not read yet, merges duplicate
         facts, writes extractive session summaries and refreshes entity counts.
+        With ``cold_after_days``, vectors of episodes older than that move to
+        ``cold_tier`` (``"int8"`` or ``"binary"``; SQLite files only).
         Idempotent and resumable (each step commits per user and batch), and
         safe while the memory is in use.
         """
         user = check_id(user_id, "user_id", required=False)
-        return sleep(self.store, self._extractor, _entities, user_id=user)
+        if cold_after_days is not None and (isinstance(cold_after_days, bool) or not cold_after_days >= 0):
+            raise ValidationError("cold_after_days must be a number of days >= 0")
+        report = sleep(self.store, self._extractor, _entities, user_id=user)
+        if cold_after_days is not None:
+            until = datetime.now(UTC) - timedelta(days=float(cold_after_days))
+            for u in [user] if user is not None else self.store.users():
+                report.retiered += self.move_tier(cold_tier, user_id=u, until=until)
+        return report
 
     def get(self, episode_id: str, *, user_id: str) -> Episode:
         """One episode by id; raises :class:`MemoryNotFound` if the user has none such."""

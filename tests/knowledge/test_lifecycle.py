@@ -131,3 +131,14 @@ def test_an_episode_added_after_deleting_the_last_one_is_still_learned(tmp_path:
         m.delete(first.id, user_id="ana")
         m.add("I live in Oslo", user_id="ana", timestamp="2021-01-01")
         assert [f.object for f in m.facts("ana")] == ["Oslo"]
+
+
+def test_consolidate_moves_cold_vectors_down_a_tier(tmp_path: Path, encoder: Encoder) -> None:
+    with Memory(tmp_path / "m.db", encoder=encoder) as m:
+        m.add("an old memory of the lake house", user_id="ana", timestamp="2020-01-01")
+        m.add("what I did this morning", user_id="ana")
+        report = m.consolidate(user_id="ana", cold_after_days=365, cold_tier="binary")
+        assert report.retiered == 1 and report.to_dict()["vectors_retiered"] == 1
+        assert m.store.tier_counts("ana") == {"float32": 1, "int8": 0, "binary": 1}
+        assert m.consolidate(user_id="ana", cold_after_days=365, cold_tier="binary").retiered == 0  # idempotent
+        assert m.search("lake house", user_id="ana")[0].episode.content == "an old memory of the lake house"

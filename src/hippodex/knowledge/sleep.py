@@ -51,6 +51,7 @@ class SleepReport:
     merged: int = 0
     summaries: int = 0
     entities_recounted: int = 0
+    retiered: int = 0
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
@@ -64,6 +65,7 @@ class SleepReport:
             "facts_merged": self.merged,
             "summaries": self.summaries,
             "entities_recounted": self.entities_recounted,
+            "vectors_retiered": self.retiered,
             "errors": list(self.learned.errors),
             "seconds": round(self.seconds, 3),
         }

@@ -281,5 +281,6 @@ class ConsolidateResponse(BaseModel):
     facts_merged: int
     summaries: int
     entities_recounted: int
+    vectors_retiered: int
     errors: list[str]
     seconds: float
