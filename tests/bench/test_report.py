@@ -58,6 +58,7 @@ def test_ablation_switches_off_each_channel_and_stage() -> None:
         "all",
         "- lexical",
         "- dense",
+        "- graph",
         "- neighbour",
         "- session",
         "- session_lexical",

@@ -28,7 +28,7 @@ from hippodex.bench.metrics import (
     session_metrics_from_turns,
     summarize,
 )
-from hippodex.config import RecallConfig
+from hippodex.config import CHANNELS, RecallConfig
 from hippodex.encode.base import Encoder
 from hippodex.encode.cache import default_cache_path
 from hippodex.memory import Memory
@@ -73,7 +73,7 @@ class RunStats:
 class BenchSettings:
     """What a run uses: channels, encoder and recall settings."""
 
-    channels: tuple[str, ...] = ("lexical", "dense")
+    channels: tuple[str, ...] = CHANNELS
     encoder: str | Encoder | None = "minilm"
     #: Embedding cache shared by every case and run (``None``: the default path).
     cache: str | Path | None = None
