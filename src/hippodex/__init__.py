@@ -21,18 +21,23 @@ from hippodex._version import __version__
 from hippodex.config import RecallConfig
 from hippodex.encode.cache import EmbeddingCache
 from hippodex.memory import ImportResult, Memory
-from hippodex.model import ChannelScore, Episode, Hit, Page, Scope, Session, Stats
+from hippodex.extract import LLMExtractor
+from hippodex.knowledge.sleep import SleepReport
+from hippodex.model import ChannelScore, Entity, Episode, Fact, Hit, Page, Scope, Session, Stats
 
 __all__ = [
     "ChannelScore",
     "ConfigError",
     "EmbeddingCache",
     "EncoderError",
+    "Entity",
     "Episode",
+    "Fact",
     "HippodexError",
     "Hit",
     "ImportFormatError",
     "ImportResult",
+    "LLMExtractor",
     "Memory",
     "MemoryNotFound",
     "Page",
@@ -40,6 +45,7 @@ __all__ = [
     "SchemaError",
     "Scope",
     "Session",
+    "SleepReport",
     "Stats",
     "StoreError",
     "ValidationError",
