@@ -20,9 +20,9 @@ from hippodex._exceptions import (
 from hippodex._version import __version__
 from hippodex.config import RecallConfig
 from hippodex.encode.cache import EmbeddingCache
-from hippodex.memory import ImportResult, Memory
 from hippodex.extract import LLMExtractor
 from hippodex.knowledge.sleep import SleepReport
+from hippodex.memory import ImportResult, Memory
 from hippodex.model import ChannelScore, Entity, Episode, Fact, Hit, Page, Scope, Session, Stats
 
 __all__ = [

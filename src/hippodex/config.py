@@ -40,9 +40,7 @@ class RecallConfig:
     fusion: str = "score"
     #: The graph channel's PPR scores are spiky (a few episodes take most of the
     #: mass), so it gets a small weight; 0.05 was best of 0.05/0.1/0.15/1.0 on LoCoMo dev.
-    weights: Mapping[str, float] = field(
-        default_factory=lambda: _frozen({"lexical": 0.5, "dense": 0.5, "graph": 0.05})
-    )
+    weights: Mapping[str, float] = field(default_factory=lambda: _frozen({"lexical": 0.5, "dense": 0.5, "graph": 0.05}))
     rrf_k: float = 60.0
     #: How many candidates each channel hands to fusion.
     depth: int = 100
