@@ -112,12 +112,15 @@ def test_migrates_from_the_previous_version_keeping_data(pg_url: str) -> None:
             "INSERT INTO sessions VALUES ('u', 's', NULL, NULL, 1683504000, 1683504000, 1, %s::tsvector, %s)",
             (tsvector_literal(tokens), len(tokens)),
         )
-    assert "api_keys" not in _tables(pg_url)
+    assert "facts" not in _tables(pg_url)
     with Memory(pg_url, encoder=None) as m:
         assert m.stats().schema_version == SCHEMA_VERSION
         assert m.search("bees", user_id="u")[0].episode.id == "e1"
         assert m.add("and honey", user_id="u", session_id="s")[0].seq == 1
-    assert "api_keys" in _tables(pg_url)
+        # learning after the add read the episode from before the upgrade too
+        assert m.store.learn_cursor("u") == max(r for r, _ in m.store.episodes_after("u", 0, 10))
+        assert m.consolidate(user_id="u").learned.episodes == 0 and m.store.summary("u", "s") is not None
+    assert {"api_keys", "facts", "learn_state"} <= _tables(pg_url)
 
 
 def test_refuses_a_newer_schema_and_foreign_tables(pg_url: str, pg_databases: Any) -> None:
