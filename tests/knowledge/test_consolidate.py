@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from tests.knowledge.scripted import Scripted, claim
@@ -68,8 +67,8 @@ def test_decide_each_rule() -> None:
     assert decide(claim("Ana", "lives_in", "Madrid"), later, "Ana", [closed]) == Plan("add")
 
 
-def _memory(tmp_path: Path, script: dict[str, list]) -> Memory:  # type: ignore[type-arg]
-    return Memory(tmp_path / "m.db", encoder=None, facts=Scripted(script), learn_on_add=True)
+def _memory(db_target: str, script: dict[str, list]) -> Memory:  # type: ignore[type-arg]
+    return Memory(db_target, encoder=None, facts=Scripted(script), learn_on_add=True)
 
 
 def _say(m: Memory, text: str, when: str, speaker: str = "Ana") -> str:
@@ -85,13 +84,13 @@ def _chain(m: Memory, fact_id: str) -> list[tuple[str, str | None, str | None, b
     ]
 
 
-def test_moving_city_twice_keeps_the_whole_chain(tmp_path: Path) -> None:
+def test_moving_city_twice_keeps_the_whole_chain(db_target: str) -> None:
     script = {
         "I live in Paris": [claim("Ana", "lives_in", "Paris")],
         "We moved to Lisbon": [claim("Ana", "lives_in", "Lisbon")],
         "Now I live in Berlin": [claim("Ana", "lives_in", "Berlin")],
     }
-    with _memory(tmp_path, script) as m:
+    with _memory(db_target, script) as m:
         e1 = _say(m, "I live in Paris", "2020-01-01")
         _say(m, "We moved to Lisbon", "2021-06-01")
         e3 = _say(m, "Now I live in Berlin", "2023-03-01")
@@ -108,13 +107,13 @@ def test_moving_city_twice_keeps_the_whole_chain(tmp_path: Path) -> None:
         assert len(m.facts("u", current_only=False)) == 3  # nothing deleted
 
 
-def test_job_change_and_a_statement_arriving_late(tmp_path: Path) -> None:
+def test_job_change_and_a_statement_arriving_late(db_target: str) -> None:
     script = {
         "I work at Acme": [claim("Ana", "works_at", "Acme")],
         "I joined Globex": [claim("Ana", "works_at", "Globex")],
         "back then I worked at Initech": [claim("Ana", "works_at", "Initech")],
     }
-    with _memory(tmp_path, script) as m:
+    with _memory(db_target, script) as m:
         _say(m, "I work at Acme", "2019-01-01")
         _say(m, "I joined Globex", "2022-01-01")
         _say(m, "back then I worked at Initech", "2018-01-01")  # imported late, happened first
@@ -128,14 +127,14 @@ def test_job_change_and_a_statement_arriving_late(tmp_path: Path) -> None:
         ]  # the late statement is history, never the current job
 
 
-def test_preference_reversed_and_repeated(tmp_path: Path) -> None:
+def test_preference_reversed_and_repeated(db_target: str) -> None:
     script = {
         "I love sushi": [claim("Ana", "likes", "sushi")],
         "sushi is the best": [claim("Ana", "likes", "sushi")],
         "I went off sushi": [claim("Ana", "likes", "sushi", negated=True)],
         "I like tea": [claim("Ana", "likes", "tea")],
     }
-    with _memory(tmp_path, script) as m:
+    with _memory(db_target, script) as m:
         a = _say(m, "I love sushi", "2021-01-01")
         b = _say(m, "sushi is the best", "2021-02-01")
         _say(m, "I like tea", "2021-03-01")
@@ -151,13 +150,13 @@ def test_preference_reversed_and_repeated(tmp_path: Path) -> None:
         ]
 
 
-def test_a_third_party_claim_does_not_override_a_self_report(tmp_path: Path) -> None:
+def test_a_third_party_claim_does_not_override_a_self_report(db_target: str) -> None:
     script = {
         "I live in Oslo": [claim("Ana", "lives_in", "Oslo")],
         "Ana lives in Bergen now": [claim("Ana", "lives_in", "Bergen")],
         "I moved to Bergen": [claim("Ana", "lives_in", "Bergen")],
     }
-    with _memory(tmp_path, script) as m:
+    with _memory(db_target, script) as m:
         _say(m, "I live in Oslo", "2021-01-01", speaker="Ana")
         _say(m, "Ana lives in Bergen now", "2021-05-01", speaker="Bo")
         current = {(f.object, f.asserted_by) for f in m.facts("u")}
@@ -171,22 +170,22 @@ def test_a_third_party_claim_does_not_override_a_self_report(tmp_path: Path) -> 
         assert next(f for f in m.facts("u")).seen == 2  # Bo's claim, reinforced by Ana
 
 
-def test_different_subjects_never_interfere(tmp_path: Path) -> None:
+def test_different_subjects_never_interfere(db_target: str) -> None:
     script = {"I live in Rome": [claim("Ana", "lives_in", "Rome")], "I live in Nice": [claim("Bo", "lives_in", "Nice")]}
-    with _memory(tmp_path, script) as m:
+    with _memory(db_target, script) as m:
         _say(m, "I live in Rome", "2021-01-01", speaker="Ana")
         _say(m, "I live in Nice", "2021-02-01", speaker="Bo")
         assert {(f.subject, f.object) for f in m.facts("u")} == {("Ana", "Rome"), ("Bo", "Nice")}
         assert [f.object for f in m.facts("u", subject="bo")] == ["Nice"]
 
 
-def test_a_failing_extractor_never_loses_the_episode(tmp_path: Path) -> None:
+def test_a_failing_extractor_never_loses_the_episode(db_target: str) -> None:
     class Broken:
         name = "broken"
 
         def extract(self, content: str, **_: object) -> list:  # type: ignore[type-arg]
             raise RuntimeError("model fell over")
 
-    with Memory(tmp_path / "m.db", encoder=None, facts=Broken(), learn_on_add=True) as m:
+    with Memory(db_target, encoder=None, facts=Broken(), learn_on_add=True) as m:
         [ep] = m.add("I live in Rome", user_id="u")
         assert m.get(ep.id, user_id="u").content == "I live in Rome" and m.facts("u") == []

@@ -4,34 +4,38 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from tests.knowledge.scripted import Scripted, claim
 
 from hippodex import Memory
 from hippodex.encode.base import Encoder
 from hippodex.encode.cache import EmbeddingCache
+from hippodex.store.base import KNOWLEDGE_TABLES
+from hippodex.store.open import is_postgres_url
 
 SCRIPT = {
     "I live in Paris with my dog Rex": [claim("Ana", "lives_in", "Paris"), claim("Ana", "has", "a dog named Rex")],
     "The park is where Rex plays": [],
     "We moved to Lisbon": [claim("Ana", "lives_in", "Lisbon")],
 }
-KNOWLEDGE = (
-    "facts",
-    "fact_sources",
-    "fact_events",
-    "entities",
-    "entity_aliases",
-    "mentions",
-    "fact_entities",
-    "learn_state",
-    "session_summaries",
-)
+KNOWLEDGE = KNOWLEDGE_TABLES
 
 
-def _rows(path: Path, user: str) -> dict[str, int]:
-    with sqlite3.connect(path) as db:
+def _rows(target: str | Path, user: str) -> dict[str, int]:
+    """Rows each knowledge table holds for ``user``, read with the backend's own driver."""
+    if is_postgres_url(str(target)):
+        import psycopg
+
+        with psycopg.connect(str(target)) as conn:
+            return {t: _count(conn, f"SELECT count(*) FROM {t} WHERE user_id = %s", user) for t in KNOWLEDGE}
+    with sqlite3.connect(target) as db:
         return {t: db.execute(f"SELECT count(*) FROM {t} WHERE user_id = ?", (user,)).fetchone()[0] for t in KNOWLEDGE}
+
+
+def _count(conn: Any, sql: str, *args: Any) -> int:
+    row = conn.execute(sql, args).fetchone()
+    return int(row[0])
 
 
 def _fill(m: Memory, user: str = "ana") -> list[str]:
@@ -42,22 +46,22 @@ def _fill(m: Memory, user: str = "ana") -> list[str]:
     return ids
 
 
-def test_consolidate_learns_what_add_did_not_and_is_idempotent(tmp_path: Path) -> None:
-    with Memory(tmp_path / "m.db", encoder=None, facts=Scripted(SCRIPT), learn_on_add=False) as m:
+def test_consolidate_learns_what_add_did_not_and_is_idempotent(db_target: str) -> None:
+    with Memory(db_target, encoder=None, facts=Scripted(SCRIPT), learn_on_add=False) as m:
         _fill(m)
         assert m.facts("ana") == []
         first = m.consolidate()
         assert first.learned.episodes == 3 and first.learned.added == 3 and first.learned.superseded == 1
         assert first.summaries == 2 and m.store.summary("ana", "s0") is not None
         assert {f.object for f in m.facts("ana")} == {"Lisbon", "a dog named Rex"}
-        before = _rows(tmp_path / "m.db", "ana")
+        before = _rows(db_target, "ana")
         again = m.consolidate(user_id="ana").to_dict()
         assert again["episodes_learned"] == 0 and again["facts_merged"] == 0 and again["summaries"] == 0
-        assert _rows(tmp_path / "m.db", "ana") == before
+        assert _rows(db_target, "ana") == before
 
 
-def test_consolidate_merges_duplicates_left_by_racing_writers(tmp_path: Path) -> None:
-    with Memory(tmp_path / "m.db", encoder=None, facts=Scripted(SCRIPT), learn_on_add=True) as m:
+def test_consolidate_merges_duplicates_left_by_racing_writers(db_target: str) -> None:
+    with Memory(db_target, encoder=None, facts=Scripted(SCRIPT), learn_on_add=True) as m:
         _fill(m)
         [lisbon] = [f for f in m.facts("ana") if f.object == "Lisbon"]
         with m.store.learning("ana") as tx:  # what two processes learning at once could leave behind
@@ -71,8 +75,8 @@ def test_consolidate_merges_duplicates_left_by_racing_writers(tmp_path: Path) ->
         assert [e[0] for e in m.store.fact_events(claim_fact.id)] == ["merged"]
 
 
-def test_entities_are_counted_and_graph_recall_walks_through_them(tmp_path: Path) -> None:
-    with Memory(tmp_path / "m.db", encoder=None, facts=Scripted(SCRIPT), learn_on_add=True) as m:
+def test_entities_are_counted_and_graph_recall_walks_through_them(db_target: str) -> None:
+    with Memory(db_target, encoder=None, facts=Scripted(SCRIPT), learn_on_add=True) as m:
         ids = _fill(m)
         names = {e.name: e.mentions for e in m.entities("ana")}
         assert names.get("Rex") == 2 and names.get("Paris") == 1
@@ -85,8 +89,8 @@ def test_entities_are_counted_and_graph_recall_walks_through_them(tmp_path: Path
         ]
 
 
-def test_delete_removes_derived_knowledge_and_restores_what_it_superseded(tmp_path: Path) -> None:
-    with Memory(tmp_path / "m.db", encoder=None, facts=Scripted(SCRIPT), learn_on_add=True) as m:
+def test_delete_removes_derived_knowledge_and_restores_what_it_superseded(db_target: str) -> None:
+    with Memory(db_target, encoder=None, facts=Scripted(SCRIPT), learn_on_add=True) as m:
         ids = _fill(m)
         m.consolidate()
         m.delete(ids[2], user_id="ana")  # "We moved to Lisbon"
@@ -99,7 +103,7 @@ def test_delete_removes_derived_knowledge_and_restores_what_it_superseded(tmp_pa
         assert m.store.summary("ana", "s0") is None  # it quoted a deleted turn
 
 
-def test_erase_leaves_no_residue(tmp_path: Path, encoder: Encoder) -> None:
+def test_erase_leaves_no_residue_in_the_sqlite_file(tmp_path: Path, encoder: Encoder) -> None:
     cache = EmbeddingCache(tmp_path / "cache.sqlite")
     with Memory(tmp_path / "m.db", encoder=encoder, facts=Scripted(SCRIPT), cache=cache, learn_on_add=True) as m:
         _fill(m, "ana")
@@ -123,14 +127,71 @@ def test_erase_leaves_no_residue(tmp_path: Path, encoder: Encoder) -> None:
     assert cache.size() == 0  # no cached embedding of an erased text outlives it
 
 
-def test_an_episode_added_after_deleting_the_last_one_is_still_learned(tmp_path: Path) -> None:
-    # SQLite reuses the highest rowid after it is deleted; the learning cursor must not skip it.
+def _pg_dump(url: str) -> str:
+    """Every row of every table in the database, as text (what a reader of the tables would see)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+            )
+        ]
+        assert set(KNOWLEDGE) <= set(tables)
+        return "\n".join(str(r[0]) for t in tables for r in conn.execute(f"SELECT t::text FROM {t} t"))
+
+
+def test_erase_leaves_no_residue_in_the_postgres_tables(pg_url: str, tmp_path: Path, encoder: Encoder) -> None:
+    import psycopg
+
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    with Memory(pg_url, encoder=encoder, facts=Scripted(SCRIPT), cache=cache, learn_on_add=True) as m:
+        _fill(m, "ana")
+        _fill(m, "bo")
+        m.add("only Bo says this", user_id="bo")
+        m.consolidate()
+        bo_before = _rows(pg_url, "bo")
+        assert all(bo_before[t] for t in ("facts", "mentions", "learn_state", "session_summaries"))
+        m.erase(user_id="ana")
+        assert _rows(pg_url, "ana") == dict.fromkeys(KNOWLEDGE, 0)
+        assert _rows(pg_url, "bo") == bo_before
+        with psycopg.connect(pg_url) as conn:
+            for table in ("episodes", "vectors", "sessions", "scopes"):
+                assert _count(conn, f"SELECT count(*) FROM {table} WHERE user_id = 'ana'") == 0
+        assert "Paris" in _pg_dump(pg_url)  # Bo said the same words, so they stay for Bo
+        m.erase(user_id="bo")
+        dump = _pg_dump(pg_url).casefold()
+        assert "paris" not in dump and "rex" not in dump and "only bo" not in dump and "lisbon" not in dump
+    assert cache.size() == 0  # no cached embedding of an erased text outlives it
+
+
+def test_an_episode_added_after_deleting_the_last_one_is_still_learned(db_target: str, backend: str) -> None:
+    # SQLite reuses the highest rowid after it is deleted, so the learning cursor
+    # must be rewound; PostgreSQL's sequence never reuses one. Either way the new
+    # episode is learned.
     script = {f"I live in {c}": [claim("Ana", "lives_in", c)] for c in ("Rome", "Oslo")}
-    with Memory(tmp_path / "m.db", encoder=None, facts=Scripted(script), learn_on_add=True) as m:
+    with Memory(db_target, encoder=None, facts=Scripted(script), learn_on_add=True) as m:
         [first] = m.add("I live in Rome", user_id="ana", timestamp="2020-01-01")
+        [(old_rowid, _)] = m.store.episodes_after("ana", 0, 10)
         m.delete(first.id, user_id="ana")
         m.add("I live in Oslo", user_id="ana", timestamp="2021-01-01")
+        [(new_rowid, _)] = m.store.episodes_after("ana", 0, 10)
+        assert (new_rowid == old_rowid) if backend == "sqlite" else (new_rowid > old_rowid)
         assert [f.object for f in m.facts("ana")] == ["Oslo"]
+        assert m.store.learn_cursor("ana") == new_rowid
+
+
+def test_deleting_every_episode_leaves_no_derived_row(db_target: str) -> None:
+    with Memory(db_target, encoder=None, facts=Scripted(SCRIPT), learn_on_add=True) as m:
+        ids = _fill(m)
+        m.consolidate()
+        assert m.store.summary("ana", "s0") is not None and m.entities("ana")
+        for eid in ids:
+            m.delete(eid, user_id="ana")
+        assert m.facts("ana", current_only=False) == [] and m.entities("ana") == []
+        assert m.stats(user_id="ana").episodes == 0
+    assert {t: n for t, n in _rows(db_target, "ana").items() if n} == {"learn_state": 1}  # only the cursor
 
 
 def test_consolidate_moves_cold_vectors_down_a_tier(tmp_path: Path, encoder: Encoder) -> None:

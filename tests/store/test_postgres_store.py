@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from hippodex import Memory, SchemaError, StoreError
+from hippodex.extract import FactCandidate
 from hippodex.store.base import Filters
 from hippodex.store.postgres_schema import MIGRATIONS, SCHEMA_VERSION
 from hippodex.store.postgres_text import FTS5_TOKENIZE, analyze, tsvector_literal
@@ -111,12 +112,15 @@ def test_migrates_from_the_previous_version_keeping_data(pg_url: str) -> None:
             "INSERT INTO sessions VALUES ('u', 's', NULL, NULL, 1683504000, 1683504000, 1, %s::tsvector, %s)",
             (tsvector_literal(tokens), len(tokens)),
         )
-    assert "api_keys" not in _tables(pg_url)
+    assert "facts" not in _tables(pg_url)
     with Memory(pg_url, encoder=None) as m:
         assert m.stats().schema_version == SCHEMA_VERSION
         assert m.search("bees", user_id="u")[0].episode.id == "e1"
         assert m.add("and honey", user_id="u", session_id="s")[0].seq == 1
-    assert "api_keys" in _tables(pg_url)
+        # learning after the add read the episode from before the upgrade too
+        assert m.store.learn_cursor("u") == max(r for r, _ in m.store.episodes_after("u", 0, 10))
+        assert m.consolidate(user_id="u").learned.episodes == 0 and m.store.summary("u", "s") is not None
+    assert {"api_keys", "facts", "learn_state"} <= _tables(pg_url)
 
 
 def test_refuses_a_newer_schema_and_foreign_tables(pg_url: str, pg_databases: Any) -> None:
@@ -198,3 +202,52 @@ def test_several_processes_write_and_search_without_losing_writes(pg_url: str) -
         seqs = [e.seq for e in m.list(user_id="shared", limit=10_000).items]
         assert sorted(seqs) == list(range(shared))  # one session, no seq given twice
         assert len(m.search("kayak", user_id="shared", k=shared)) == shared
+
+
+# -- many processes learning one user at once ------------------------------------------
+LEARN_TURNS = [f"Yesterday I gave Rex toy number {i}" for i in range(12)]
+
+
+class _SlowScript:
+    """Each turn claims one fact; extraction is slow, so learners in different processes overlap."""
+
+    name = "slow-script"
+
+    def extract(self, content: str, *, speaker: str | None, role: str, occurred_at: Any) -> list[FactCandidate]:
+        time.sleep(0.05)
+        toy = content.rsplit(" ", 1)[-1]
+        return [FactCandidate("Rex", "chewed", f"toy {toy}", f"Rex chewed toy {toy}.", 0.8, False, None, False)]
+
+
+def _learner(url: str, barrier: Any, out: Any) -> None:
+    try:
+        with Memory(url, encoder=None, facts=_SlowScript(), learn_on_add=False) as m:
+            barrier.wait(60)
+            out.put(m.consolidate(user_id="u").to_dict())
+    except Exception as exc:  # reported to the test, never swallowed
+        out.put({"error": repr(exc)})
+
+
+def test_processes_learning_one_user_at_once_learn_each_episode_once(pg_url: str) -> None:
+    with Memory(pg_url, encoder=None, learn_on_add=False) as m:
+        for i, text in enumerate(LEARN_TURNS):
+            m.add(text, user_id="u", session_id=f"s{i % 3}")
+    ctx = multiprocessing.get_context("spawn")
+    out, barrier = ctx.Queue(), ctx.Barrier(3)
+    procs = [ctx.Process(target=_learner, args=(pg_url, barrier, out)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    reports = [out.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(30)
+    assert all("error" not in r for r in reports), reports
+    assert sum(int(r["episodes_learned"]) for r in reports) == len(LEARN_TURNS)  # nobody learned a turn twice
+    assert sum(int(r["facts_added"]) for r in reports) == len(LEARN_TURNS)
+    with Memory(pg_url, encoder=None) as m:
+        facts = m.facts("u", limit=100)
+        assert len(facts) == len(LEARN_TURNS) and all(f.seen == 1 and len(f.sources) == 1 for f in facts)
+        assert {e.name: e.mentions for e in m.entities("u")}["Rex"] == len(LEARN_TURNS)
+        assert m.store.learn_cursor("u") == max(r for r, _ in m.store.episodes_after("u", 0, 100))
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute("SELECT count(*), max(count) FROM mentions WHERE user_id = 'u'").fetchone()
+        assert row == (len(LEARN_TURNS), 1)

@@ -22,6 +22,21 @@ if TYPE_CHECKING:  # the knowledge layer imports this module, so only for types
     from hippodex.knowledge.sleep import SleepTx
 
 
+#: The semantic-memory tables every backend keeps (each keyed by user_id first):
+#: what erasing a user must empty besides the episodes.
+KNOWLEDGE_TABLES = (
+    "facts",
+    "fact_sources",
+    "fact_events",
+    "entities",
+    "entity_aliases",
+    "mentions",
+    "fact_entities",
+    "learn_state",
+    "session_summaries",
+)
+
+
 @dataclass(frozen=True)
 class NewEpisode:
     """An episode about to be written; the store assigns id, seq and recorded_at

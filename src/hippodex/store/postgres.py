@@ -25,8 +25,9 @@ import numpy as np
 from hippodex._exceptions import ConfigError, MemoryNotFound, SchemaError, StoreError
 from hippodex._version import __version__
 from hippodex.model import Episode, Page, Scope, Session
-from hippodex.store.base import Filters, Layout, NewEpisode, VectorSet, build_layout
+from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
 from hippodex.store.open import redact
+from hippodex.store.postgres_knowledge import PostgresKnowledge
 from hippodex.store.postgres_schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 from hippodex.store.postgres_text import (
     analyze,
@@ -110,8 +111,8 @@ def _vector_adapters(oid: int) -> tuple[type[Any], type[Any]]:
     return VectorDumper, VectorLoader
 
 
-class PostgresStore:
-    """Episodes, index keys and vectors in a PostgreSQL database (``postgresql://...``).
+class PostgresStore(PostgresKnowledge):
+    """Episodes, index keys, vectors, facts and entities in a PostgreSQL database (``postgresql://...``).
 
     ``pool_size`` bounds the connections this process opens.
     """
@@ -125,6 +126,7 @@ class PostgresStore:
         self._cache: dict[tuple[str, str], tuple[int, int, int, VectorSet]] = {}
         self._layouts: dict[str, tuple[int, Layout]] = {}
         self._hnsw: set[tuple[str, int]] = set()
+        self._graphs: dict[str, tuple[tuple[int, int], EntityGraph]] = {}
         try:
             with psycopg.connect(url, connect_timeout=10) as conn:
                 self._migrate(conn)
@@ -352,16 +354,19 @@ class PostgresStore:
         with self._conn("write") as conn:
             self._bump(conn, user_id, rebuild=True)
             row = conn.execute(
-                "DELETE FROM episodes WHERE user_id = %s AND id = %s RETURNING session_id, key_len",
+                "DELETE FROM episodes WHERE user_id = %s AND id = %s RETURNING rowid, session_id, key_len",
                 (user_id, episode_id),
             ).fetchone()
             if row is None:
                 conn.rollback()
                 raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
             conn.execute(
-                "UPDATE scopes SET docs = docs - 1, tokens = tokens - %s WHERE user_id = %s", (row[1] + 1, user_id)
+                "UPDATE scopes SET docs = docs - 1, tokens = tokens - %s WHERE user_id = %s", (row[2] + 1, user_id)
             )
-            self._rebuild_session_doc(conn, user_id, row[0])
+            self._rebuild_session_doc(conn, user_id, row[1])
+            # Rowids come from a sequence and are never reused, so unlike SQLite
+            # the learning cursor needs no rewinding here.
+            self._forget_episodes(conn, user_id, [row[0]], [episode_id])
 
     def erase(self, user_id: str) -> int:
         with self._conn("write") as conn:
@@ -370,6 +375,7 @@ class PostgresStore:
             n = conn.execute("DELETE FROM episodes WHERE user_id = %s", (user_id,)).rowcount
             conn.execute("DELETE FROM sessions WHERE user_id = %s", (user_id,))
             conn.execute("DELETE FROM scopes WHERE user_id = %s", (user_id,))
+            self._erase_knowledge(conn, user_id)
         with self._lock:
             for key in [k for k in self._cache if k[0] == user_id]:
                 del self._cache[key]
@@ -420,6 +426,21 @@ class PostgresStore:
                 return
             yield from (_row_to_episode(r) for r in rows)
             last = rows[-1][0]
+
+    def episode_keys(self, user_id: str, episode_id: str | None = None) -> list[str]:
+        """Index keys of one episode, or of all the user's episodes."""
+        cond, args = ("AND id = %s", [user_id, episode_id]) if episode_id is not None else ("", [user_id])
+        with self._conn("read") as conn:
+            return [r[0] for r in conn.execute(f"SELECT key FROM episodes WHERE user_id = %s {cond}", args)]
+
+    def episodes_after(self, user_id: str, rowid: int, limit: int) -> list[tuple[int, Episode]]:
+        """``(rowid, episode)`` of the user's episodes after ``rowid``, in rowid order (for learning)."""
+        with self._conn("read") as conn:
+            rows = conn.execute(
+                f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = %s AND rowid > %s ORDER BY rowid LIMIT %s",
+                (user_id, rowid, limit),
+            ).fetchall()
+        return [(int(r[0]), _row_to_episode(r)) for r in rows]
 
     def sessions(self, user_id: str, limit: int, offset: int) -> list[Session]:
         with self._conn("read") as conn:
@@ -621,4 +642,5 @@ class PostgresStore:
         with self._lock:
             self._cache.clear()
             self._layouts.clear()
+            self._graphs.clear()
         self._pool.close()

@@ -95,6 +95,109 @@ MIGRATIONS: dict[int, list[str]] = {
             revoked_at DOUBLE PRECISION
         )""",
     ],
+    3: [
+        # Semantic memory, as in the SQLite store's version 4 (see
+        # store/sqlite_schema.py for what each table holds). Facts are never
+        # overwritten: a newer one closes an older one (valid_to,
+        # superseded_by) and both stay; fact_events is the audit log. Times
+        # are Unix seconds; valid_* is world time, recorded_at system time.
+        """CREATE TABLE facts (
+            user_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            subject_key TEXT NOT NULL,
+            predicate TEXT NOT NULL,
+            object TEXT NOT NULL,
+            text TEXT NOT NULL,
+            confidence DOUBLE PRECISION NOT NULL,
+            negated BOOLEAN NOT NULL DEFAULT FALSE,
+            single_valued BOOLEAN NOT NULL DEFAULT FALSE,
+            asserted_by TEXT,
+            valid_from DOUBLE PRECISION,
+            valid_to DOUBLE PRECISION,
+            recorded_at DOUBLE PRECISION NOT NULL,
+            superseded_by TEXT,
+            seen BIGINT NOT NULL DEFAULT 1,
+            last_seen DOUBLE PRECISION NOT NULL,
+            recalled BIGINT NOT NULL DEFAULT 0,
+            last_recalled DOUBLE PRECISION,
+            extractor TEXT NOT NULL,
+            PRIMARY KEY (user_id, id)
+        )""",
+        "CREATE INDEX facts_slot ON facts (user_id, subject_key, predicate)",
+        "CREATE INDEX facts_superseded ON facts (user_id, superseded_by)",
+        """CREATE TABLE fact_sources (
+            user_id TEXT NOT NULL,
+            fact_id TEXT NOT NULL,
+            episode_id TEXT NOT NULL,
+            PRIMARY KEY (user_id, fact_id, episode_id)
+        )""",
+        "CREATE INDEX fact_sources_episode ON fact_sources (user_id, episode_id)",
+        """CREATE TABLE fact_events (
+            user_id TEXT NOT NULL,
+            fact_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            action TEXT NOT NULL,
+            at DOUBLE PRECISION NOT NULL,
+            episode_id TEXT,
+            other_id TEXT,
+            PRIMARY KEY (user_id, fact_id, seq)
+        )""",
+        "CREATE INDEX fact_events_other ON fact_events (user_id, other_id)",
+        # Entities and the episodes that mention them (episode_rowid is
+        # episodes.rowid): the graph channel walks entity <-> episode edges.
+        """CREATE TABLE entities (
+            user_id TEXT NOT NULL,
+            id BIGINT NOT NULL,
+            canonical TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            mentions BIGINT NOT NULL DEFAULT 0,
+            first_seen DOUBLE PRECISION NOT NULL,
+            last_seen DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (user_id, id),
+            UNIQUE (user_id, canonical)
+        )""",
+        """CREATE TABLE entity_aliases (
+            user_id TEXT NOT NULL,
+            alias TEXT NOT NULL,
+            entity_id BIGINT NOT NULL,
+            PRIMARY KEY (user_id, alias)
+        )""",
+        "CREATE INDEX entity_aliases_entity ON entity_aliases (user_id, entity_id)",
+        """CREATE TABLE mentions (
+            user_id TEXT NOT NULL,
+            entity_id BIGINT NOT NULL,
+            episode_rowid BIGINT NOT NULL,
+            count BIGINT NOT NULL DEFAULT 1,
+            PRIMARY KEY (user_id, entity_id, episode_rowid)
+        )""",
+        "CREATE INDEX mentions_episode ON mentions (user_id, episode_rowid)",
+        """CREATE TABLE fact_entities (
+            user_id TEXT NOT NULL,
+            fact_id TEXT NOT NULL,
+            entity_id BIGINT NOT NULL,
+            PRIMARY KEY (user_id, fact_id, entity_id)
+        )""",
+        "CREATE INDEX fact_entities_entity ON fact_entities (user_id, entity_id)",
+        # How far each user's episodes have been read for facts and entities
+        # (last_rowid: episodes.rowid, which a sequence never hands out twice);
+        # version moves with every knowledge write so graph caches reload.
+        """CREATE TABLE learn_state (
+            user_id TEXT PRIMARY KEY,
+            last_rowid BIGINT NOT NULL DEFAULT 0,
+            version BIGINT NOT NULL DEFAULT 0
+        )""",
+        # Extractive session summaries written by consolidate().
+        """CREATE TABLE session_summaries (
+            user_id TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            episode_ids TEXT NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (user_id, session_id)
+        )""",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

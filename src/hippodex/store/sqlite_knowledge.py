@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from hippodex._exceptions import MemoryNotFound
 from hippodex.model import Entity, Fact
-from hippodex.store.base import EntityGraph, build_entity_graph
+from hippodex.store.base import KNOWLEDGE_TABLES, EntityGraph, build_entity_graph
 
 _FACT_COLUMNS = (
     "user_id, id, subject, predicate, object, text, confidence, negated, single_valued, asserted_by, "
@@ -523,17 +523,7 @@ class SQLiteKnowledge:
         )
 
     def _erase_knowledge(self, db: sqlite3.Connection, user_id: str) -> None:
-        for table in (
-            "facts",
-            "fact_sources",
-            "fact_events",
-            "entities",
-            "entity_aliases",
-            "mentions",
-            "fact_entities",
-            "learn_state",
-            "session_summaries",
-        ):
+        for table in KNOWLEDGE_TABLES:
             db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
         with self._lock:
             self._graphs.pop(user_id, None)
