@@ -36,6 +36,7 @@ from hippodex.store.postgres_text import (
     tsquery_literal,
     tsvector_literal,
 )
+from hippodex.store.sql import POSTGRES, filter_sql
 from hippodex.store.sqlite import _dt, _row_to_episode, key_hash, new_episode_id, tenant_token
 
 try:
@@ -56,31 +57,7 @@ _MIGRATION_LOCK = 0x68697070  # "hipp": one migrator at a time per database
 
 
 def _filter_sql(filters: Filters, alias: str = "e") -> tuple[str, list[Any]]:
-    """SQL conditions (each prefixed with AND) and their parameters."""
-    sql: list[str] = []
-    args: list[Any] = []
-    if filters.agent_id is not None:
-        sql.append(f"{alias}.agent_id = %s")
-        args.append(filters.agent_id)
-    if filters.run_id is not None:
-        sql.append(f"{alias}.run_id = %s")
-        args.append(filters.run_id)
-    if filters.session_ids:
-        sql.append(f"{alias}.session_id = ANY(%s)")
-        args.append(list(filters.session_ids))
-    if filters.since is not None:
-        sql.append(f"{alias}.occurred_at >= %s")
-        args.append(filters.since.timestamp())
-    if filters.until is not None:
-        sql.append(f"{alias}.occurred_at < %s")
-        args.append(filters.until.timestamp())
-    if filters.roles:
-        sql.append(f"{alias}.role = ANY(%s)")
-        args.append(list(filters.roles))
-    for key, value in filters.metadata:
-        sql.append(f"({alias}.metadata::jsonb -> %s) = %s::jsonb")
-        args.extend([key, json.dumps(value)])
-    return "".join(f" AND {s}" for s in sql), args
+    return filter_sql(filters, POSTGRES, alias)
 
 
 def _one(conn: psycopg.Connection[Any], sql: str, args: Sequence[Any]) -> Any:

@@ -29,6 +29,7 @@ from hippodex._version import __version__
 from hippodex.encode.quantize import TIER_FLOAT32, TIERS, decode, encode
 from hippodex.model import Episode, Page, Scope, Session
 from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
+from hippodex.store.sql import SQLITE, filter_sql
 from hippodex.store.sqlite_knowledge import SQLiteKnowledge
 from hippodex.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, _tenant
 
@@ -115,31 +116,7 @@ def _locked(method: _F) -> _F:
 
 
 def _filter_sql(filters: Filters, alias: str = "e") -> tuple[str, list[Any]]:
-    """SQL conditions (joined with AND, each prefixed) and their parameters."""
-    sql: list[str] = []
-    args: list[Any] = []
-    if filters.agent_id is not None:
-        sql.append(f"{alias}.agent_id = ?")
-        args.append(filters.agent_id)
-    if filters.run_id is not None:
-        sql.append(f"{alias}.run_id = ?")
-        args.append(filters.run_id)
-    if filters.session_ids:
-        sql.append(f"{alias}.session_id IN ({','.join('?' * len(filters.session_ids))})")
-        args.extend(filters.session_ids)
-    if filters.since is not None:
-        sql.append(f"{alias}.occurred_at >= ?")
-        args.append(_ts(filters.since))
-    if filters.until is not None:
-        sql.append(f"{alias}.occurred_at < ?")
-        args.append(_ts(filters.until))
-    if filters.roles:
-        sql.append(f"{alias}.role IN ({','.join('?' * len(filters.roles))})")
-        args.extend(filters.roles)
-    for key, value in filters.metadata:
-        sql.append(f"json_extract({alias}.metadata, ?) = json_extract(?, '$')")
-        args.extend([f'$."{key}"', json.dumps(value)])
-    return "".join(f" AND {s}" for s in sql), args
+    return filter_sql(filters, SQLITE, alias)
 
 
 class SQLiteStore(SQLiteKnowledge):
