@@ -22,8 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from hippodex._exceptions import ConfigError, MemoryNotFound, SchemaError, StoreError
-from hippodex._version import __version__
+from hippodex._exceptions import ConfigError, MemoryNotFound, StoreError
 from hippodex.model import Episode, Page, Scope, Session
 from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
 from hippodex.store.open import redact
@@ -36,7 +35,7 @@ from hippodex.store.postgres_text import (
     tsquery_literal,
     tsvector_literal,
 )
-from hippodex.store.sql import POSTGRES, filter_sql
+from hippodex.store.sql import POSTGRES, filter_sql, stamp_schema, stored_schema_version
 from hippodex.store.sqlite import _dt, _row_to_episode, key_hash, new_episode_id, tenant_token
 
 try:
@@ -130,36 +129,15 @@ class PostgresStore(PostgresKnowledge):
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
             present = {t for t in TABLES if _one(conn, "SELECT to_regclass(%s)", (t,)) is not None}
-            if "meta" not in present:
-                if present:
-                    raise SchemaError(
-                        f"{self.path} has tables {', '.join(sorted(present))} but is not a hippodex memory; "
-                        "choose another database or schema"
-                    )
-                version = 0
-            else:
-                row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                if row is None:
-                    raise SchemaError(f"{self.path} has no schema version: not a hippodex memory")
-                version = int(row[0])
-            if version > SCHEMA_VERSION:
-                raise SchemaError(
-                    f"{self.path} has schema version {version}, newer than this hippodex "
-                    f"({__version__}, schema {SCHEMA_VERSION}); upgrade with `pip install -U hippodex`"
-                )
+            version = stored_schema_version(
+                conn, self.path, present, current=SCHEMA_VERSION, hint="choose another database or schema"
+            )
             if version == SCHEMA_VERSION:
                 return
             for v in range(version + 1, SCHEMA_VERSION + 1):
                 for step in MIGRATIONS[v]:
                     conn.execute(step)
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', %s), ('hippodex_version', %s) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (str(SCHEMA_VERSION), __version__),
-            )
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('created_at', %s) ON CONFLICT DO NOTHING", (str(time.time()),)
-            )
+            stamp_schema(conn, POSTGRES, SCHEMA_VERSION)
 
     @contextmanager
     def _conn(self, what: str) -> Iterator[psycopg.Connection[Any]]:

@@ -3,19 +3,54 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from hippodex._exceptions import SchemaError
+from hippodex._version import __version__
 from hippodex.store.base import Filters
+
+
+class SqlCursor(Protocol):
+    """What both sqlite3 and psycopg cursors offer."""
+
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class SqlConnection(Protocol):
+    """What both a ``sqlite3.Connection`` and a psycopg connection offer."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> SqlCursor: ...
 
 
 @dataclass(frozen=True)
 class Dialect:
-    """How a backend spells a parameter, "one of these values" and JSON equality."""
+    """How a backend spells a parameter, "one of these values", JSON equality and
+    the few functions the two engines name differently.
+
+    >>> POSTGRES.sql("UPDATE t SET a = greatest(a, ?) WHERE id = ?")
+    'UPDATE t SET a = greatest(a, %s) WHERE id = %s'
+    """
 
     mark: str  # "?" (sqlite3) or "%s" (psycopg)
     postgres: bool = False
+    greatest: str = "max"  # the larger of two values (SQLite's scalar max)
+    least: str = "min"
+    instr: str = "instr"  # position of a substring, 0 when absent: instr(haystack, needle)
+    collate: str = ""  # appended to ORDER BY on text so both sort by code point
+
+    def sql(self, statement: str) -> str:
+        """``statement`` written with ``?`` marks, in this backend's marks.
+
+        Only for statements with no ``?`` (or ``%``) of their own outside parameters.
+        """
+        return statement if self.mark == "?" else statement.replace("?", self.mark)
 
     def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         if self.postgres:
@@ -29,7 +64,7 @@ class Dialect:
 
 
 SQLITE = Dialect("?")
-POSTGRES = Dialect("%s", postgres=True)
+POSTGRES = Dialect("%s", postgres=True, greatest="greatest", least="least", instr="strpos", collate=' COLLATE "C"')
 
 
 def filter_sql(filters: Filters, dialect: Dialect, alias: str = "e") -> tuple[str, list[Any]]:
@@ -61,3 +96,41 @@ def filter_sql(filters: Filters, dialect: Dialect, alias: str = "e") -> tuple[st
     for key, value in filters.metadata:
         add(*dialect.json_equals(f"{alias}.metadata", key, value))
     return "".join(f" AND {s}" for s in sql), args
+
+
+def stored_schema_version(conn: SqlConnection, path: str, tables: Collection[str], *, current: int, hint: str) -> int:
+    """The schema version an opened database records (0 when it is empty).
+
+    ``tables`` are the tables found that hippodex could have made; ``hint`` says
+    where else to go when they are not a hippodex memory. Raises SchemaError for
+    a foreign database, a missing version, or a version newer than ``current``.
+    """
+    if "meta" not in tables:
+        if tables:
+            raise SchemaError(f"{path} has tables {', '.join(sorted(tables)[:5])} but is not a hippodex memory; {hint}")
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        raise SchemaError(f"{path} has no schema version: not a hippodex memory")
+    version = int(row[0])
+    if version > current:
+        raise SchemaError(
+            f"{path} has schema version {version}, newer than this hippodex "
+            f"({__version__}, schema {current}); upgrade with `pip install -U hippodex`"
+        )
+    return version
+
+
+def stamp_schema(conn: SqlConnection, dialect: Dialect, current: int) -> None:
+    """Record the schema version and hippodex version (and, the first time, when it was made)."""
+    conn.execute(
+        dialect.sql(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?), ('hippodex_version', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        ),
+        (str(current), __version__),
+    )
+    conn.execute(
+        dialect.sql("INSERT INTO meta (key, value) VALUES ('created_at', ?) ON CONFLICT DO NOTHING"),
+        (str(time.time()),),
+    )

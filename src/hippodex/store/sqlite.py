@@ -25,11 +25,10 @@ from typing import Any, TypeVar
 import numpy as np
 
 from hippodex._exceptions import MemoryNotFound, SchemaError, StoreError, ValidationError
-from hippodex._version import __version__
 from hippodex.encode.quantize import TIER_FLOAT32, TIERS, decode, encode
 from hippodex.model import Episode, Page, Scope, Session
 from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
-from hippodex.store.sql import SQLITE, filter_sql
+from hippodex.store.sql import SQLITE, filter_sql, stamp_schema, stored_schema_version
 from hippodex.store.sqlite_knowledge import SQLiteKnowledge
 from hippodex.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, _tenant
 
@@ -154,23 +153,7 @@ class SQLiteStore(SQLiteKnowledge):
     # -- schema -----------------------------------------------------------
     def _migrate(self) -> None:
         tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "meta" not in tables:
-            if tables:
-                raise SchemaError(
-                    f"{self.path} is a SQLite database but not a hippodex memory "
-                    f"(it has tables {', '.join(sorted(tables)[:5])}); choose another path"
-                )
-            version = 0
-        else:
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if row is None:
-                raise SchemaError(f"{self.path} has no schema version: not a hippodex memory")
-            version = int(row[0])
-        if version > SCHEMA_VERSION:
-            raise SchemaError(
-                f"{self.path} has schema version {version}, newer than this hippodex "
-                f"({__version__}, schema {SCHEMA_VERSION}); upgrade with `pip install -U hippodex`"
-            )
+        version = stored_schema_version(self._db, self.path, tables, current=SCHEMA_VERSION, hint="choose another path")
         if version == SCHEMA_VERSION:
             return
         with self._write():
@@ -180,12 +163,7 @@ class SQLiteStore(SQLiteKnowledge):
                         step(self._db)
                     else:
                         self._db.execute(step)
-            now = str(time.time())
-            self._db.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [("schema_version", str(SCHEMA_VERSION)), ("hippodex_version", __version__)],
-            )
-            self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (now,))
+            stamp_schema(self._db, SQLITE, SCHEMA_VERSION)
 
     @_locked
     def meta(self, key: str) -> str | None:
