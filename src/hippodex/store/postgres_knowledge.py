@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-from hippodex.store.knowledge_sql import SQLKnowledge, Tx
+from hippodex.store.knowledge_sql import SQLKnowledge
+from hippodex.store.knowledge_tx import Tx
 from hippodex.store.sql import POSTGRES
 
 if TYPE_CHECKING:
