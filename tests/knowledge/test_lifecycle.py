@@ -203,3 +203,22 @@ def test_consolidate_moves_cold_vectors_down_a_tier(tmp_path: Path, encoder: Enc
         assert m.store.tier_counts("ana") == {"float32": 1, "int8": 0, "binary": 1}
         assert m.consolidate(user_id="ana", cold_after_days=365, cold_tier="binary").retiered == 0  # idempotent
         assert m.search("lake house", user_id="ana")[0].episode.content == "an old memory of the lake house"
+
+
+def test_an_episode_deleted_while_it_is_read_leaves_nothing_behind(db_target: str) -> None:
+    # Extraction runs outside the write transaction (it may call an LLM); the
+    # episode can be deleted in between, and then nothing may be derived from it.
+    class DeletesWhileReading(Scripted):
+        memory: Memory
+
+        def extract(self, content: str, **kw: Any) -> list[Any]:
+            victim = next(e for e in self.memory.list(user_id="ana").items if e.content == content)
+            self.memory.store.delete("ana", victim.id)
+            return super().extract(content, **kw)
+
+    extractor = DeletesWhileReading(SCRIPT)
+    with Memory(db_target, encoder=None, facts=extractor, learn_on_add=False) as m:
+        extractor.memory = m
+        m.add("I live in Paris with my dog Rex", user_id="ana", timestamp="2021-01-01")
+        report = m.consolidate(user_id="ana")
+        assert report.learned.episodes == 0 and m.facts("ana", current_only=False) == [] and m.entities("ana") == []

@@ -37,6 +37,7 @@ class LearningTx(Protocol):
     def mention(self, entity_id: int, episode_rowid: int) -> None: ...
     def link(self, fact_id: str, entity_id: int) -> None: ...
     def cursor(self) -> int: ...
+    def present(self, episode_ids: Sequence[str]) -> set[str]: ...
     def advance(self, last_rowid: int) -> None: ...
 
 
@@ -152,8 +153,11 @@ def learn_batch(
     process learned meanwhile) and move the cursor past them."""
     report = LearnReport()
     done = tx.cursor()
+    # Extraction ran outside the transaction: skip episodes deleted meanwhile,
+    # so nothing is derived from what the user already removed.
+    present = tx.present([episode.id for _, episode, _, _ in batch])
     for rowid, episode, claims, mentions in batch:
-        if rowid <= done:
+        if rowid <= done or episode.id not in present:
             continue
         report.episodes += 1
         entity_ids: dict[str, int] = {}

@@ -226,6 +226,18 @@ class SQLLearning:
         row = self.tx.execute("SELECT last_rowid FROM learn_state WHERE user_id = ?", (self.user_id,)).fetchone()
         return 0 if row is None else int(row[0])
 
+    def present(self, episode_ids: Sequence[str]) -> set[str]:
+        """Which of these episodes still exist (one may be deleted while it is being read)."""
+        found: set[str] = set()
+        for i in range(0, len(episode_ids), 500):
+            chunk = list(episode_ids[i : i + 500])
+            marks = ", ".join("?" * len(chunk))
+            rows = self.tx.execute(
+                f"SELECT id FROM episodes WHERE user_id = ? AND id IN ({marks})", [self.user_id, *chunk]
+            )
+            found.update(str(r[0]) for r in rows.fetchall())
+        return found
+
     def advance(self, last_rowid: int) -> None:
         """Mark the user's episodes up to ``last_rowid`` as learned (and caches stale)."""
         self.tx.execute(
