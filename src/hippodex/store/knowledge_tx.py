@@ -304,4 +304,7 @@ class SQLSleep:
             "WHERE m.user_id = entities.user_id AND m.entity_id = entities.id)",
             (self.user_id,),
         )
-        return int(cur.rowcount)
+        changed = int(cur.rowcount)
+        if changed:  # the graph channel weighs entities by these counts: its cache must reload
+            self.tx.execute("UPDATE learn_state SET version = version + 1 WHERE user_id = ?", (self.user_id,))
+        return changed
