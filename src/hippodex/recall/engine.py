@@ -14,6 +14,7 @@ from hippodex.config import RecallConfig
 from hippodex.model import ChannelScore
 from hippodex.recall.channels.base import Channel, Rescoring
 from hippodex.recall.channels.dense import DenseChannel
+from hippodex.recall.channels.lexical import session_bm25
 from hippodex.recall.context import named_speakers, recency_prior, speaker_boost, spread
 from hippodex.recall.fuse import reciprocal_rank_fusion, score_fusion
 from hippodex.recall.query import ChannelHit, Query
@@ -143,13 +144,11 @@ def _contextualise(query: Query, ranked: list[Ranked], store: Store, config: Rec
         rows, scores, layout, neighbour=config.neighbour, session=config.session, session_top=config.session_top
     )
     if config.session_lexical:
-        bm25 = store.session_lexical(query.user_id, query.terms, query.filters)
-        if bm25:
-            top = max(bm25.values())
-            by_code = np.array([bm25.get(name, 0.0) / top for name in layout.sessions]) if top > 0 else None
-            if by_code is not None:
-                extra = config.session_lexical * by_code[layout.session[rows]]
-                scores, boost = scores + extra, boost + extra
+        bm25 = session_bm25(store, query, layout, config)
+        top = float(bm25.max()) if len(bm25) else 0.0
+        if top > 0:
+            extra = config.session_lexical * (bm25 / top)[layout.session[rows]]
+            scores, boost = scores + extra, boost + extra
     if not query.filters.empty:  # turns pulled in as neighbours must pass the filters too
         keep = np.isin(layout.rowids[rows], store.allowed(query.user_id, query.filters))
         rows, scores, boost = rows[keep], scores[keep], boost[keep]
