@@ -126,14 +126,14 @@ def recall(
         )
     ):
         start = time.perf_counter()
-        ranked = _contextualise(query, ranked, store, config)
+        ranked = _contextualise(query, ranked, store, config, k)
         if timings is not None:
             timings.stages["context"] = (time.perf_counter() - start) * 1000
     return ranked[:k]
 
 
-def _contextualise(query: Query, ranked: list[Ranked], store: Store, config: RecallConfig) -> list[Ranked]:
-    """Apply the speaker, time, contiguity and session stages to fused candidates."""
+def _contextualise(query: Query, ranked: list[Ranked], store: Store, config: RecallConfig, k: int) -> list[Ranked]:
+    """Apply the speaker, time, contiguity and session stages to fused candidates; the best ``k``."""
     layout = store.layout(query.user_id)
     rows = layout.rows([r.rowid for r in ranked])
     scores = np.array([r.score for r in ranked], dtype=np.float64)
@@ -153,12 +153,13 @@ def _contextualise(query: Query, ranked: list[Ranked], store: Store, config: Rec
         keep = np.isin(layout.rowids[rows], store.allowed(query.user_id, query.filters))
         rows, scores, boost = rows[keep], scores[keep], boost[keep]
     by_rowid = {r.rowid: r for r in ranked}
-    boost_rank = {int(i): n for n, i in enumerate(np.argsort(-boost, kind="stable"), start=1)}
+    boost_rank = np.empty(len(boost), dtype=np.int64)
+    boost_rank[np.argsort(-boost, kind="stable")] = np.arange(1, len(boost) + 1)
     out = []
-    for i in np.argsort(-scores, kind="stable"):
+    for i in np.argsort(-scores, kind="stable")[:k]:  # only these are returned: build no more
         rowid = int(layout.rowids[rows[i]])
         channels = dict(by_rowid[rowid].channels) if rowid in by_rowid else {}
         if boost[i] > 0:
-            channels["context"] = ChannelScore(boost_rank[int(i)], float(boost[i]))
+            channels["context"] = ChannelScore(int(boost_rank[i]), float(boost[i]))
         out.append(Ranked(rowid, float(scores[i]), channels))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,6 +13,12 @@ from hippodex.recall.vector_index import top_k
 from hippodex.store.base import Layout, Store
 from hippodex.store.lexical_index import HasLexicalIndex, LexicalIndex, group_scores, scores
 from hippodex.store.postgres_text import query_lexemes
+
+
+@functools.lru_cache(maxsize=1024)
+def _lexemes(terms: tuple[str, ...]) -> tuple[str, ...]:
+    """FTS5's token of each query term (the channel and the session stage both ask)."""
+    return tuple(query_lexemes(terms))
 
 
 def indexed(store: Store, user_id: str, config: RecallConfig) -> LexicalIndex | None:
@@ -50,7 +57,7 @@ class LexicalChannel:
         index = indexed(self.store, query.user_id, self.config)
         if index is None:
             return None
-        s = scores(index, query_lexemes(query.terms)) if query.terms else np.zeros(len(index.rowids))
+        s = scores(index, _lexemes(tuple(query.terms))) if query.terms else np.zeros(len(index.rowids))
         if not query.filters.empty:
             s[~np.isin(index.rowids, self.store.allowed(query.user_id, query.filters))] = 0.0
         self._dense = (query, index, s)
@@ -95,7 +102,7 @@ def session_bm25(store: Store, query: Query, layout: Layout, config: RecallConfi
         return out
     index = indexed(store, query.user_id, config)
     if index is not None and np.array_equal(index.rowids, layout.rowids):
-        out = group_scores(index, query_lexemes(query.terms), layout.session, len(layout.sessions))
+        out = group_scores(index, _lexemes(tuple(query.terms)), layout.session, len(layout.sessions))
         if query.filters.session_ids:
             named = set(query.filters.session_ids)
             out *= np.fromiter((s in named for s in layout.sessions), dtype=bool, count=len(layout.sessions))
