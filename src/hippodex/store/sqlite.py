@@ -602,8 +602,10 @@ class SQLiteStore(SQLiteKnowledge):
             cached = self._lexicons.get(user_id)
             if cached and cached[0] == version:
                 return cached[2]
+            own = not self._db.in_transaction
             try:
-                self._db.execute("BEGIN")  # rowids and postings from one snapshot
+                if own:
+                    self._db.execute("BEGIN")  # rowids and postings from one snapshot
                 try:
                     if cached and cached[1] == deletions:
                         index = self._extend_lexicon(user_id, cached[2])
@@ -611,7 +613,8 @@ class SQLiteStore(SQLiteKnowledge):
                         index = self._build_lexicon(user_id)
                     version, deletions = self._version(user_id)
                 finally:
-                    self._db.execute("COMMIT")
+                    if own:
+                        self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise StoreError(f"building the lexical index failed: {exc}") from exc
             self._lexicons[user_id] = (version, deletions, index)
