@@ -93,6 +93,15 @@ class LexicalIndex:
         return out
 
     @property
+    def avgdl(self) -> float:
+        """Mean doc length (FTS5's ``avgdl``)."""
+        out = self.derived.get("avgdl")
+        if out is None:
+            out = float(self.lengths.sum()) / max(1, len(self.rowids))
+            self.derived["avgdl"] = out
+        return float(out)
+
+    @property
     def nbytes(self) -> int:
         return int(self.rowids.nbytes + self.body_len.nbytes + sum(s.nbytes for s in self.segments))
 
@@ -227,8 +236,7 @@ def scores(index: LexicalIndex, lexemes: Sequence[str]) -> np.ndarray:
     out = np.zeros(n, dtype=np.float64)
     if not n:
         return out
-    lengths = index.lengths
-    avgdl = float(lengths.sum()) / n
+    lengths, avgdl = index.lengths, index.avgdl
     for lex in lexemes:
         docs, tfs = index.postings(lex)
         if len(docs):
