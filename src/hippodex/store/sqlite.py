@@ -624,8 +624,8 @@ class SQLiteStore(SQLiteKnowledge):
     def _build_lexicon(self, user_id: str) -> LexicalIndex:
         rows = self._db.execute("SELECT rowid FROM episodes WHERE user_id = ? ORDER BY rowid", (user_id,)).fetchall()
         rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        big = int(rowids[-1]) >= 2**31 if len(rowids) else False
-        dtype = np.int64 if big else np.int32
+        top = self._db.execute("SELECT max(rowid) FROM episodes").fetchone()[0] or 0
+        dtype = np.int64 if top >= 2**31 else np.int32  # every user's rowids pass through the parser
         # FTS5's own postings: one group per term, every occurrence's rowid in
         # rowid order (fts5vocab walks the index that way); parsing a comma
         # list in numpy beats a Python row per occurrence by far.
