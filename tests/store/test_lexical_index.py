@@ -146,12 +146,14 @@ def test_channel_switches_at_the_threshold(db_path: Path) -> None:
         q = Query("dog pepper", "u", now=T0)
         channel = LexicalChannel(m.store, config)
         below = channel.search(q, 5)
-        assert channel._dense is None and channel._last is not None  # FTS5 served it
+        assert channel._dense is not None and channel._dense[1] is None  # FTS5 served it
+        assert channel._last is not None
         _fill(m, corpus=CORPUS[-1:])
         q = Query("dog pepper", "u", now=T0)
         channel = LexicalChannel(m.store, config)
         above = channel.search(q, 5)
-        assert channel._dense is not None and channel._last is None  # the index served it
+        assert channel._dense is not None and channel._dense[1] is not None  # the index served it
+        assert channel._last is None
         fts = m.store.lexical("u", q.terms, Filters(), 5)  # the same ranking FTS5 gives at this size
         assert [h.rowid for h in above] == [r for r, _ in fts] == [h.rowid for h in below]
         assert [h.score for h in above] == pytest.approx([s for _, s in fts])

@@ -48,20 +48,22 @@ class LexicalChannel:
         self.store = store
         self.config = config or RecallConfig()
         self._last: tuple[Query, list[tuple[int, float]]] | None = None
-        self._dense: tuple[Query, LexicalIndex, np.ndarray] | None = None
+        self._dense: tuple[Query, tuple[LexicalIndex, np.ndarray] | None] | None = None
 
     def _index_scores(self, query: Query) -> tuple[LexicalIndex, np.ndarray] | None:
-        """Every doc's score from the in-memory index (0: no match or filtered out), once per query."""
+        """Every doc's score from the in-memory index (0: no match or filtered out), or
+        ``None`` when FTS5 serves this query; decided and computed once per query."""
         if self._dense is not None and self._dense[0] is query:
-            return self._dense[1], self._dense[2]
+            return self._dense[1]
         index = indexed(self.store, query.user_id, self.config)
-        if index is None:
-            return None
-        s = scores(index, _lexemes(tuple(query.terms))) if query.terms else np.zeros(len(index.rowids))
-        if not query.filters.empty:
-            s[~np.isin(index.rowids, self.store.allowed(query.user_id, query.filters))] = 0.0
-        self._dense = (query, index, s)
-        return index, s
+        found = None
+        if index is not None:
+            s = scores(index, _lexemes(tuple(query.terms))) if query.terms else np.zeros(len(index.rowids))
+            if not query.filters.empty:
+                s[~np.isin(index.rowids, self.store.allowed(query.user_id, query.filters))] = 0.0
+            found = (index, s)
+        self._dense = (query, found)
+        return found
 
     def _matches(self, query: Query) -> list[tuple[int, float]]:
         """All matches of the query, best first, scored once per query."""
