@@ -318,7 +318,7 @@ class Memory:
             raise ValidationError(f"channels: unknown {unknown}; choose from {', '.join(CHANNELS)}")
         out: list[Channel] = []
         if "lexical" in wanted:
-            out.append(LexicalChannel(self.store))
+            out.append(LexicalChannel(self.store, self.config))
         if "dense" in wanted:
             if self.encoder is None:
                 if names is not None:

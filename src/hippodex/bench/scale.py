@@ -25,6 +25,10 @@ from ``getrusage``) on a new SQLite file, ingested through the real store path
 ``ingest_per_s`` counts only time inside ``add``. ``approx_recall@10`` is the
 overlap of the approximate dense path's top 10 with exact search's, forced on
 at every size; ``approx_used`` says whether search used it at that size.
+``lexical_index_build_s`` is the first search's cost of building the in-memory
+BM25 index (``lexical_index_used``: the scope reached
+``RecallConfig.lexical_index_threshold``); ``first_search_s`` is the rest of
+that first search (vectors and codes loaded).
 Last, every vector is moved to the binary tier and the vector tables are
 measured again (``binary_tier_vector_bytes_per_memory``, SQLite's dbstat).
 """
@@ -49,6 +53,7 @@ from hippodex.encode.base import Encoder
 from hippodex.encode.cache import CachedEncoder, EmbeddingCache, default_cache_path
 from hippodex.model import Scope
 from hippodex.recall.channels.dense import DenseChannel
+from hippodex.recall.channels.lexical import indexed
 from hippodex.recall.text import index_key
 from hippodex.store.base import NewEpisode
 
@@ -214,8 +219,14 @@ def run_size(n: int, data: Path, folder: str, queries: int, settings: dict[str, 
         "approx_used": bool(config.approx_threshold and n >= config.approx_threshold),
     }
     with Memory(path, encoder=qenc, config=config) as memory:
+        memory.store.layout(user)
         t0 = time.perf_counter()
-        memory.search(sample.questions[0], user_id=user)  # loads vectors, layout and codes once
+        index = indexed(memory.store, user, config)  # the in-memory BM25 index, built on first use
+        out["lexical_index_used"] = index is not None
+        out["lexical_index_build_s"] = round(time.perf_counter() - t0, 2)
+        out["lexical_index_mb"] = round(index.nbytes / 2**20, 1) if index is not None else 0.0
+        t0 = time.perf_counter()
+        memory.search(sample.questions[0], user_id=user)  # loads vectors and codes once
         out["first_search_s"] = round(time.perf_counter() - t0, 2)
         for mode, channels in (("dense", ["dense"]), ("lexical", ["lexical"]), ("fused", None)):
             times: list[float] = []
@@ -296,6 +307,10 @@ def run_scale(
         "backend": backend,
         "data": str(data),
         "queries": queries,
-        "config": {"approx_threshold": config.approx_threshold, "approx_candidates": config.approx_candidates},
+        "config": {
+            "approx_threshold": config.approx_threshold,
+            "approx_candidates": config.approx_candidates,
+            "lexical_index_threshold": config.lexical_index_threshold,
+        },
         "sizes": results,
     }

@@ -14,6 +14,7 @@ from hippodex.config import RecallConfig
 from hippodex.model import ChannelScore
 from hippodex.recall.channels.base import Channel, Rescoring
 from hippodex.recall.channels.dense import DenseChannel
+from hippodex.recall.channels.lexical import session_bm25
 from hippodex.recall.context import named_speakers, recency_prior, speaker_boost, spread
 from hippodex.recall.fuse import reciprocal_rank_fusion, score_fusion
 from hippodex.recall.query import ChannelHit, Query
@@ -125,14 +126,14 @@ def recall(
         )
     ):
         start = time.perf_counter()
-        ranked = _contextualise(query, ranked, store, config)
+        ranked = _contextualise(query, ranked, store, config, k)
         if timings is not None:
             timings.stages["context"] = (time.perf_counter() - start) * 1000
     return ranked[:k]
 
 
-def _contextualise(query: Query, ranked: list[Ranked], store: Store, config: RecallConfig) -> list[Ranked]:
-    """Apply the speaker, time, contiguity and session stages to fused candidates."""
+def _contextualise(query: Query, ranked: list[Ranked], store: Store, config: RecallConfig, k: int) -> list[Ranked]:
+    """Apply the speaker, time, contiguity and session stages to fused candidates; the best ``k``."""
     layout = store.layout(query.user_id)
     rows = layout.rows([r.rowid for r in ranked])
     scores = np.array([r.score for r in ranked], dtype=np.float64)
@@ -143,23 +144,22 @@ def _contextualise(query: Query, ranked: list[Ranked], store: Store, config: Rec
         rows, scores, layout, neighbour=config.neighbour, session=config.session, session_top=config.session_top
     )
     if config.session_lexical:
-        bm25 = store.session_lexical(query.user_id, query.terms, query.filters)
-        if bm25:
-            top = max(bm25.values())
-            by_code = np.array([bm25.get(name, 0.0) / top for name in layout.sessions]) if top > 0 else None
-            if by_code is not None:
-                extra = config.session_lexical * by_code[layout.session[rows]]
-                scores, boost = scores + extra, boost + extra
+        bm25 = session_bm25(store, query, layout, config)
+        top = float(bm25.max()) if len(bm25) else 0.0
+        if top > 0:
+            extra = config.session_lexical * (bm25 / top)[layout.session[rows]]
+            scores, boost = scores + extra, boost + extra
     if not query.filters.empty:  # turns pulled in as neighbours must pass the filters too
         keep = np.isin(layout.rowids[rows], store.allowed(query.user_id, query.filters))
         rows, scores, boost = rows[keep], scores[keep], boost[keep]
     by_rowid = {r.rowid: r for r in ranked}
-    boost_rank = {int(i): n for n, i in enumerate(np.argsort(-boost, kind="stable"), start=1)}
+    boost_rank = np.empty(len(boost), dtype=np.int64)
+    boost_rank[np.argsort(-boost, kind="stable")] = np.arange(1, len(boost) + 1)
     out = []
-    for i in np.argsort(-scores, kind="stable"):
+    for i in np.argsort(-scores, kind="stable")[:k]:  # only these are returned: build no more
         rowid = int(layout.rowids[rows[i]])
         channels = dict(by_rowid[rowid].channels) if rowid in by_rowid else {}
         if boost[i] > 0:
-            channels["context"] = ChannelScore(boost_rank[int(i)], float(boost[i]))
+            channels["context"] = ChannelScore(int(boost_rank[i]), float(boost[i]))
         out.append(Ranked(rowid, float(scores[i]), channels))
     return out
