@@ -38,3 +38,16 @@ def test_bench_scale_refuses_bad_sizes() -> None:
     result = CliRunner().invoke(app, ["bench", "scale", "--n", "ten", "--data", __file__])
     assert result.exit_code != 0
     assert "comma list" in result.output
+
+
+@pytest.mark.skipif(not LOCOMO.exists(), reason="needs the shared LoCoMo dev file")
+def test_bench_scale_on_postgres(tmp_path: Path) -> None:
+    pytest.importorskip("pgserver")
+    out = tmp_path / "scale_pg.json"
+    args = ["bench", "scale", "--n", "300", "--queries", "5", "--data", str(LOCOMO), "--backend", "postgres"]
+    result = CliRunner().invoke(app, [*args, "--json", str(out), "--tmp", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    row = data["sizes"]["300"]
+    assert data["backend"] == "postgres" and row["db_bytes"] > 0 and row["vector_bytes_per_memory"] > 384 * 4
+    assert row["search_p95_ms"] >= row["search_p50_ms"] > 0 and 0.0 <= row["approx_recall@10"] <= 1.0

@@ -333,7 +333,9 @@ def scale(
         Path,
         typer.Option("--data", help="LoCoMo file the synthetic memories are built from.", exists=True, dir_okay=False),
     ] = Path("../shared/data/locomo/locomo_dev.json"),
-    backend: Annotated[str, typer.Option("--backend", help="Store backend: sqlite.")] = "sqlite",
+    backend: Annotated[
+        str, typer.Option("--backend", help="Store backend: sqlite, or postgres (a private pgserver).")
+    ] = "sqlite",
     queries: Annotated[int, typer.Option("--queries", min=1, max=1000, help="Questions timed per mode.")] = 100,
     json_out: JsonOpt = None,
     plot_out: Annotated[Path | None, typer.Option("--plot", help="Write a PNG of latency vs size.")] = None,

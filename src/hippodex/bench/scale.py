@@ -191,10 +191,13 @@ def vector_bytes(db_path: Path) -> dict[str, int]:
     return {name: int(size) for name, size in rows}
 
 
-def run_size(n: int, data: Path, folder: str, queries: int, settings: dict[str, Any]) -> dict[str, Any]:
+def run_size(
+    n: int, data: Path, folder: str, queries: int, settings: dict[str, Any], pg_url: str | None = None
+) -> dict[str, Any]:
     """One size in this process: ingest, search in three modes, approximate recall, size, RSS.
 
     ``settings`` are the RecallConfig fields (plain values, so they cross to the child process).
+    With ``pg_url`` the memories go to that (empty) PostgreSQL database instead of a SQLite file.
     """
     config = RecallConfig(**settings)
     from hippodex.encode.registry import create_encoder
@@ -207,7 +210,7 @@ def run_size(n: int, data: Path, folder: str, queries: int, settings: dict[str, 
     t0 = time.perf_counter()
     qenc = _Precomputed(encoder, sample.questions)
     embed_ms = (time.perf_counter() - t0) * 1000 / max(1, len(sample.questions))
-    path = Path(folder) / f"scale-{n}.db"
+    path: Path | str = pg_url or Path(folder) / f"scale-{n}.db"
     user = "u"
     with Memory(path, encoder=qenc, config=config) as memory:
         add_s, gen_s = _ingest(memory, sample, n, user)
@@ -245,13 +248,17 @@ def run_size(n: int, data: Path, folder: str, queries: int, settings: dict[str, 
                 out["stages_p95_ms"] = {s: round(_pct(v, 0.95), 2) for s, v in stages.items()}
         out["approx_recall@10"] = round(approx_recall(memory, user, qenc, sample.questions, config), 4)
         store = memory.store
-        assert isinstance(store, SQLiteStore), "bench scale measures the SQLite file"
-        store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if isinstance(store, SQLiteStore):
+            store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         out["db_bytes"] = memory.stats().db_bytes
     out["bytes_per_memory"] = round(out["db_bytes"] / n, 1)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if pg_url is not None:
+        out["vector_bytes_per_memory"] = round(postgres_vector_bytes(pg_url) / n, 1)
+        return out  # tiers are a SQLite feature
+    assert isinstance(path, Path)
     vb = vector_bytes(path)
     out["vector_bytes_per_memory"] = round(sum(vb.values()) / n, 1)
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     # Then every vector moved to the binary tier, to measure what it costs on disk at this size.
     with Memory(path, encoder=qenc, config=config) as memory:
         t0 = time.perf_counter()
@@ -261,6 +268,15 @@ def run_size(n: int, data: Path, folder: str, queries: int, settings: dict[str, 
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     return out
+
+
+def postgres_vector_bytes(url: str) -> int:
+    """Bytes of the vectors table with its TOAST and indexes (pg_total_relation_size)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT pg_total_relation_size('vectors')").fetchone()
+    return int(row[0]) if row else 0
 
 
 def approx_recall(memory: Any, user: str, encoder: Encoder, questions: Sequence[str], config: RecallConfig) -> float:
@@ -276,6 +292,31 @@ def approx_recall(memory: Any, user: str, encoder: Encoder, questions: Sequence[
     return float(np.mean(overlaps)) if overlaps else 0.0
 
 
+def _postgres_server(folder: Path) -> Any:
+    """A PostgreSQL 16 + pgvector server of our own (the pgserver wheel), stopped by ``cleanup()``."""
+    try:
+        import pgserver
+        import psycopg
+    except ImportError as exc:
+        from hippodex._exceptions import ConfigError
+
+        raise ConfigError(f"backend postgres needs pip install '.[test]' (pgserver, psycopg): {exc}") from None
+    folder.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(str(folder), cleanup_mode="stop")  # type: ignore[attr-defined]
+    with psycopg.connect(server.get_uri("template1"), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    return server
+
+
+def _new_database(server: Any, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    return str(server.get_uri(name))
+
+
 def run_scale(
     sizes: Sequence[int],
     data: Path,
@@ -286,22 +327,33 @@ def run_scale(
     folder: str | None = None,
     progress: Any = None,
 ) -> dict[str, Any]:
-    """Every size in its own fresh process, smallest first; the JSON the CLI writes."""
-    if backend != "sqlite":
+    """Every size in its own fresh process, smallest first; the JSON the CLI writes.
+
+    ``backend="postgres"`` starts a private PostgreSQL server (the ``pgserver``
+    wheel, from ``pip install '.[test]'``) in the temporary folder and gives
+    each size a fresh database.
+    """
+    if backend not in ("sqlite", "postgres"):
         from hippodex._exceptions import ConfigError
 
-        raise ConfigError(f"backend: {backend!r} is not available in this build; choose sqlite")
+        raise ConfigError(f"backend: {backend!r} is not one of sqlite, postgres")
     config = config or RecallConfig()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="hippodex-scale-", dir=folder) as tmp:
-        for n in sorted(sizes):
-            ctx = multiprocessing.get_context("spawn")
-            with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-                settings = {f.name: getattr(config, f.name) for f in fields(config)}
-                settings["weights"] = dict(config.weights)
-                results[str(n)] = pool.submit(run_size, n, data, tmp, queries, settings).result()
-            if progress is not None:
-                progress(n, results[str(n)])
+        server = _postgres_server(Path(tmp) / "pg") if backend == "postgres" else None
+        try:
+            for n in sorted(sizes):
+                url = _new_database(server, f"scale_{n}") if server is not None else None
+                ctx = multiprocessing.get_context("spawn")
+                with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+                    settings = {f.name: getattr(config, f.name) for f in fields(config)}
+                    settings["weights"] = dict(config.weights)
+                    results[str(n)] = pool.submit(run_size, n, data, tmp, queries, settings, url).result()
+                if progress is not None:
+                    progress(n, results[str(n)])
+        finally:
+            if server is not None:
+                server.cleanup()
     return {
         "benchmark": "scale",
         "backend": backend,
