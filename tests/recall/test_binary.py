@@ -100,3 +100,15 @@ def test_threshold_switches_path_and_search_agrees(memory_factory: object, thres
         assert rows.tolist() == exact.tolist()
     else:  # candidates (10 of 30) limit the approximate path; the best row must still be found
         assert rows[0] == exact[0]
+
+
+def test_smallest_picks_the_c_smallest_distances() -> None:
+    from hippodex.recall.binary import smallest
+
+    rng = np.random.default_rng(7)
+    for n, c in [(1000, 10), (1000, 999), (50, 50), (5000, 1234)]:
+        d = rng.integers(0, 40, n)  # many ties, as Hamming distances have
+        picked = smallest(d, c)
+        assert len(picked) >= min(c, n) and len(set(picked.tolist())) == len(picked)
+        cut = sorted(d.tolist())[min(c, n) - 1]
+        assert set(picked.tolist()) == set(np.flatnonzero(d <= cut).tolist())  # the c smallest, with their ties

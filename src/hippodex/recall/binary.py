@@ -22,6 +22,7 @@ otherwise numpy's ``bitwise_count`` (numpy >= 2) or a byte lookup table.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,12 +53,43 @@ def hamming_numpy(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
     return np.asarray(_POPCOUNT[x].sum(axis=1, dtype=np.uint16))
 
 
+#: simsimd splits a scan this large across the machine's cores (9 ms instead of
+#: 18-24 ms for 1M codes on 2 cores); smaller scans are not worth the threads.
+_THREADED_ROWS = 200_000
+_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
 def hamming(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Hamming distances of packed codes to one packed query (simsimd if present)."""
+    """Hamming distances (integers) of packed codes to one packed query (simsimd if present)."""
     if _simsimd is not None and len(codes):
-        out = _simsimd.cdist(query[None, :], codes, metric="hamming", dtype="bin8", out_dtype="float32")
+        kwargs: dict[str, Any] = {"metric": "hamming", "dtype": "bin8", "out_dtype": "float32"}
+        if len(codes) >= _THREADED_ROWS and _THREADS > 1:
+            kwargs["threads"] = _THREADS
+        try:
+            out = _simsimd.cdist(query[None, :], codes, **kwargs)
+        except TypeError:  # an older simsimd without threads=
+            kwargs.pop("threads", None)
+            out = _simsimd.cdist(query[None, :], codes, **kwargs)
         return np.asarray(out).ravel()
     return hamming_numpy(codes, query)
+
+
+def smallest(dist: np.ndarray, c: int) -> np.ndarray:
+    """Indices of the ``c`` smallest of small non-negative integer distances, and
+    of every other row tied with the ``c``-th (so a few more than ``c``), any order.
+
+    A counting pass finds the cut-off distance (Hamming distances take at most
+    dim + 1 values), about twice as fast as argpartition at 1M rows; keeping
+    the whole tie instead of an arbitrary part of it can only add recall.
+
+    >>> sorted(smallest(np.array([5, 1, 3, 1, 9, 3]), 3).tolist())
+    [1, 2, 3, 5]
+    """
+    d = np.asarray(dist).astype(np.int64, copy=False)
+    if c >= len(d):
+        return np.arange(len(d))
+    cut = int(np.searchsorted(np.cumsum(np.bincount(d)), c))
+    return np.flatnonzero(d <= cut)
 
 
 @dataclass(frozen=True)
@@ -83,13 +115,13 @@ class BinaryIndex:
 
     def candidates(self, vector: np.ndarray, c: int, mask: np.ndarray | None = None) -> np.ndarray:
         """Row indices of the ``c`` codes nearest the query's (any order), within ``mask``."""
-        dist = hamming(self.codes, sign_bits(vector[None, :], self.centre)[0])
+        dist = hamming(self.codes, sign_bits(vector[None, :], self.centre)[0]).astype(np.int64)
         if mask is not None:
-            dist = np.where(mask, dist, np.inf)
             c = min(c, int(mask.sum()))
+            dist = np.where(mask, dist, 8 * self.codes.shape[1] + 1)  # past any real distance
         if c >= len(dist):
             return np.arange(len(dist)) if mask is None else np.flatnonzero(mask)
-        return np.argpartition(dist, c)[:c]
+        return smallest(dist, c)
 
 
 def binary_index(derived: dict[str, Any], matrix: np.ndarray, parent: dict[str, Any] | None) -> BinaryIndex:
