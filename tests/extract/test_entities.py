@@ -48,3 +48,11 @@ def test_nothing_in_plain_chat() -> None:
 def test_canonical() -> None:
     assert canonical("The Hollywood Bowl's") == "hollywood bowl"
     assert canonical("Caroline’s") == "caroline"
+
+
+def test_names_do_not_run_across_sentences_lists_or_the_pronoun_i() -> None:
+    # Seen in the demo: "Leeds. Tom and I" came out as one entity.
+    found = [e.name for e in extract_entities("We moved from Leeds. Tom and I love it there.")]
+    assert "Leeds" in found and not any("." in n or n.endswith(" I") for n in found)
+    assert [e.name for e in extract_entities("I visited St. Louis with Ana and Bo.")] == ["St. Louis", "Ana", "Bo"]
+    assert "Bank of America" in [e.name for e in extract_entities("She works at the Bank of America now.")]

@@ -15,7 +15,10 @@ from collections.abc import Iterable
 from hippodex.extract import lexicon
 from hippodex.extract.types import EntityMention
 
-_CAP = re.compile(r"[A-Z][\w&'’.-]*(?:(?:\s+(?:of|the|de|la|and|&|on))*\s+[A-Z0-9][\w&'’.-]*)*")
+_CAP = re.compile(r"[A-Z][\w&'’.-]*(?:(?:\s+(?:of|the|de|la|&|on))*\s+(?!I\b)[A-Z0-9][\w&'’.-]*)*")
+# A period after a word of two or more lower-case letters ends a sentence, not
+# an abbreviation ("St. Louis" stays whole; "Leeds. Tom" is two names).
+_BREAK = re.compile(r"(?<=[a-z]{2})\.\s+")
 _QUOTED = re.compile(r"[\"“]([A-Z][^\"”]{1,60})[\"”]")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*|[\"“(]\s*)$")
 _EVENT_WORDS = lexicon.words("Festival Conference Nights Night Party Concert Parade Marathon Fair Summit Expo Games")
@@ -122,5 +125,9 @@ def extract_entities(content: str, *, speaker: str | None = None, known: Iterabl
     for m in _QUOTED.finditer(content):
         add(m.start(1), m.end(1), "thing")
     for m in _CAP.finditer(content):
-        add(m.start(), m.end())
+        cut = m.start()
+        for b in _BREAK.finditer(content, m.start(), m.end()):
+            add(cut, b.start())
+            cut = b.end()
+        add(cut, m.end())
     return sorted(mentions, key=lambda e: e.start)
