@@ -52,6 +52,26 @@ class NewEpisode:
     seq: int | None = None
     recorded_at: datetime | None = None
 
+    def stored(
+        self, scope: Scope, session_id: str, id: str, seq: int, occurred_at: datetime, recorded_at: datetime
+    ) -> Episode:
+        """The episode this becomes once stored: its id, position, and times as the store
+        keeps them (read back from the stored value, so ``add`` returns what ``get`` will)."""
+        return Episode(
+            id=id,
+            user_id=scope.user_id,
+            agent_id=scope.agent_id,
+            run_id=scope.run_id,
+            session_id=session_id,
+            seq=seq,
+            role=self.role,
+            speaker=self.speaker,
+            content=self.content,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            metadata=dict(self.metadata),
+        )
+
 
 @dataclass(frozen=True)
 class Filters:

@@ -224,22 +224,7 @@ class PostgresStore(PostgresKnowledge):
                 if vectors is not None and encoder is not None:
                     vec = np.ascontiguousarray(vectors[i], dtype=np.float32)
                     vector_rows.append((user, rowids[i], encoder, key_hash(it.key), vec))
-                out.append(
-                    Episode(
-                        id=eid,
-                        user_id=user,
-                        agent_id=scope.agent_id,
-                        run_id=scope.run_id,
-                        session_id=session_id,
-                        seq=seq,
-                        role=it.role,
-                        speaker=it.speaker,
-                        content=it.content,
-                        occurred_at=_dt(times[i]),
-                        recorded_at=_dt(recorded),
-                        metadata=dict(it.metadata),
-                    )
-                )
+                out.append(it.stored(scope, session_id, eid, seq, _dt(times[i]), _dt(recorded)))
             with conn.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO episodes (user_id, rowid, id, agent_id, run_id, session_id, seq, role, speaker, "

@@ -263,22 +263,7 @@ class SQLiteStore(SQLiteKnowledge):
                             np.ascontiguousarray(vectors[i], dtype=np.float32).tobytes(),
                         ),
                     )
-                out.append(
-                    Episode(
-                        id=eid,
-                        user_id=scope.user_id,
-                        agent_id=scope.agent_id,
-                        run_id=scope.run_id,
-                        session_id=session_id,
-                        seq=seq,
-                        role=it.role,
-                        speaker=it.speaker,
-                        content=it.content,
-                        occurred_at=_dt(times[i]),
-                        recorded_at=_dt(recorded),
-                        metadata=dict(it.metadata),
-                    )
-                )
+                out.append(it.stored(scope, session_id, eid, seq, _dt(times[i]), _dt(recorded)))
             db.execute(
                 "INSERT INTO sessions (user_id, session_id, agent_id, run_id, started_at, ended_at, next_seq) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, session_id) DO UPDATE SET "
