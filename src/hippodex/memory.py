@@ -132,6 +132,7 @@ class Memory:
         learn_on_add: bool | None = None,
     ) -> None:
         self.config = config or RecallConfig()
+        self._extractor = _fact_extractor(facts)  # before opening anything: a bad setting leaks nothing
         self.store: Store = open_store(os.fspath(path) if path is not None else default_db_path())
         self.path = self.store.path
         if isinstance(encoder, str) and encoder not in ENCODERS and not encoder.startswith("st:"):
@@ -141,7 +142,6 @@ class Memory:
         self._doc_encoder: Encoder | None = None
         self._cache = cache if isinstance(cache, EmbeddingCache) or cache is None else EmbeddingCache(cache)
         self.last_timings = Timings()
-        self._extractor = _fact_extractor(facts)
         rules = isinstance(self._extractor, RuleExtractor)
         self.learn_on_add = rules if learn_on_add is None else bool(learn_on_add)
 
