@@ -142,6 +142,8 @@ class Memory:
         self._doc_encoder: Encoder | None = None
         self._cache = cache if isinstance(cache, EmbeddingCache) or cache is None else EmbeddingCache(cache)
         self.last_timings = Timings()
+        #: Keep each search's learned-stage features in ``last_timings`` (for ``hippodex bench fit``).
+        self.record_features = False
         rules = isinstance(self._extractor, RuleExtractor)
         self.learn_on_add = rules if learn_on_add is None else bool(learn_on_add)
 
@@ -376,7 +378,7 @@ class Memory:
             filters=filters,
             embed=(lambda s: enc.encode([s])[0]) if enc is not None else None,
         )
-        self.last_timings = Timings()
+        self.last_timings = Timings(record_features=self.record_features)
         ranked = recall(q, chans, self.config, k, self.last_timings, store=self.store)
         episodes = self.store.by_rowids(user, [r.rowid for r in ranked])
         hits = []

@@ -64,6 +64,9 @@ def test_ablation_switches_off_each_channel_and_stage() -> None:
         "- session_lexical",
         "- speaker",
         "- temporal",
+        "- learned",
     ]
-    _, no_temporal = ablation_variants(BenchSettings(config=RecallConfig()))[-1]
+    variants = dict(ablation_variants(BenchSettings(config=RecallConfig())))
+    no_temporal = variants["- temporal"]
     assert no_temporal.config.temporal == 0 and no_temporal.config.speaker == RecallConfig().speaker
+    assert variants["- learned"].config.ranker is None and variants["- temporal"].config.ranker == "default"

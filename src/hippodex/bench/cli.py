@@ -362,3 +362,42 @@ def scale(
         from hippodex.bench.plot import plot_scale
 
         console.print(f"wrote {plot_scale(result, plot_out)}")
+
+
+@bench_app.command("fit")
+def fit(
+    locomo: Annotated[Path, typer.Option("--locomo", help="LoCoMo dev file.", exists=True, dir_okay=False)] = Path(
+        "../shared/data/locomo/locomo_dev.json"
+    ),
+    longmemeval_data: Annotated[
+        Path, typer.Option("--longmemeval", help="LongMemEval-S dev file.", exists=True, dir_okay=False)
+    ] = Path("../shared/data/longmemeval/longmemeval_s_dev.json.gz"),
+    out: Annotated[Path, typer.Option("--out", help="Where to write the fitted ranker.")] = Path(
+        "src/hippodex/data/ranker.json"
+    ),
+    folds: Annotated[int, typer.Option("--folds", min=2, max=20, help="Cross-validation folds.")] = 5,
+    l2: Annotated[float, typer.Option("--l2", min=0.0, help="L2 penalty of the logistic model.")] = 10.0,
+    limit: LimitOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Fit the learned fusion model on the dev halves; print hand-set vs cross-validated recall."""
+    from hippodex.bench.fit import run_fit
+
+    with _progress(None, "collecting candidates") as bar:
+        task = bar.add_task("run", total=None)
+        result, ranker = run_fit(
+            locomo, longmemeval_data, folds=folds, l2=l2, limit=limit, progress=lambda n: bar.advance(task, n)
+        )
+    table = Table(title=f"learned fusion · {folds}-fold cross-validation on the dev halves")
+    for col in ("benchmark", "metric", "hand-set", "learned (out of fold)", "learned (in sample)"):
+        table.add_column(col, justify="left" if col in ("benchmark", "metric") else "right", no_wrap=True)
+    for bench, metrics in result["compare"].items():
+        for metric, v in metrics.items():
+            table.add_row(bench, metric, f"{v['hand']:.3f}", f"{v['cv']:.3f}", f"{v['in_sample']:.3f}")
+    console.print(table)
+    for name, kept in result["kept"].items():
+        console.print(f"{name}: {'learned model kept' if kept else 'hand-set order kept (the model did not beat it)'}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(ranker.to_json(), indent=1) + "\n")
+    console.print(f"wrote {out}")
+    _write(result, json_out)

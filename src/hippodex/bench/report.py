@@ -178,6 +178,26 @@ def load_table(result: dict[str, Any]) -> str:
     )
 
 
+def fit_table(result: dict[str, Any]) -> str:
+    """Hand-set vs learned fusion, out of fold and in sample (``hippodex bench fit``)."""
+    rows = [
+        [bench, metric, f"{v['hand']:.3f}", f"{v['cv']:.3f}", f"{v['cv'] - v['hand']:+.3f}", f"{v['in_sample']:.3f}"]
+        for bench, metrics in result["compare"].items()
+        for metric, v in metrics.items()
+    ]
+    meta = result["meta"]
+    kept = ", ".join(f"{name}: {'learned' if on else 'hand-set'}" for name, on in result["kept"].items())
+    return "\n".join(
+        [
+            f"Learned fusion ({meta['folds']}-fold cross-validation over the dev halves: LoCoMo by conversation, "
+            f"LongMemEval by question; L2 {meta['l2']}; {meta['rerank_depth']} candidates re-ranked; kept: {kept}):",
+            "",
+            _table(["benchmark", "metric", "hand-set", "learned, out of fold", "change", "learned, in sample"], rows),
+            "",
+        ]
+    )
+
+
 def render(paths: Iterable[Path]) -> str:
     """Markdown for all result files, grouped by benchmark, in the order given."""
     results = [json.loads(Path(p).read_text()) for p in paths]
@@ -187,6 +207,7 @@ def render(paths: Iterable[Path]) -> str:
         if group:
             parts.append(fn(group))
         parts.extend(ablation_table(r) for r in results if r.get("benchmark") == f"{bench}-ablation")
+    parts.extend(fit_table(r) for r in results if r.get("benchmark") == "fit")
     parts.extend(load_table(r) for r in results if r.get("benchmark") == "load")
     parts.extend(scale_table(r) for r in results if r.get("benchmark") == "scale")
     return "\n".join(parts)

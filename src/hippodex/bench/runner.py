@@ -32,6 +32,7 @@ from hippodex.config import CHANNELS, RecallConfig
 from hippodex.encode.base import Encoder
 from hippodex.encode.cache import default_cache_path
 from hippodex.memory import Memory
+from hippodex.recall.learned import regime
 from hippodex.store.sqlite import SQLiteStore
 
 LOCOMO_KS = (5, 10, 25, 50)
@@ -107,6 +108,24 @@ def _ingest(memory: Memory, case: BenchCase, user: str, stats: RunStats) -> dict
     return ids
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One question's candidates, as the learned stage saw them (for ``hippodex bench fit``).
+
+    ``head`` are the turn ids the learned stage ranks (hand-set order) and
+    ``X`` their features; ``ranked`` is the whole hand-set ranking returned.
+    """
+
+    benchmark: str
+    group: str  # LoCoMo: the conversation; LongMemEval: the question
+    question: BenchQuestion
+    head: list[str]
+    X: Any
+    ranked: list[str]
+    answer_sessions: frozenset[str] = frozenset()
+    regime: str = "chat"  # hippodex.recall.learned.regime of the memory asked
+
+
 def _ask(
     memory: Memory,
     q: BenchQuestion,
@@ -125,6 +144,28 @@ def _ask(
     return [ids[h.episode.id] for h in hits]
 
 
+def _record(
+    samples: list[Sample] | None,
+    benchmark: str,
+    group: str,
+    user: str,
+    q: BenchQuestion,
+    memory: Memory,
+    ids: dict[str, str],
+    ranked: list[str],
+    answer_sessions: frozenset[str] = frozenset(),
+) -> None:
+    """Keep the last search's learned-stage features when a fit asks for them."""
+    features = memory.last_timings.features
+    if samples is None or features is None:
+        return
+    rowids, X = features
+    by_rowid = memory.store.by_rowids(user, [int(r) for r in rowids])
+    head = [ids[by_rowid[int(r)].id] for r in rowids]
+    kind = regime(memory.store.layout(user).speakers)
+    samples.append(Sample(benchmark, group, q, head, X, ranked, answer_sessions, kind))
+
+
 def _open(folder: str, name: str, settings: BenchSettings) -> Memory:
     return Memory(
         Path(folder) / f"{name}.db",
@@ -134,13 +175,29 @@ def _open(folder: str, name: str, settings: BenchSettings) -> Memory:
     )
 
 
+def locomo_row(ranked: Sequence[str], gold: Sequence[str]) -> dict[str, float]:
+    """One LoCoMo question's recall, hit and all at each k."""
+    row: dict[str, float] = {}
+    for k in LOCOMO_KS:
+        row[f"recall@{k}"] = evidence_recall(ranked, gold, k)
+        row[f"hit@{k}"] = hit_at_k(ranked, gold, k)
+        row[f"all@{k}"] = all_at_k(ranked, gold, k)
+    return row
+
+
 def run_locomo(
-    path: str | Path, settings: BenchSettings, *, limit: int | None = None, progress: Progress | None = None
+    path: str | Path,
+    settings: BenchSettings,
+    *,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    samples: list[Sample] | None = None,
 ) -> dict[str, Any]:
     """LoCoMo turn-level evidence recall@k (k = 5, 10, 25, 50), per category.
 
     Questions with empty evidence are left out and counted. Questions are asked
-    the day after the conversation's last session.
+    the day after the conversation's last session. With ``samples``, each
+    question's learned-stage features are appended to it.
     """
     cases = load_locomo(path)[:limit]
     stats = RunStats()
@@ -150,6 +207,7 @@ def run_locomo(
         for case in cases:
             dropped += case.dropped_evidence
             with _open(folder, case.id, settings) as memory:
+                memory.record_features = samples is not None
                 ids = _ingest(memory, case, case.id, stats)
                 if settings.tier != "float32" and "dense" in settings.channels:
                     memory.move_tier(settings.tier, user_id=case.id)
@@ -161,12 +219,8 @@ def run_locomo(
                         skipped += 1
                         continue
                     ranked = _ask(memory, q, case.id, max(LOCOMO_KS), q.asked_at or now, stats, None, ids)
-                    row: dict[str, float] = {}
-                    for k in LOCOMO_KS:
-                        row[f"recall@{k}"] = evidence_recall(ranked, q.gold_turns, k)
-                        row[f"hit@{k}"] = hit_at_k(ranked, q.gold_turns, k)
-                        row[f"all@{k}"] = all_at_k(ranked, q.gold_turns, k)
-                    rows.append((q.category, row))
+                    _record(samples, "locomo", case.id, case.id, q, memory, ids, ranked)
+                    rows.append((q.category, locomo_row(ranked, q.gold_turns)))
             if progress:
                 progress(1)
     headline = summarize((c, r) for c, r in rows if c != "5")["all"]
@@ -200,7 +254,7 @@ def _original_session(turn_id: str) -> str:
     return official_session_id(turn_id).replace("noans", "answer", 1)
 
 
-def _lme_row(ranked: list[str], q: BenchQuestion, answer_sessions: frozenset[str]) -> dict[str, float]:
+def lme_row(ranked: list[str], q: BenchQuestion, answer_sessions: frozenset[str]) -> dict[str, float]:
     row: dict[str, float] = {}
     gold = q.gold_turns
     # The simpler variant many memory systems report: sessions ranked by their
@@ -222,7 +276,12 @@ def _lme_row(ranked: list[str], q: BenchQuestion, answer_sessions: frozenset[str
 
 
 def run_longmemeval(
-    path: str | Path, settings: BenchSettings, *, limit: int | None = None, progress: Progress | None = None
+    path: str | Path,
+    settings: BenchSettings,
+    *,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    samples: list[Sample] | None = None,
 ) -> dict[str, Any]:
     """LongMemEval session- and turn-level recall_any/recall_all/ndcg_any@k.
 
@@ -244,11 +303,13 @@ def run_longmemeval(
                     progress(1)
                 continue
             with _open(folder, "case", settings) as memory:
+                memory.record_features = samples is not None
                 ids = _ingest(memory, case, "u", stats)
                 keys = sum(t.is_key for s in case.sessions for t in s.turns)
                 ranked = _ask(memory, q, "u", min(1000, keys), q.asked_at, stats, None, ids)
                 answer_sessions = frozenset(s.id for s in case.sessions if s.id.startswith("answer"))
-                rows.append((q.category, _lme_row(ranked, q, answer_sessions)))
+                _record(samples, "longmemeval", q.id, "u", q, memory, ids, ranked, answer_sessions)
+                rows.append((q.category, lme_row(ranked, q, answer_sessions)))
             (Path(folder) / "case.db").unlink()
             for suffix in ("-wal", "-shm"):
                 Path(folder, "case.db" + suffix).unlink(missing_ok=True)
@@ -281,4 +342,6 @@ def ablation_variants(settings: BenchSettings) -> list[tuple[str, BenchSettings]
         if getattr(settings.config, stage):
             off: dict[str, Any] = {stage: 0.0}
             variants.append((f"- {stage}", replace(settings, config=replace(settings.config, **off))))
+    if settings.config.ranker:
+        variants.append(("- learned", replace(settings, config=replace(settings.config, ranker=None))))
     return variants

@@ -15,11 +15,12 @@ from hippodex.model import ChannelScore
 from hippodex.recall.channels.base import Channel, Rescoring
 from hippodex.recall.channels.dense import DenseChannel
 from hippodex.recall.channels.lexical import session_bm25
-from hippodex.recall.context import named_speakers, recency_prior, speaker_boost, spread
+from hippodex.recall.context import named_speakers, recency_prior, session_scores, speaker_boost, spread
 from hippodex.recall.fuse import reciprocal_rank_fusion, score_fusion
+from hippodex.recall.learned import Signals, asks_assistant, features, load_ranker
 from hippodex.recall.query import ChannelHit, Query
-from hippodex.recall.temporal import time_boost
-from hippodex.store.base import Store
+from hippodex.recall.temporal import order_preference, parse_window, time_boost, window_weights
+from hippodex.store.base import Layout, Store
 
 log = logging.getLogger("hippodex.recall")
 _TRACE = bool(os.environ.get("HIPPODEX_TRACE"))
@@ -36,9 +37,16 @@ class Ranked:
 
 @dataclass
 class Timings:
-    """Milliseconds spent per stage of the last search (for the bench harness)."""
+    """Milliseconds spent per stage of the last search (for the bench harness).
+
+    With ``record_features`` set, the learned stage also keeps the rowids
+    and feature matrix of the candidates it ranked (``hippodex bench fit``
+    learns from them).
+    """
 
     stages: dict[str, float] = field(default_factory=dict)
+    record_features: bool = False
+    features: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def fuse(rankings: Mapping[str, Sequence[ChannelHit]], config: RecallConfig) -> list[Ranked]:
@@ -123,43 +131,161 @@ def recall(
             or config.temporal
             or config.session_lexical
             or config.decay
+            or config.ranker
+            or (timings is not None and timings.record_features)
         )
     ):
         start = time.perf_counter()
-        ranked = _contextualise(query, ranked, store, config, k)
+        found = _contextualise(query, ranked, store, config)
         if timings is not None:
             timings.stages["context"] = (time.perf_counter() - start) * 1000
+        if config.ranker or (timings is not None and timings.record_features):
+            start = time.perf_counter()
+            _rerank(query, found, channels, store, config, timings)
+            if timings is not None:
+                timings.stages["learned"] = (time.perf_counter() - start) * 1000
+        ranked = found.best(k)
     return ranked[:k]
 
 
-def _contextualise(query: Query, ranked: list[Ranked], store: Store, config: RecallConfig, k: int) -> list[Ranked]:
-    """Apply the speaker, time, contiguity and session stages to fused candidates; the best ``k``."""
+@dataclass
+class _Candidates:
+    """Candidates after the context stages: layout rows, scores, what the stages added."""
+
+    layout: Layout
+    rows: np.ndarray
+    scores: np.ndarray
+    boost: np.ndarray
+    by_rowid: dict[int, Ranked]
+    session_lexical: np.ndarray
+    speakers: list[int]
+    order: np.ndarray | None = None  # the final order (indexes into rows), best first
+
+    def ranking(self) -> np.ndarray:
+        return self.order if self.order is not None else np.argsort(-self.scores, kind="stable")
+
+    def best(self, k: int) -> list[Ranked]:
+        boost_rank = np.empty(len(self.boost), dtype=np.int64)
+        boost_rank[np.argsort(-self.boost, kind="stable")] = np.arange(1, len(self.boost) + 1)
+        out = []
+        for i in self.ranking()[:k]:  # only these are returned: build no more
+            rowid = int(self.layout.rowids[self.rows[i]])
+            channels = dict(self.by_rowid[rowid].channels) if rowid in self.by_rowid else {}
+            if self.boost[i] > 0:
+                channels["context"] = ChannelScore(int(boost_rank[i]), float(self.boost[i]))
+            out.append(Ranked(rowid, float(self.scores[i]), channels))
+        return out
+
+
+def _contextualise(query: Query, ranked: list[Ranked], store: Store, config: RecallConfig) -> _Candidates:
+    """Apply the speaker, time, contiguity and session stages to fused candidates."""
     layout = store.layout(query.user_id)
     rows = layout.rows([r.rowid for r in ranked])
     scores = np.array([r.score for r in ranked], dtype=np.float64)
-    scores = speaker_boost(rows, scores, layout, named_speakers(query.text, layout.speakers), config.speaker)
+    speakers = named_speakers(query.text, layout.speakers)
+    scores = speaker_boost(rows, scores, layout, speakers, config.speaker)
     scores = time_boost(layout.occurred[rows], scores, query.text, query.now, config.temporal)
     scores = recency_prior(layout.occurred[rows], scores, query.now.timestamp(), config.decay, config.decay_days)
     rows, scores, boost = spread(
         rows, scores, layout, neighbour=config.neighbour, session=config.session, session_top=config.session_top
     )
-    if config.session_lexical:
+    bm25 = np.zeros(len(layout.sessions))
+    if config.session_lexical or config.ranker:
         bm25 = session_bm25(store, query, layout, config)
-        top = float(bm25.max()) if len(bm25) else 0.0
-        if top > 0:
-            extra = config.session_lexical * (bm25 / top)[layout.session[rows]]
-            scores, boost = scores + extra, boost + extra
+    top = float(bm25.max()) if len(bm25) else 0.0
+    if config.session_lexical and top > 0:
+        extra = config.session_lexical * (bm25 / top)[layout.session[rows]]
+        scores, boost = scores + extra, boost + extra
     if not query.filters.empty:  # turns pulled in as neighbours must pass the filters too
         keep = np.isin(layout.rowids[rows], store.allowed(query.user_id, query.filters))
         rows, scores, boost = rows[keep], scores[keep], boost[keep]
-    by_rowid = {r.rowid: r for r in ranked}
-    boost_rank = np.empty(len(boost), dtype=np.int64)
-    boost_rank[np.argsort(-boost, kind="stable")] = np.arange(1, len(boost) + 1)
-    out = []
-    for i in np.argsort(-scores, kind="stable")[:k]:  # only these are returned: build no more
-        rowid = int(layout.rowids[rows[i]])
-        channels = dict(by_rowid[rowid].channels) if rowid in by_rowid else {}
-        if boost[i] > 0:
-            channels["context"] = ChannelScore(int(boost_rank[i]), float(boost[i]))
-        out.append(Ranked(rowid, float(scores[i]), channels))
-    return out
+    return _Candidates(layout, rows, scores, boost, {r.rowid: r for r in ranked}, bm25, speakers)
+
+
+def _rerank(
+    query: Query,
+    found: _Candidates,
+    channels: Sequence[Channel],
+    store: Store,
+    config: RecallConfig,
+    timings: Timings | None,
+) -> None:
+    """Order the first ``rerank_depth`` candidates by the learned model; the rest keep their order."""
+    layout = found.layout
+    names = [c.name for c in channels]
+    model = load_ranker(config.ranker).model_for(layout.speakers, names) if config.ranker else None
+    if model is None and not (timings is not None and timings.record_features):
+        return
+    order = np.argsort(-found.scores, kind="stable")
+    head = order[: config.rerank_depth]
+    if len(head) < 2:
+        return
+    rows = found.rows[head]
+    # Score the candidates and their neighbours on every channel that can.
+    linked = np.concatenate([layout.prev[rows], layout.next[rows]])
+    near = np.union1d(rows, linked[linked >= 0])
+    lexical = np.zeros(len(layout.rowids))
+    dense = np.full(len(layout.rowids), np.nan)
+    graph = np.zeros(len(rows))
+    # Every turn of the candidates' sessions gets its cosine, for the session's best.
+    in_sessions = np.flatnonzero(np.isin(layout.session, np.unique(layout.session[rows])))
+    near = np.union1d(near, in_sessions)
+    wanted = layout.rowids[near].tolist()
+    for channel in channels:
+        if not isinstance(channel, Rescoring):
+            continue
+        got = channel.rescore(query, wanted if channel.name != "graph" else layout.rowids[rows].tolist())
+        if not got:
+            continue
+        at = layout.rows(list(got))
+        values = np.fromiter(got.values(), dtype=np.float64, count=len(got))
+        if channel.name == "lexical":
+            lexical[at] = values
+        elif channel.name == "dense":
+            dense[at] = values
+        elif channel.name == "graph":
+            graph = np.nan_to_num(np.array([got.get(int(r), 0.0) for r in layout.rowids[rows]]))
+    session_dense = np.full(len(layout.sessions), np.nan)
+    seen = in_sessions[~np.isnan(dense[in_sessions])]
+    if len(seen):
+        session_dense[:] = -1.0
+        np.maximum.at(session_dense, layout.session[seen], dense[seen])
+    contents = store.contents(query.user_id, layout.rowids[rows].tolist())
+    texts = [contents.get(int(r), "") for r in layout.rowids[rows]]
+    fused = np.array([found.by_rowid[int(r)].score if int(r) in found.by_rowid else 0.0 for r in layout.rowids[rows]])
+    occurred = layout.occurred[rows]
+    window = parse_window(query.text, query.now)
+    direction = order_preference(query.text) if window is None else 0
+    span = float(occurred.max() - occurred.min())
+    signals = Signals(
+        rows=rows,
+        context=found.scores[head],
+        fused=fused,
+        graph=graph,
+        lexical=lexical,
+        dense=dense,
+        session_score=session_scores(
+            layout.session[rows], found.scores[head], len(layout.sessions), config.session_top
+        ),
+        session_lexical=found.session_lexical,
+        session_dense=session_dense,
+        speaker=layout.speaker,
+        role=layout.role,
+        session=layout.session,
+        prev=layout.prev,
+        next=layout.next,
+        named_speakers=found.speakers,
+        window=window_weights(occurred, window) if window is not None else None,
+        order=(
+            ((occurred - occurred.min()) / span if direction > 0 else (occurred.max() - occurred) / span)
+            if direction and span > 0
+            else None
+        ),
+        asks_assistant=asks_assistant(query.text),
+        texts=texts,
+    )
+    X = features(signals)
+    if timings is not None and timings.record_features:
+        timings.features = (layout.rowids[rows].copy(), X)
+    if model is not None:
+        found.order = np.concatenate([head[np.argsort(-model.score(X), kind="stable")], order[len(head) :]])

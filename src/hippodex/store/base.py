@@ -237,6 +237,9 @@ class Store(Protocol):
     def by_rowids(self, user_id: str, rowids: Sequence[int]) -> dict[int, Episode]:
         """Episodes by internal key, limited to the user."""
 
+    def contents(self, user_id: str, rowids: Sequence[int]) -> dict[int, str]:
+        """Verbatim content by internal key, limited to the user (the learned stage reads it)."""
+
     def page(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:
         """Episodes in time order, one page at a time."""
 

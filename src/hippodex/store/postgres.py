@@ -340,6 +340,14 @@ class PostgresStore(PostgresKnowledge):
             ).fetchall()
         return {int(r[0]): _row_to_episode(r) for r in rows}
 
+    def contents(self, user_id: str, rowids: Sequence[int]) -> dict[int, str]:
+        with self._conn("read") as conn:
+            rows = conn.execute(
+                "SELECT rowid, content FROM episodes WHERE user_id = %s AND rowid = ANY(%s)",
+                (user_id, [int(r) for r in rowids]),
+            ).fetchall()
+        return {int(r[0]): r[1] for r in rows}
+
     def page(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:
         where, args = _filter_sql(filters)
         with self._conn("read") as conn:

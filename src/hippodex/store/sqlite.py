@@ -402,6 +402,15 @@ class SQLiteStore(SQLiteKnowledge):
         return out
 
     @_locked
+    def contents(self, user_id: str, rowids: Sequence[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for chunk in _chunks([int(r) for r in rowids], 500):
+            marks = ",".join("?" * len(chunk))  # unary +: as in by_rowids
+            q = f"SELECT rowid, content FROM episodes WHERE +user_id = ? AND rowid IN ({marks})"
+            out.update(self._db.execute(q, [user_id, *chunk]))
+        return out
+
+    @_locked
     def page(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:
         where, args = _filter_sql(filters)
         total = self._db.execute(
