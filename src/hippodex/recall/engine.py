@@ -19,7 +19,7 @@ from hippodex.recall.context import named_speakers, recency_prior, session_score
 from hippodex.recall.fuse import reciprocal_rank_fusion, score_fusion
 from hippodex.recall.learned import Signals, asks_assistant, features, load_ranker
 from hippodex.recall.query import ChannelHit, Query
-from hippodex.recall.temporal import order_preference, parse_window, time_boost, window_weights
+from hippodex.recall.temporal import order_position, order_preference, parse_window, time_boost, window_weights
 from hippodex.store.base import Layout, Store
 
 log = logging.getLogger("hippodex.recall")
@@ -221,42 +221,36 @@ def _rerank(
     if len(head) < 2:
         return
     rows = found.rows[head]
-    # Score the candidates and their neighbours on every channel that can.
+    candidates = layout.rowids[rows].tolist()
+    # The candidates, their neighbours and every turn of their sessions get
+    # each channel's score (the session's best cosine is a feature).
     linked = np.concatenate([layout.prev[rows], layout.next[rows]])
-    near = np.union1d(rows, linked[linked >= 0])
+    in_sessions = np.flatnonzero(np.isin(layout.session, np.unique(layout.session[rows])))
+    near = np.union1d(np.union1d(rows, linked[linked >= 0]), in_sessions)
     lexical = np.zeros(len(layout.rowids))
     dense = np.full(len(layout.rowids), np.nan)
     graph = np.zeros(len(rows))
-    # Every turn of the candidates' sessions gets its cosine, for the session's best.
-    in_sessions = np.flatnonzero(np.isin(layout.session, np.unique(layout.session[rows])))
-    near = np.union1d(near, in_sessions)
-    wanted = layout.rowids[near].tolist()
     for channel in channels:
         if not isinstance(channel, Rescoring):
             continue
-        got = channel.rescore(query, wanted if channel.name != "graph" else layout.rowids[rows].tolist())
-        if not got:
-            continue
-        at = layout.rows(list(got))
-        values = np.fromiter(got.values(), dtype=np.float64, count=len(got))
-        if channel.name == "lexical":
-            lexical[at] = values
-        elif channel.name == "dense":
-            dense[at] = values
-        elif channel.name == "graph":
-            graph = np.nan_to_num(np.array([got.get(int(r), 0.0) for r in layout.rowids[rows]]))
+        if channel.name == "graph":
+            got = channel.rescore(query, candidates)
+            graph = np.array([got.get(r, 0.0) for r in candidates])
+        elif channel.name in ("lexical", "dense"):
+            got = channel.rescore(query, layout.rowids[near].tolist())
+            if got:
+                target = lexical if channel.name == "lexical" else dense
+                target[layout.rows(list(got))] = list(got.values())
     session_dense = np.full(len(layout.sessions), np.nan)
     seen = in_sessions[~np.isnan(dense[in_sessions])]
     if len(seen):
         session_dense[:] = -1.0
         np.maximum.at(session_dense, layout.session[seen], dense[seen])
-    contents = store.contents(query.user_id, layout.rowids[rows].tolist())
-    texts = [contents.get(int(r), "") for r in layout.rowids[rows]]
-    fused = np.array([found.by_rowid[int(r)].score if int(r) in found.by_rowid else 0.0 for r in layout.rowids[rows]])
+    contents = store.contents(query.user_id, candidates)
+    texts = [contents.get(r, "") for r in candidates]
+    fused = np.array([found.by_rowid[r].score if r in found.by_rowid else 0.0 for r in candidates])
     occurred = layout.occurred[rows]
     window = parse_window(query.text, query.now)
-    direction = order_preference(query.text) if window is None else 0
-    span = float(occurred.max() - occurred.min())
     signals = Signals(
         rows=rows,
         context=found.scores[head],
@@ -276,11 +270,7 @@ def _rerank(
         next=layout.next,
         named_speakers=found.speakers,
         window=window_weights(occurred, window) if window is not None else None,
-        order=(
-            ((occurred - occurred.min()) / span if direction > 0 else (occurred.max() - occurred) / span)
-            if direction and span > 0
-            else None
-        ),
+        order=order_position(occurred, order_preference(query.text) if window is None else 0),
         asks_assistant=asks_assistant(query.text),
         texts=texts,
     )

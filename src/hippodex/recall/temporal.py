@@ -211,9 +211,20 @@ def time_boost(occurred: np.ndarray, scores: np.ndarray, query: str, now: dateti
     window = parse_window(query, now)
     if window is not None:
         return scores * (1.0 + weight * window_weights(occurred, window))
-    direction = order_preference(query)
-    if direction and occurred.max() > occurred.min():
-        position = (occurred - occurred.min()) / (occurred.max() - occurred.min())
-        later = position if direction > 0 else 1.0 - position
-        return np.asarray(scores * (1.0 + 0.5 * weight * later))
+    towards = order_position(occurred, order_preference(query))
+    if towards is not None:
+        return np.asarray(scores * (1.0 + 0.5 * weight * towards))
     return scores
+
+
+def order_position(occurred: np.ndarray, direction: int) -> np.ndarray | None:
+    """Each time's place between the earliest and latest, 0..1 towards the end
+    ``direction`` asks for (+1 latest, -1 earliest); ``None`` for no cue or one time.
+
+    >>> order_position(np.array([0.0, 5.0, 10.0]), -1).tolist()
+    [1.0, 0.5, 0.0]
+    """
+    if not direction or not len(occurred) or occurred.max() <= occurred.min():
+        return None
+    position = (occurred - occurred.min()) / (occurred.max() - occurred.min())
+    return position if direction > 0 else 1.0 - position
