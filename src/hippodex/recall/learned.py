@@ -270,7 +270,10 @@ _CACHE: dict[str, Ranker] = {}
 
 
 def load_ranker(spec: str) -> Ranker:
-    """The shipped model (``"default"``) or one from a JSON file written by ``hippodex bench fit``."""
+    """The shipped model (``"default"``) or one from a JSON file written by ``hippodex bench fit``.
+
+    Each file is read once per process: searches reuse the parsed weights.
+    """
     if spec not in _CACHE:
         if spec == "default":
             path = Path(str(importlib.resources.files("hippodex.data") / "ranker.json"))
