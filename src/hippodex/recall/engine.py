@@ -225,7 +225,9 @@ def _rerank(
     # The candidates, their neighbours and every turn of their sessions get
     # each channel's score (the session's best cosine is a feature).
     linked = np.concatenate([layout.prev[rows], layout.next[rows]])
-    in_sessions = np.flatnonzero(np.isin(layout.session, np.unique(layout.session[rows])))
+    touched = np.zeros(len(layout.sessions), dtype=bool)
+    touched[layout.session[rows]] = True  # a mask by session code: half np.isin's time at 1M turns
+    in_sessions = np.flatnonzero(touched[layout.session])
     near = np.union1d(np.union1d(rows, linked[linked >= 0]), in_sessions)
     lexical = np.zeros(len(layout.rowids))
     dense = np.full(len(layout.rowids), np.nan)
