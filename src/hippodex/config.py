@@ -84,7 +84,8 @@ class RecallConfig:
     #: Lexical search moves from FTS5's ``bm25()`` to an in-memory BM25 index
     #: (same tokenizer and formula) at this many memories in one scope: FTS5
     #: scores every match row by row, ~100 ms for a common term at 100k. 0
-    #: uses the index at any size.
+    #: uses the index at any size. PostgreSQL uses it at any size whatever
+    #: this says: there the index's scores equal the store's own.
     lexical_index_threshold: int = 20_000
 
     def __post_init__(self) -> None:

@@ -1,4 +1,4 @@
-"""The in-memory BM25 index: FTS5's scores and ranking, filters, appends, deletions, the threshold."""
+"""The in-memory BM25 index: FTS5's and PostgreSQL's scores, filters, appends, deletions, the threshold."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hippodex import Memory
 from hippodex.config import RecallConfig
 from hippodex.recall.channels.lexical import LexicalChannel, indexed, session_bm25
 from hippodex.recall.query import Query
-from hippodex.store.base import Filters
-from hippodex.store.lexical_index import from_instances, from_tokens, group_scores, scores
+from hippodex.store.base import Filters, Store
+from hippodex.store.lexical_index import HasLexicalIndex, from_instances, from_tokens, group_scores, scores
 from hippodex.store.postgres_text import analyze, query_lexemes
 from hippodex.store.sqlite import SQLiteStore
 
@@ -49,7 +49,9 @@ def _fill(m: Memory, user: str = "u", corpus: list[tuple[str, str, str]] = CORPU
         m.add({"role": role, "content": text}, user_id=user, session_id=session, timestamp=T0.replace(day=1 + i))
 
 
-def _assert_same_as_fts(store: SQLiteStore, user: str = "u") -> None:
+def _assert_same_as_fts(store: Store, user: str = "u") -> None:
+    """The index's scores are the store's own BM25 (FTS5's, or the PostgreSQL store's)."""
+    assert isinstance(store, HasLexicalIndex)
     index = store.lexical_index(user)
     assert index.rowids.tolist() == store.layout(user).rowids.tolist()
     for terms in QUERIES:
@@ -89,6 +91,31 @@ def test_appends_extend_and_deletions_rebuild(db_path: Path) -> None:
         assert len(rebuilt.segments) == 1 and len(rebuilt.rowids) == len(CORPUS) - 1
         _assert_same_as_fts(store)
         assert store.lexical_index("u") is rebuilt  # cached until the next write
+
+
+def test_postgres_index_scores_as_the_store_and_follows_writes(pg_url: str) -> None:
+    """On PostgreSQL the index is exact at any size (both count the user's own rows), so recall always uses it."""
+    with Memory(pg_url, encoder=None) as m:
+        store = m.store
+        assert isinstance(store, HasLexicalIndex) and store.lexical_index_exact
+        _fill(m, corpus=CORPUS[:4])
+        first = store.lexical_index("u")
+        _fill(m, corpus=CORPUS[4:])
+        extended = store.lexical_index("u")
+        assert len(extended.segments) == 2 and extended.vocab is first.vocab  # appended, not rebuilt
+        _assert_same_as_fts(store)
+        assert indexed(store, "u", FTS_ALWAYS) is extended  # used below any threshold
+        _fill(m, "bo", CORPUS[:3])  # another user's rows change neither the scores nor the postings
+        _assert_same_as_fts(store, "u")
+        _assert_same_as_fts(store, "bo")
+        gone = m.search("Pepper greyhound", user_id="u", k=1)[0].episode
+        m.delete(gone.id, user_id="u")
+        rebuilt = store.lexical_index("u")
+        assert len(rebuilt.segments) == 1 and len(rebuilt.rowids) == len(CORPUS) - 1
+        _assert_same_as_fts(store)
+        assert store.lexical_index("u") is rebuilt  # cached until the next write
+        store.erase("bo")
+        assert len(store.lexical_index("bo").rowids) == 0
 
 
 def test_many_appends_merge_segments_and_stay_exact(db_path: Path) -> None:

@@ -132,7 +132,15 @@ class LexicalIndex:
 
 @runtime_checkable
 class HasLexicalIndex(Protocol):
-    """A store that can hand recall a user's keys as a :class:`LexicalIndex`."""
+    """A store that can hand recall a user's keys as a :class:`LexicalIndex`.
+
+    ``lexical_index_exact`` says whether the index gives the store's own BM25
+    scores at any size. If so, recall always uses it; if not (SQLite's FTS5
+    counts every user of the file in its statistics), only from
+    ``RecallConfig.lexical_index_threshold`` memories on.
+    """
+
+    lexical_index_exact: bool
 
     def lexical_index(self, user_id: str) -> LexicalIndex: ...
 

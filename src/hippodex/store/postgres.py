@@ -25,6 +25,7 @@ import numpy as np
 from hippodex._exceptions import ConfigError, MemoryNotFound, StoreError
 from hippodex.model import Episode, Page, Scope, Session
 from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
+from hippodex.store.lexical_index import LexicalIndex, from_tokens
 from hippodex.store.open import redact
 from hippodex.store.postgres_knowledge import PostgresKnowledge
 from hippodex.store.postgres_schema import MIGRATIONS, SCHEMA_VERSION, TABLES
@@ -101,6 +102,7 @@ class PostgresStore(PostgresKnowledge):
         self._lock = threading.RLock()
         self._cache: dict[tuple[str, str], tuple[int, int, int, VectorSet]] = {}
         self._layouts: dict[str, tuple[int, Layout]] = {}
+        self._lexicons: dict[str, tuple[int, int, LexicalIndex]] = {}
         self._hnsw: set[tuple[str, int]] = set()
         self._graphs: dict[str, tuple[tuple[int, int], EntityGraph]] = {}
         try:
@@ -320,6 +322,7 @@ class PostgresStore(PostgresKnowledge):
             for key in [k for k in self._cache if k[0] == user_id]:
                 del self._cache[key]
             self._layouts.pop(user_id, None)
+            self._lexicons.pop(user_id, None)
         return n
 
     # -- reads --------------------------------------------------------------
@@ -335,15 +338,17 @@ class PostgresStore(PostgresKnowledge):
     def by_rowids(self, user_id: str, rowids: Sequence[int]) -> dict[int, Episode]:
         with self._conn("read") as conn:
             rows = conn.execute(
-                f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = %s AND rowid = ANY(%s)",
+                f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE user_id = %s AND rowid = ANY(%s::bigint[])",
                 (user_id, [int(r) for r in rowids]),
             ).fetchall()
         return {int(r[0]): _row_to_episode(r) for r in rows}
 
     def contents(self, user_id: str, rowids: Sequence[int]) -> dict[int, str]:
         with self._conn("read") as conn:
+            # bigint[] as the column is: psycopg sends small ints as smallint[], and with
+            # statistics not yet gathered (after a bulk load) that plan was 5x slower.
             rows = conn.execute(
-                "SELECT rowid, content FROM episodes WHERE user_id = %s AND rowid = ANY(%s)",
+                "SELECT rowid, content FROM episodes WHERE user_id = %s AND rowid = ANY(%s::bigint[])",
                 (user_id, [int(r) for r in rowids]),
             ).fetchall()
         return {int(r[0]): r[1] for r in rows}
@@ -518,6 +523,40 @@ class PostgresStore(PostgresKnowledge):
             self._cache[(user_id, encoder)] = (version, rebuilt, last, vs)
             return vs
 
+    #: The in-memory index scores exactly as :meth:`lexical` does (both count the
+    #: user's own rows), so recall uses it at any size: it answers in milliseconds
+    #: where the SQL path fetches and scores every match in Python.
+    lexical_index_exact = True
+
+    def lexical_index(self, user_id: str) -> LexicalIndex:
+        """The user's index keys as in-memory BM25 postings, cached like vectors.
+
+        Appends since the cached copy are read and tokenised; a deletion (which
+        moves ``rebuilt``) reads every key again.
+        """
+        with self._lock, self._conn("read") as conn:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # version and rows from one snapshot
+            try:
+                version, rebuilt = self._version(conn, user_id)
+                cached = self._lexicons.get(user_id)
+                if cached and cached[0] == version:
+                    return cached[2]
+                base = cached[2] if cached and cached[1] == rebuilt else None
+                last = int(base.rowids[-1]) if base is not None and len(base.rowids) else 0
+                rows = conn.execute(
+                    "SELECT rowid, key FROM episodes WHERE user_id = %s AND rowid > %s ORDER BY rowid",
+                    (user_id, last),
+                ).fetchall()
+            finally:
+                conn.rollback()
+                conn.isolation_level = None
+            rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            tokens = analyze([r[1] for r in rows])
+            # One more token per row: the tenant token, which the SQL path counts in every length too.
+            index = base.extend(rowids, tokens) if base is not None else from_tokens(rowids, tokens, other_len=1.0)
+            self._lexicons[user_id] = (version, rebuilt, index)
+            return index
+
     def layout(self, user_id: str) -> Layout:
         with self._lock, self._conn("read") as conn:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -590,5 +629,6 @@ class PostgresStore(PostgresKnowledge):
         with self._lock:
             self._cache.clear()
             self._layouts.clear()
+            self._lexicons.clear()
             self._graphs.clear()
         self._pool.close()

@@ -541,6 +541,9 @@ class SQLiteStore(SQLiteKnowledge):
         except sqlite3.Error as exc:
             raise StoreError(f"session search failed: {exc}") from exc
 
+    #: FTS5's statistics count every user of the file; the index counts the user's own rows.
+    lexical_index_exact = False
+
     def lexical_index(self, user_id: str) -> LexicalIndex:
         """The user's index keys as in-memory BM25 postings (cached like vectors).
 

@@ -22,11 +22,12 @@ def _lexemes(terms: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def indexed(store: Store, user_id: str, config: RecallConfig) -> LexicalIndex | None:
-    """The user's in-memory BM25 index when the scope has reached the threshold
-    (and the store offers one), else ``None``: FTS5 serves it as before."""
+    """The user's in-memory BM25 index when the store offers one and either it is
+    exact or the scope has reached the threshold; else ``None``: the store's own
+    BM25 (FTS5) serves it."""
     if not isinstance(store, HasLexicalIndex):
         return None
-    if len(store.layout(user_id).rowids) < config.lexical_index_threshold:
+    if not store.lexical_index_exact and len(store.layout(user_id).rowids) < config.lexical_index_threshold:
         return None
     return store.lexical_index(user_id)
 
