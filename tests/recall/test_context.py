@@ -28,6 +28,10 @@ def test_layout_links_turns_of_a_session_in_order() -> None:
     assert layout.prev.tolist() == [-1, 0, -1, 1, 2]
     assert layout.next.tolist() == [1, 3, 4, -1, -1]
     assert layout.rows([4, 1]).tolist() == [3, 0]
+    # rows of chosen sessions, each in order, without a pass over the whole layout
+    assert layout.session_rows(np.array([1, 0])).tolist() == [2, 4, 0, 1, 3]
+    assert layout.session_rows(np.array([], dtype=np.int64)).tolist() == []
+    assert build_layout([]).session_start.tolist() == [0]
 
 
 def test_spread_passes_score_to_neighbours_and_adds_session_best() -> None:

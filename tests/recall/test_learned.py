@@ -109,6 +109,26 @@ def test_features_for_speaker_time_role_and_text() -> None:
     assert X[:, COL["length"]].tolist() == pytest.approx(np.log1p([3, 3, 3]).tolist())
 
 
+def test_features_are_the_same_over_a_smaller_universe_of_rows() -> None:
+    """The search passes arrays over the candidates' sessions only, with rows and links re-indexed."""
+    from hippodex.recall.engine import _within
+
+    whole = _signals()
+    near = np.array([1, 2, 3, 4])  # session a's turn 2 onwards: turn 1 (row 0) is left out
+    local = _signals(
+        rows=np.searchsorted(near, whole.rows),
+        lexical=whole.lexical[near],
+        dense=whole.dense[near],
+        speaker=whole.speaker[near],
+        role=whole.role[near],
+        session=whole.session[near],
+        prev=_within(whole.prev[near], near),
+        next=_within(whole.next[near], near),
+    )
+    assert local.prev.tolist() == [-1, 0, -1, 2]  # row 1's previous turn (row 0) is outside: -1
+    np.testing.assert_array_equal(features(local), features(whole))
+
+
 def test_no_candidates_give_an_empty_matrix() -> None:
     assert features(_signals(rows=np.array([], dtype=np.int64), context=np.array([]))).shape == (0, len(FEATURES))
 

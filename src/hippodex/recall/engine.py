@@ -223,14 +223,14 @@ def _rerank(
     rows = found.rows[head]
     candidates = layout.rowids[rows].tolist()
     # The candidates, their neighbours and every turn of their sessions get
-    # each channel's score (the session's best cosine is a feature).
+    # each channel's score (the session's best cosine is a feature). The
+    # signals are arrays over these rows only, never over the whole scope:
+    # at 1M turns a pass over every row costs milliseconds each.
     linked = np.concatenate([layout.prev[rows], layout.next[rows]])
-    touched = np.zeros(len(layout.sessions), dtype=bool)
-    touched[layout.session[rows]] = True  # a mask by session code: half np.isin's time at 1M turns
-    in_sessions = np.flatnonzero(touched[layout.session])
-    near = np.union1d(np.union1d(rows, linked[linked >= 0]), in_sessions)
-    lexical = np.zeros(len(layout.rowids))
-    dense = np.full(len(layout.rowids), np.nan)
+    in_sessions = layout.session_rows(np.unique(layout.session[rows]))
+    near = np.unique(np.concatenate([rows, linked[linked >= 0], in_sessions]))
+    lexical = np.zeros(len(near))
+    dense = np.full(len(near), np.nan)
     graph = np.zeros(len(rows))
     for channel in channels:
         if not isinstance(channel, Rescoring):
@@ -242,19 +242,20 @@ def _rerank(
             got = channel.rescore(query, layout.rowids[near].tolist())
             if got:
                 target = lexical if channel.name == "lexical" else dense
-                target[layout.rows(list(got))] = list(got.values())
+                target[np.searchsorted(near, layout.rows(list(got)))] = list(got.values())
     session_dense = np.full(len(layout.sessions), np.nan)
-    seen = in_sessions[~np.isnan(dense[in_sessions])]
+    seen = np.searchsorted(near, in_sessions)
+    seen = seen[~np.isnan(dense[seen])]
     if len(seen):
         session_dense[:] = -1.0
-        np.maximum.at(session_dense, layout.session[seen], dense[seen])
+        np.maximum.at(session_dense, layout.session[near[seen]], dense[seen])
     contents = store.contents(query.user_id, candidates)
     texts = [contents.get(r, "") for r in candidates]
     fused = np.array([found.by_rowid[r].score if r in found.by_rowid else 0.0 for r in candidates])
     occurred = layout.occurred[rows]
     window = parse_window(query.text, query.now)
     signals = Signals(
-        rows=rows,
+        rows=np.searchsorted(near, rows),
         context=found.scores[head],
         fused=fused,
         graph=graph,
@@ -265,11 +266,11 @@ def _rerank(
         ),
         session_lexical=found.session_lexical,
         session_dense=session_dense,
-        speaker=layout.speaker,
-        role=layout.role,
-        session=layout.session,
-        prev=layout.prev,
-        next=layout.next,
+        speaker=layout.speaker[near],
+        role=layout.role[near],
+        session=layout.session[near],
+        prev=_within(layout.prev[near], near),
+        next=_within(layout.next[near], near),
         named_speakers=found.speakers,
         window=window_weights(occurred, window) if window is not None else None,
         order=order_position(occurred, order_preference(query.text) if window is None else 0),
@@ -281,3 +282,9 @@ def _rerank(
         timings.features = (layout.rowids[rows].copy(), X)
     if model is not None:
         found.order = np.concatenate([head[np.argsort(-model.score(X), kind="stable")], order[len(head) :]])
+
+
+def _within(links: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """Layout rows (or -1) as positions in the sorted ``near``; -1 where the row is not in it."""
+    at = np.minimum(np.searchsorted(near, links), len(near) - 1)
+    return np.where((links >= 0) & (near[at] == links), at, -1)

@@ -79,24 +79,28 @@ def _over_best(values: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Signals:
-    """What is known of each candidate and its neighbours; arrays over the layout's rows.
+    """What is known of each candidate and its neighbours.
 
-    ``lexical`` and ``dense`` hold scores for the candidates and their
-    neighbours (0 elsewhere; ``dense`` NaN where there is no vector).
+    The per-row arrays (``lexical``, ``dense``, ``speaker``, ``role``,
+    ``session``, ``prev``, ``next``) run over a universe of rows that holds
+    at least the candidates and their neighbours: the search passes the
+    candidates' sessions, a test may pass a whole layout. ``rows`` and the
+    links index that universe (-1: none). ``lexical`` and ``dense`` hold
+    scores (0 where unknown; ``dense`` NaN where there is no vector).
     """
 
-    rows: np.ndarray  # candidate rows, in the hand-set pipeline's order
+    rows: np.ndarray  # candidates (positions in the universe), in the hand-set pipeline's order
     context: np.ndarray  # the pipeline's score, aligned with rows
     fused: np.ndarray  # aligned with rows
     graph: np.ndarray  # aligned with rows
-    lexical: np.ndarray  # over all layout rows
-    dense: np.ndarray  # over all layout rows
+    lexical: np.ndarray  # per row
+    dense: np.ndarray  # per row
     session_score: np.ndarray  # per session code
     session_lexical: np.ndarray  # per session code
     session_dense: np.ndarray  # per session code: the best cosine of its turns (NaN: unknown)
-    speaker: np.ndarray  # per layout row, speaker code
-    role: np.ndarray  # per layout row, role code
-    session: np.ndarray  # per layout row, session code
+    speaker: np.ndarray  # per row, speaker code
+    role: np.ndarray  # per row, role code
+    session: np.ndarray  # per row, session code
     prev: np.ndarray
     next: np.ndarray
     named_speakers: list[int] = field(default_factory=list)

@@ -123,10 +123,23 @@ class Layout:
     speakers: tuple[str, ...]
     prev: np.ndarray  # int64 row or -1
     next: np.ndarray  # int64 row or -1
+    #: Rows by session, then position: session code ``c`` holds
+    #: ``by_session[session_start[c]:session_start[c + 1]]``.
+    by_session: np.ndarray  # int64 rows
+    session_start: np.ndarray  # int64, len(sessions) + 1
 
     def rows(self, rowids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Row index of each rowid (every rowid must belong to the layout)."""
         return np.searchsorted(self.rowids, np.asarray(rowids, dtype=np.int64))
+
+    def session_rows(self, codes: np.ndarray) -> np.ndarray:
+        """Every row of the given sessions (by code), session after session, in order.
+
+        Reads only those sessions' rows: no pass over the whole layout.
+        """
+        if not len(codes):
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([self.by_session[self.session_start[c] : self.session_start[c + 1]] for c in codes])
 
 
 def build_layout(rows: Sequence[tuple[int, str, int, float, str, str | None]]) -> Layout:
@@ -150,7 +163,22 @@ def build_layout(rows: Sequence[tuple[int, str, int, float, str, str | None]]) -
     same = session[order[1:]] == session[order[:-1]]
     nxt[order[:-1][same]] = order[1:][same]
     prev[order[1:][same]] = order[:-1][same]
-    return Layout(rowids, session, seq, occurred, role, speaker, tuple(session_codes), tuple(speaker_codes), prev, nxt)
+    start = np.zeros(len(session_codes) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(session, minlength=len(session_codes)), out=start[1:])
+    return Layout(
+        rowids,
+        session,
+        seq,
+        occurred,
+        role,
+        speaker,
+        tuple(session_codes),
+        tuple(speaker_codes),
+        prev,
+        nxt,
+        order.astype(np.int64),
+        start,
+    )
 
 
 @dataclass(frozen=True)
