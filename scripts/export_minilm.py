@@ -166,6 +166,23 @@ class Encoder(torch.nn.Module):
         return out.last_hidden_state
 
 
+def export_float(model: BertModel, tok, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The float ONNX graph of ``model`` (dynamo exporter, opset 18, batch and sequence dynamic)."""
+    dummy = tok(["hello world", "a slightly longer sentence here"], padding=True, return_tensors="pt")
+    batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
+    program = torch.onnx.export(
+        Encoder(model),
+        (dummy["input_ids"], dummy["attention_mask"]),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["last_hidden_state"],
+        dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
+        opset_version=18,
+        dynamo=True,
+        external_data=False,
+    )
+    program.save(str(path), external_data=False)
+
+
 def quantize_rowwise(model: onnx.ModelProto) -> onnx.ModelProto:
     """Rewrite every MatMul with a constant 2-D weight, and the word-embedding Gather, to int8.
 
@@ -299,19 +316,7 @@ def main() -> int:
         model = BertModel.from_pretrained(str(src), attn_implementation="eager").eval()
 
         float_onnx = tmp / "model.float.onnx"
-        dummy = tok(["hello world", "a slightly longer sentence here"], padding=True, return_tensors="pt")
-        batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
-        program = torch.onnx.export(
-            Encoder(model),
-            (dummy["input_ids"], dummy["attention_mask"]),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["last_hidden_state"],
-            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
-            opset_version=18,
-            dynamo=True,
-            external_data=False,
-        )
-        program.save(str(float_onnx), external_data=False)
+        export_float(model, tok, float_onnx)
         if args.keep_float:
             shutil.copyfile(float_onnx, args.keep_float)
 

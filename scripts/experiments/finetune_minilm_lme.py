@@ -134,19 +134,7 @@ def main() -> int:
         train(model, tok, data, args.epochs, rng)
         print(f"trained on {len(data)} triples")
         args.out.mkdir(parents=True, exist_ok=True)
-        dummy = tok(["hello world", "a slightly longer sentence here"], padding=True, return_tensors="pt")
-        batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
-        program = torch.onnx.export(
-            export_minilm.Encoder(model),
-            (dummy["input_ids"], dummy["attention_mask"]),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["last_hidden_state"],
-            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
-            opset_version=18,
-            dynamo=True,
-            external_data=False,
-        )
-        program.save(str(tmp / "float.onnx"), external_data=False)
+        export_minilm.export_float(model, tok, tmp / "float.onnx")
         onnx.save(export_minilm.quantize_rowwise(onnx.load(str(tmp / "float.onnx"))), str(args.out / "model.onnx"))
         (args.out / "tokenizer.json").write_bytes((src / "tokenizer.json").read_bytes())
     print(f"wrote {args.out}/model.onnx")

@@ -13,7 +13,14 @@ from hippodex.config import RecallConfig
 from hippodex.recall.channels.lexical import LexicalChannel, indexed, session_bm25
 from hippodex.recall.query import Query
 from hippodex.store.base import Filters, Store
-from hippodex.store.lexical_index import HasLexicalIndex, from_instances, from_tokens, group_scores, scores
+from hippodex.store.lexical_index import (
+    HasLexicalIndex,
+    LexicalIndex,
+    from_instances,
+    from_tokens,
+    group_scores,
+    scores,
+)
 from hippodex.store.postgres_text import analyze, query_lexemes
 from hippodex.store.sqlite import SQLiteStore
 
@@ -68,6 +75,30 @@ def _assert_same_as_fts(store: Store, user: str = "u") -> None:
         assert {s: float(v) for s, v in zip(layout.sessions, got, strict=True) if v > 0} == pytest.approx(want)
 
 
+def _fill_in_two_writes(m: Memory) -> LexicalIndex:
+    """Fill in two writes, reading the index after each: the second is appended, not rebuilt."""
+    store = m.store
+    assert isinstance(store, HasLexicalIndex)
+    _fill(m, corpus=CORPUS[:4])
+    first = store.lexical_index("u")
+    _fill(m, corpus=CORPUS[4:])
+    extended = store.lexical_index("u")
+    assert len(extended.segments) == 2 and extended.vocab is first.vocab
+    _assert_same_as_fts(m.store)
+    return extended
+
+
+def _assert_a_delete_rebuilds(m: Memory) -> None:
+    store = m.store
+    assert isinstance(store, HasLexicalIndex)
+    gone = m.search("Pepper greyhound", user_id="u", k=1)[0].episode
+    m.delete(gone.id, user_id="u")
+    rebuilt = store.lexical_index("u")
+    assert len(rebuilt.segments) == 1 and len(rebuilt.rowids) == len(CORPUS) - 1
+    _assert_same_as_fts(m.store)
+    assert store.lexical_index("u") is rebuilt  # cached until the next write
+
+
 def test_scores_equal_fts5_on_a_one_user_file(db_path: Path) -> None:
     with Memory(db_path, encoder=None) as m:
         _fill(m)
@@ -77,20 +108,9 @@ def test_scores_equal_fts5_on_a_one_user_file(db_path: Path) -> None:
 
 def test_appends_extend_and_deletions_rebuild(db_path: Path) -> None:
     with Memory(db_path, encoder=None) as m:
-        _fill(m, corpus=CORPUS[:4])
-        store = m.store
-        assert isinstance(store, SQLiteStore)
-        first = store.lexical_index("u")
-        _fill(m, corpus=CORPUS[4:])
-        extended = store.lexical_index("u")
-        assert len(extended.segments) == 2 and extended.vocab is first.vocab  # appended, not rebuilt
-        _assert_same_as_fts(store)
-        gone = m.search("Pepper greyhound", user_id="u", k=1)[0].episode
-        m.delete(gone.id, user_id="u")
-        rebuilt = store.lexical_index("u")
-        assert len(rebuilt.segments) == 1 and len(rebuilt.rowids) == len(CORPUS) - 1
-        _assert_same_as_fts(store)
-        assert store.lexical_index("u") is rebuilt  # cached until the next write
+        assert isinstance(m.store, SQLiteStore)
+        _fill_in_two_writes(m)
+        _assert_a_delete_rebuilds(m)
 
 
 def test_postgres_index_scores_as_the_store_and_follows_writes(pg_url: str) -> None:
@@ -98,22 +118,12 @@ def test_postgres_index_scores_as_the_store_and_follows_writes(pg_url: str) -> N
     with Memory(pg_url, encoder=None) as m:
         store = m.store
         assert isinstance(store, HasLexicalIndex) and store.lexical_index_exact
-        _fill(m, corpus=CORPUS[:4])
-        first = store.lexical_index("u")
-        _fill(m, corpus=CORPUS[4:])
-        extended = store.lexical_index("u")
-        assert len(extended.segments) == 2 and extended.vocab is first.vocab  # appended, not rebuilt
-        _assert_same_as_fts(store)
+        extended = _fill_in_two_writes(m)
         assert indexed(store, "u", FTS_ALWAYS) is extended  # used below any threshold
         _fill(m, "bo", CORPUS[:3])  # another user's rows change neither the scores nor the postings
         _assert_same_as_fts(store, "u")
         _assert_same_as_fts(store, "bo")
-        gone = m.search("Pepper greyhound", user_id="u", k=1)[0].episode
-        m.delete(gone.id, user_id="u")
-        rebuilt = store.lexical_index("u")
-        assert len(rebuilt.segments) == 1 and len(rebuilt.rowids) == len(CORPUS) - 1
-        _assert_same_as_fts(store)
-        assert store.lexical_index("u") is rebuilt  # cached until the next write
+        _assert_a_delete_rebuilds(m)
         store.erase("bo")
         assert len(store.lexical_index("bo").rowids) == 0
 
