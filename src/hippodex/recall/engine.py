@@ -229,6 +229,7 @@ def _rerank(
     linked = np.concatenate([layout.prev[rows], layout.next[rows]])
     in_sessions = layout.session_rows(np.unique(layout.session[rows]))
     near = np.unique(np.concatenate([rows, linked[linked >= 0], in_sessions]))
+    near_ids = layout.rowids[near]  # ascending, as near is: a rowid's position is one small binary search
     lexical = np.zeros(len(near))
     dense = np.full(len(near), np.nan)
     graph = np.zeros(len(rows))
@@ -239,10 +240,10 @@ def _rerank(
             got = channel.rescore(query, candidates)
             graph = np.array([got.get(r, 0.0) for r in candidates])
         elif channel.name in ("lexical", "dense"):
-            got = channel.rescore(query, layout.rowids[near].tolist())
+            got = channel.rescore(query, near_ids.tolist())
             if got:
                 target = lexical if channel.name == "lexical" else dense
-                target[np.searchsorted(near, layout.rows(list(got)))] = list(got.values())
+                target[np.searchsorted(near_ids, list(got))] = list(got.values())
     session_dense = np.full(len(layout.sessions), np.nan)
     seen = np.searchsorted(near, in_sessions)
     seen = seen[~np.isnan(dense[seen])]
