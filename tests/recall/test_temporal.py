@@ -43,6 +43,14 @@ NOW = datetime(2023, 5, 30, 23, 40)  # a Tuesday
         ("today", date(2023, 5, 30), date(2023, 5, 31)),
         ("in 2022", date(2022, 1, 1), date(2023, 1, 1)),
         ("last weekend", date(2023, 5, 27), date(2023, 5, 29)),
+        ("this past weekend", date(2023, 5, 27), date(2023, 5, 29)),
+        # With "the", the past month reaches back 30 days from today, not to the calendar month.
+        ("in the past month", date(2023, 4, 30), date(2023, 5, 31)),
+        ("over the last week", date(2023, 5, 23), date(2023, 5, 31)),
+        ("the last few months", date(2023, 3, 1), date(2023, 5, 31)),
+        ("a couple weeks ago", date(2023, 5, 13), date(2023, 5, 20)),
+        ("since the start of the year", date(2023, 1, 1), date(2023, 5, 31)),
+        ("what I did today, before lunch", date(2023, 5, 30), date(2023, 5, 31)),
     ],
 )
 def test_expressions_resolve_against_now(text: str, start: date, end: date) -> None:
@@ -51,7 +59,18 @@ def test_expressions_resolve_against_now(text: str, start: date, end: date) -> N
     assert (window.start.date(), window.end.date()) == (start, end)
 
 
-@pytest.mark.parametrize("text", ["where do I live?", "I like the number 2023", "may I ask something", "Sunday roast"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "where do I live?",
+        "I like the number 2023",
+        "may I ask something",
+        "Sunday roast",
+        "the airlines I flew with, from earliest to latest, before today",  # bounds the question, no window
+        "as of today, how many books have I read",
+        "the last week of the course",  # a week of something, not last week
+    ],
+)
 def test_no_time_expression(text: str) -> None:
     assert parse_window(text, NOW) is None
 

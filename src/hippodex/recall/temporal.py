@@ -37,10 +37,14 @@ NUMBERS = {
     "eleven": 11,
     "twelve": 12,
     "couple of": 2,
+    "couple": 2,
     "few": 3,
     "several": 3,
 }
-_NUM = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a couple of|a few|several)"
+_NUM = (
+    r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|a couple of|couple of|a couple|a few|few|several)"
+)
 _MONTH = r"(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _UNITS = {"day": 1, "week": 7, "month": 30, "year": 365}
@@ -135,8 +139,10 @@ def _rules(now: datetime) -> list[tuple[re.Pattern[str], object]]:
 
     return [
         (re.compile(rf"\b{_NUM} (day|week|month|year)s? ago\b"), ago),
-        (re.compile(rf"\b(?:in |over |during )?(?:the )?(?:past|last) {_NUM}? ?(day|week|month|year)s\b"), past),
-        (re.compile(r"\b(?:last|past|previous) (week|month|year)\b"), last_unit),
+        # "the past month" and "the last 3 weeks" reach back from today; "last month" is the calendar month.
+        (re.compile(rf"\b(?:in |over |during )?(?:the )?(?:past|last) {_NUM} (day|week|month|year)s\b"), past),
+        (re.compile(rf"\b(?:in |over |during )?the (?:past|last) (?:{_NUM} )?(day|week|month|year)s?\b(?! of)"), past),
+        (re.compile(r"\b(?:last|past|previous) (week|month|year)\b(?! of)"), last_unit),
         (re.compile(r"\bthis (week|month|year)\b"), this_unit),
         (re.compile(r"\b(last|this|on) (" + "|".join(WEEKDAYS) + r")\b"), weekday),
         (re.compile(rf"\b{_DAY} (?:of )?{_MONTH},? (\d{{4}})\b"), lambda m: day_month(m, m[1], m[2], m[3])),
@@ -148,9 +154,12 @@ def _rules(now: datetime) -> list[tuple[re.Pattern[str], object]]:
         (re.compile(r"\b(?:in|during|of) ((?:19|20)\d{2})\b"), year),
         (re.compile(r"\byesterday\b"), fixed(1)),
         (re.compile(r"\blast night\b"), fixed(1)),
-        (re.compile(r"\btoday|this morning|this afternoon|tonight\b"), fixed(0)),
+        # "before today" and "as of today" bound a question's time, they do not point at today.
+        (re.compile(r"(?<!before )(?<!until )(?<!as of )(?<!up to )(?<!prior to )\btoday\b"), fixed(0)),
+        (re.compile(r"\b(?:this morning|this afternoon|tonight)\b"), fixed(0)),
         (re.compile(r"\bday before yesterday\b"), fixed(2)),
-        (re.compile(r"\blast weekend\b"), lambda m: _weekend(today)),
+        (re.compile(r"\b(?:last|(?:this |the )?past|over the) weekend\b"), lambda m: _weekend(today)),
+        (re.compile(r"\bsince the (?:start|beginning) of (?:the|this) year\b"), lambda m: (datetime(today.year, 1, 1), today + timedelta(days=1))),
         (re.compile(r"\brecently|lately\b"), fixed(30, 31)),
     ]
 
