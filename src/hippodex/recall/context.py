@@ -52,20 +52,22 @@ def spread(
     Returns ``(rows, new_scores, boost)`` for all candidates, where ``boost``
     is what the stages added.
     """
-    total = np.zeros(len(layout.rowids), dtype=np.float64)
-    total[rows] = scores
-    if neighbour:
-        for links in (layout.prev, layout.next):
-            linked = links[rows]
-            ok = linked >= 0
-            np.add.at(total, linked[ok], neighbour * scores[ok])
-    touched = np.flatnonzero(total > 0)
+    # Arrays over the candidates and their neighbours only, never over every
+    # row of the scope: at 1M turns each full-size array costs a millisecond.
+    links = [links[rows] for links in (layout.prev, layout.next)] if neighbour else []
+    universe = np.unique(np.concatenate([rows, *(linked[linked >= 0] for linked in links)]))
+    base = np.zeros(len(universe), dtype=np.float64)
+    base[np.searchsorted(universe, rows)] = scores
+    total = base.copy()
+    for linked in links:
+        ok = linked >= 0
+        np.add.at(total, np.searchsorted(universe, linked[ok]), neighbour * scores[ok])
+    keep = total > 0
+    touched, total, base = universe[keep], total[keep], base[keep]
     if session:
         best = session_scores(layout.session[rows], scores, len(layout.sessions), session_top)
-        total[touched] += session * best[layout.session[touched]]
-    base = np.zeros(len(layout.rowids), dtype=np.float64)
-    base[rows] = scores
-    return touched, total[touched], total[touched] - base[touched]
+        total += session * best[layout.session[touched]]
+    return touched, total, total - base
 
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)

@@ -48,7 +48,7 @@ class DenseChannel:
         if not query.filters.empty:
             mask = np.isin(vs.rowids, self.store.allowed(query.user_id, query.filters))
         rows, scores = self.nearest(vs, vector, k, mask)
-        return [ChannelHit(int(vs.rowids[r]), float(s)) for r, s in zip(rows, scores, strict=True)]
+        return _hits(vs, rows, scores)
 
     def search_like(self, query: Query, rowids: Sequence[int], k: int) -> list[ChannelHit]:
         """Associative pass: search from the query moved towards what it found.
@@ -69,7 +69,7 @@ class DenseChannel:
         if not query.filters.empty:
             mask = np.isin(vs.rowids, self.store.allowed(query.user_id, query.filters))
         rows, scores = self.nearest(vs, moved.astype(np.float32), k, mask)
-        return [ChannelHit(int(vs.rowids[r]), float(s)) for r, s in zip(rows, scores, strict=True)]
+        return _hits(vs, rows, scores)
 
     def rescore(self, query: Query, rowids: Sequence[int]) -> dict[int, float]:
         vector = query.vector
@@ -82,3 +82,8 @@ class DenseChannel:
         found = vs.rowids[pos] == wanted
         scores = vs.matrix[pos[found]] @ vector
         return dict(zip(wanted[found].tolist(), scores.tolist(), strict=True))
+
+
+def _hits(vs: VectorSet, rows: np.ndarray, scores: np.ndarray) -> list[ChannelHit]:
+    # One conversion of each array, not a numpy scalar per hit (a millisecond for 100 hits).
+    return [ChannelHit(r, s) for r, s in zip(vs.rowids[rows].tolist(), scores.tolist(), strict=True)]
