@@ -22,7 +22,6 @@ otherwise numpy's ``bitwise_count`` (numpy >= 2) or a byte lookup table.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,23 +52,16 @@ def hamming_numpy(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
     return np.asarray(_POPCOUNT[x].sum(axis=1, dtype=np.uint16))
 
 
-#: simsimd splits a scan this large across the machine's cores (9 ms instead of
-#: 18-24 ms for 1M codes on 2 cores); smaller scans are not worth the threads.
-_THREADED_ROWS = 200_000
-_THREADS = max(1, min(4, os.cpu_count() or 1))
-
-
 def hamming(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Hamming distances (integers) of packed codes to one packed query (simsimd if present)."""
+    """Hamming distances (integers) of packed codes to one packed query (simsimd if present).
+
+    One thread: simsimd can split a scan across cores (4 ms instead of 8 ms
+    for 1M codes in a tight loop), but inside a search on this 2-core machine
+    its threads made the scan slower (10 ms) and the rest of the search
+    slower still, fused p50 45 ms against 35 ms at 1M memories.
+    """
     if _simsimd is not None and len(codes):
-        kwargs: dict[str, Any] = {"metric": "hamming", "dtype": "bin8", "out_dtype": "float32"}
-        if len(codes) >= _THREADED_ROWS and _THREADS > 1:
-            kwargs["threads"] = _THREADS
-        try:
-            out = _simsimd.cdist(query[None, :], codes, **kwargs)
-        except TypeError:  # an older simsimd without threads=
-            kwargs.pop("threads", None)
-            out = _simsimd.cdist(query[None, :], codes, **kwargs)
+        out = _simsimd.cdist(query[None, :], codes, metric="hamming", dtype="bin8", out_dtype="float32")
         return np.asarray(out).ravel()
     return hamming_numpy(codes, query)
 

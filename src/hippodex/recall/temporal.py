@@ -134,6 +134,9 @@ def _rules(now: datetime) -> list[tuple[re.Pattern[str], object]]:
     def year(m: re.Match[str]) -> tuple[datetime, datetime]:
         return datetime(int(m[1]), 1, 1), datetime(int(m[1]) + 1, 1, 1)
 
+    def year_to_date() -> tuple[datetime, datetime]:
+        return datetime(today.year, 1, 1), today + timedelta(days=1)
+
     def fixed(days_back: int, span: int = 1):  # type: ignore[no-untyped-def]
         return lambda m: (today - timedelta(days=days_back), today - timedelta(days=days_back - span))
 
@@ -159,7 +162,7 @@ def _rules(now: datetime) -> list[tuple[re.Pattern[str], object]]:
         (re.compile(r"\b(?:this morning|this afternoon|tonight)\b"), fixed(0)),
         (re.compile(r"\bday before yesterday\b"), fixed(2)),
         (re.compile(r"\b(?:last|(?:this |the )?past|over the) weekend\b"), lambda m: _weekend(today)),
-        (re.compile(r"\bsince the (?:start|beginning) of (?:the|this) year\b"), lambda m: (datetime(today.year, 1, 1), today + timedelta(days=1))),
+        (re.compile(r"\bsince the (?:start|beginning) of (?:the|this) year\b"), lambda m: year_to_date()),
         (re.compile(r"\brecently|lately\b"), fixed(30, 31)),
     ]
 
