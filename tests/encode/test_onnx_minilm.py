@@ -100,6 +100,12 @@ def test_paraphrase_closer_than_unrelated(minilm: MiniLMEncoder) -> None:
     assert a @ b > 0.8 and a @ b > a @ c + 0.4
 
 
+def test_idle_workers_do_not_spin(minilm: MiniLMEncoder) -> None:
+    # A spinning onnxruntime worker slows the search that follows an embedding (see the encoder).
+    options = minilm._session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
 def test_missing_model_dir_raises_encoder_error(tmp_path: Path) -> None:
     with pytest.raises(EncoderError, match="missing"):
         MiniLMEncoder(tmp_path)

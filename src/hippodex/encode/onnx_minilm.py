@@ -88,6 +88,11 @@ class MiniLMEncoder:
             threads or (int(env_threads) if env_threads.isdigit() else 0) or os.cpu_count() or 1
         )
         options.inter_op_num_threads = 1
+        # Idle workers sleep rather than spin: on a 2-core machine a spinning
+        # worker takes the core the search runs on next. Measured at 1M
+        # memories, search with its query embedding: p50 / p95 58 / 87 ms
+        # spinning, 41 / 49 ms not; batch embedding speed is the same.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session: Any = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
             self._tokenizer: Any = Tokenizer.from_file(str(tokenizer_path))
