@@ -54,12 +54,12 @@ def spread(
     """
     # Arrays over the candidates and their neighbours only, never over every
     # row of the scope: at 1M turns each full-size array costs a millisecond.
-    links = [links[rows] for links in (layout.prev, layout.next)] if neighbour else []
-    universe = np.unique(np.concatenate([rows, *(linked[linked >= 0] for linked in links)]))
+    neighbours = [link[rows] for link in (layout.prev, layout.next)] if neighbour else []
+    universe = np.unique(np.concatenate([rows, *(linked[linked >= 0] for linked in neighbours)]))
     base = np.zeros(len(universe), dtype=np.float64)
     base[np.searchsorted(universe, rows)] = scores
     total = base.copy()
-    for linked in links:
+    for linked in neighbours:
         ok = linked >= 0
         np.add.at(total, np.searchsorted(universe, linked[ok]), neighbour * scores[ok])
     keep = total > 0
