@@ -45,6 +45,14 @@ def test_spread_passes_score_to_neighbours_and_adds_session_best() -> None:
     assert dict(zip(rows.tolist(), scores.tolist(), strict=True)) == pytest.approx({0: 1.5, 2: 0.6})
 
 
+def test_spread_adds_up_what_two_candidates_pass_to_one_turn() -> None:
+    # turns 1 and 4 (rows 0 and 3, given out of order) both border turn 2 (row 1)
+    rows, scores, boost = spread(np.array([3, 0]), np.array([0.4, 1.0]), _layout(), neighbour=0.5, session=0.0)
+    assert rows.tolist() == [0, 1, 3]  # in layout order, whatever order the candidates came in
+    assert scores.tolist() == pytest.approx([1.0, 0.7, 0.4])
+    assert boost.tolist() == pytest.approx([0.0, 0.7, 0.0])
+
+
 def test_speaker_boost_only_when_one_speaker_is_named() -> None:
     layout = _layout()
     rows, scores = np.array([0, 2]), np.array([1.0, 1.0])
