@@ -79,7 +79,7 @@ def test_features_read_scores_neighbours_and_sessions() -> None:
     assert X[:, COL["session_lexical"]].tolist() == [1.0, 0.0]
     assert X[:, COL["session_dense"]].tolist() == [pytest.approx(0.4), pytest.approx(-0.2)]
     # nothing said about speakers, time or text: those columns stay 0
-    for name in ("speaker_named", "speaker_other", "in_window", "order", "question", "length"):
+    for name in ("speaker_named", "speaker_other", "in_window", "order", "question", "length", "coverage", "discloses"):
         assert X[:, COL[name]].tolist() == [0.0, 0.0], name
 
 
@@ -107,6 +107,38 @@ def test_features_for_speaker_time_role_and_text() -> None:
     assert X[:, COL["question"]].tolist() == [1.0, 0.0, 0.0]
     assert X[:, COL["asks"]].tolist() == [1.0, 1.0, 0.0]
     assert X[:, COL["length"]].tolist() == pytest.approx(np.log1p([3, 3, 3]).tolist())
+
+
+@pytest.mark.parametrize(
+    ("query", "coverage", "number_asked", "name_asked"),
+    [
+        # asked: guitar, ana ("how", "many", "does", "own" are stopwords)
+        ("How many guitars does Ana own?", [1 / 2, 0.0, 1 / 2], [1.0, 0.0, 1.0], [0.0, 0.0, 0.0]),
+        # asked: guitar, ana, play
+        ("Which guitar does Ana play?", [1 / 3, 0.0, 2 / 3], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0]),
+    ],
+)
+def test_features_from_the_words_of_query_and_turn(
+    query: str, coverage: list[float], number_asked: list[float], name_asked: list[float]
+) -> None:
+    # rows 0 (Ana), 3 (Bo), 2 (Ana)
+    X = features(
+        _signals(
+            rows=np.array([0, 3, 2]),
+            context=np.array([3.0, 2.0, 1.0]),
+            fused=np.ones(3),
+            graph=np.zeros(3),
+            texts=["I bought two guitars", "Bo here: my Fender is red", "Ana plays 3 chords"],
+            query=query,
+            speaker_names=("Ana", "Bo"),
+        )
+    )
+    assert X[:, COL["coverage"]].tolist() == pytest.approx(coverage)
+    assert X[:, COL["first_person"]].tolist() == pytest.approx([0.25, 1 / 6, 0.0])
+    assert X[:, COL["discloses"]].tolist() == [1.0, 0.0, 0.0]
+    assert X[:, COL["number_asked"]].tolist() == number_asked
+    # "Fender" is new; "Ana" is named by the question and speaks the third turn
+    assert X[:, COL["name_asked"]].tolist() == name_asked
 
 
 def test_features_are_the_same_over_a_smaller_universe_of_rows() -> None:

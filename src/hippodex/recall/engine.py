@@ -277,6 +277,8 @@ def _rerank(
         order=order_position(occurred, order_preference(query.text) if window is None else 0),
         asks_assistant=asks_assistant(query.text),
         texts=texts,
+        query=query.text,
+        speaker_names=layout.speakers,
     )
     X = features(signals)
     if timings is not None and timings.record_features:

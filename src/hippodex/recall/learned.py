@@ -4,9 +4,11 @@ The hand-set stages (channel weights, contiguity, session, speaker, time)
 each move a score by a fixed share. A logistic model fitted on the benchmark
 dev halves weighs the same signals, plus a few the stages cannot express (how
 a turn's neighbours match, whether its session matched lexically, whether it
-is an assistant turn when the question asks what the assistant said), and
-re-orders the first ``RecallConfig.rerank_depth`` candidates. It is one dot
-product per candidate, so it costs well under a millisecond.
+is an assistant turn when the question asks what the assistant said, and the
+cues in its words of :mod:`hippodex.recall.cues`), and re-orders the first
+``RecallConfig.rerank_depth`` candidates. Scoring is one dot product per
+candidate; reading the cues in each candidate's words is most of the stage's
+few milliseconds.
 
 The model ships as JSON (``hippodex/data/ranker.json``), written by
 ``hippodex bench fit``, which also reports cross-validated figures: every
@@ -28,6 +30,7 @@ import numpy as np
 
 from hippodex._exceptions import ConfigError
 from hippodex.model import ROLES
+from hippodex.recall import cues
 
 #: The signals, in the order of the model's weights.
 FEATURES = (
@@ -54,6 +57,8 @@ FEATURES = (
     "question",  # the turn ends with a question mark (it asks rather than tells)
     "asks",  # the turn has a question mark somewhere
     "length",  # log(1 + words in the turn)
+    # coverage, first_person, discloses, number_asked, name_asked: see cues.cue_matrix
+    *cues.CUES,
 )
 
 _ASKS_ASSISTANT = re.compile(
@@ -108,6 +113,8 @@ class Signals:
     order: np.ndarray | None = None  # per candidate, 0..1 towards the asked end
     asks_assistant: bool = False
     texts: list[str] | None = None  # each candidate's content, aligned with rows
+    query: str = ""
+    speaker_names: tuple[str, ...] = ()  # by speaker code
 
 
 def features(s: Signals) -> np.ndarray:
@@ -159,6 +166,8 @@ def features(s: Signals) -> np.ndarray:
         X[:, col["question"]] = [t.rstrip().endswith("?") for t in s.texts]
         X[:, col["asks"]] = ["?" in t for t in s.texts]
         X[:, col["length"]] = np.log1p([len(t.split()) for t in s.texts])
+        speakers = [s.speaker_names[c] if 0 <= c < len(s.speaker_names) else "" for c in s.speaker[rows].tolist()]
+        X[:, [col[name] for name in cues.CUES]] = cues.cue_matrix(s.texts, cues.Asked.of(s.query), speakers)
     return X
 
 

@@ -1,0 +1,108 @@
+"""Cues in the words of a question and a turn, read by the learned stage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hippodex.recall.cues import CUES, Asked, cue_matrix
+
+COL = {name: i for i, name in enumerate(CUES)}
+
+
+def _cue(name: str, texts: list[str], question: str = "What is it?", speakers: list[str] | None = None) -> list:
+    return cue_matrix(texts, Asked.of(question), speakers or [])[:, COL[name]].tolist()
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        ("What games did Nate play?", "I played two games of chess", 2 / 3),  # game, play of game, nate, play
+        ("What games did Nate play?", "Nate plays games", 1.0),
+        ("What games did Nate play?", "GAMES, games and a game", 1 / 3),  # one stem, however often
+        ("What did Melanie paint?", "painting with the kids", 1 / 2),  # paint; melanie missing
+        ("What did you do?", "anything at all", 0.0),  # only stopwords asked: nothing to cover
+        ("Where is the boat?", "", 0.0),
+    ],
+)
+def test_coverage_counts_the_question_words_a_turn_holds(question: str, text: str, expected: float) -> None:
+    assert _cue("coverage", [text], question) == pytest.approx([expected])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I just got a smoker today", 1),
+        ("I've used my new Korg and we finally moved", 2),
+        ("I got it, I bought it, I used it, I fixed it", 3),  # capped at 3
+        ("Can you recommend some recipes?", 0),
+        ("They went to Paris", 0),  # someone else, not the speaker
+        ("I think that in the end we all know it was bought", 0),  # more than two words between
+    ],
+)
+def test_discloses_counts_what_the_speaker_says_they_did(text: str, expected: int) -> None:
+    assert _cue("discloses", [text]) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I love my dog", 0.5),
+        ("I'm sure I've told you", 2 / 5),  # "I'm" and "I've" count once each
+        ("Tell me about Rome", 0.25),
+        ("What is the capital of France?", 0.0),
+        ("", 0.0),
+    ],
+)
+def test_first_person_is_a_share_of_the_words(text: str, expected: float) -> None:
+    assert _cue("first_person", [text]) == pytest.approx([expected])
+
+
+@pytest.mark.parametrize(
+    ("question", "number", "name"),
+    [
+        ("How many instruments do I own?", True, False),
+        ("How long have I worked here?", True, False),
+        ("What video games does Nate play?", False, True),
+        ("Which book did I read last?", False, True),
+        ("Where did Ana move?", False, True),
+        ("Did I enjoy the concert?", False, False),
+    ],
+)
+def test_what_a_question_asks_for(question: str, number: bool, name: bool) -> None:
+    asked = Asked.of(question)
+    assert (asked.number, asked.name) == (number, name)
+
+
+def test_a_number_counts_only_when_one_is_asked_for() -> None:
+    texts = ["I have 3 guitars", "a couple of guitars", "some guitars"]
+    assert _cue("number_asked", texts, "How many guitars do I have?") == [1.0, 1.0, 0.0]
+    assert _cue("number_asked", texts, "Which guitars do I have?") == [0.0, 0.0, 0.0]
+
+
+def test_a_new_name_counts_inside_a_sentence_and_not_from_the_question_or_speaker() -> None:
+    texts = [
+        "Nate won a Valorant tournament",  # Valorant: new
+        "Nate won. Great game",  # "Great" opens a sentence
+        "I think Nate won",  # "I", and a name the question gives
+        "Valorant was fun",  # the text opens with it
+        "you know, Joanna, it was fun",  # the turn's own speaker
+    ]
+    speakers = ["Nate", "Nate", "Nate", "Nate", "Joanna"]
+    assert _cue("name_asked", texts, "What games does Nate play?", speakers) == [1.0, 0.0, 0.0, 0.0, 0.0]
+    assert _cue("name_asked", texts, "Did Nate play?", speakers) == [0.0] * 5  # no name asked for
+
+
+def test_cues_stay_with_their_own_text() -> None:
+    """The texts are read joined: no match may run across two of them, or land on the wrong one."""
+    texts = ["we", "bought it", "İİİ I got 2", "", "my"]  # "İ" lengthens when lower-cased
+    m = cue_matrix(texts, Asked.of("How many did I buy?"))
+    assert m[:, COL["discloses"]].tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
+    assert m[:, COL["number_asked"]].tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
+    first_person = m[:, COL["first_person"]].tolist()
+    assert first_person[:2] + first_person[3:] == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_no_texts_give_no_rows() -> None:
+    assert cue_matrix([], Asked.of("What?")).shape == (0, len(CUES))
+    np.testing.assert_array_equal(cue_matrix([""], Asked.of("")), np.zeros((1, len(CUES))))
