@@ -98,9 +98,11 @@ class ChannelScore:
 
 @dataclass(frozen=True)
 class Hit:
-    """A recalled episode with its fused score and the channels that found it.
+    """A recalled episode with its score and the channels that found it.
 
-    ``context`` holds neighbouring turns of the same session when the search
+    ``score`` orders the hits: the fused score after the context stages, or,
+    when the learned stage re-orders them (the default), its probability that
+    the hit is evidence for the query. ``context`` holds neighbouring turns of the same session when the search
     asked for expansion; they are evidence around the hit, not hits themselves.
     """
 

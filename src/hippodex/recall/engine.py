@@ -284,7 +284,29 @@ def _rerank(
     if timings is not None and timings.record_features:
         timings.features = (layout.rowids[rows].copy(), X)
     if model is not None:
-        found.order = np.concatenate([head[np.argsort(-model.score(X), kind="stable")], order[len(head) :]])
+        logits = model.score(X)
+        found.order = np.concatenate([head[np.argsort(-logits, kind="stable")], order[len(head) :]])
+        found.scores = reranked_scores(found.scores, head, order[len(head) :], logits)
+
+
+def reranked_scores(scores: np.ndarray, head: np.ndarray, tail: np.ndarray, logits: np.ndarray) -> np.ndarray:
+    """Scores that follow the learned order, so a hit's ``score`` never contradicts its place.
+
+    The re-ranked ``head`` gets the model's probability that it is evidence;
+    the ``tail`` past the re-ranking depth keeps its order, scaled below the
+    lowest probability.
+
+    >>> s = reranked_scores(np.array([3.0, 2.0, 1.0, 0.5]), np.array([0, 1]), np.array([2, 3]), np.array([-1.0, 1.0]))
+    >>> s.round(3).tolist()
+    [0.269, 0.731, 0.269, 0.134]
+    """
+    out = scores.astype(np.float64, copy=True)
+    probability = 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+    out[head] = probability
+    if len(tail):
+        top = float(out[tail].max())
+        out[tail] = probability.min() * (np.clip(out[tail], 0.0, None) / top if top > 0 else 0.0)
+    return out
 
 
 def _within(links: np.ndarray, near: np.ndarray) -> np.ndarray:
