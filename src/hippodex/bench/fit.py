@@ -139,7 +139,7 @@ def cross_validate(samples: Sequence[Sample], folds: int = 5, l2: float = 1.0) -
     out: list[list[str]] = [[] for _ in samples]
     for f in range(folds):
         ranker = fit_regimes([s for s, g in zip(samples, fold, strict=True) if g != f], l2=l2)
-        for i in np.flatnonzero(fold == f):
+        for i in np.flatnonzero(fold == f).tolist():
             out[i] = reranked(samples[i], ranker)
     return out
 

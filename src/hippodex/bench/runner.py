@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -175,7 +175,7 @@ def _open(folder: str, name: str, settings: BenchSettings) -> Memory:
     )
 
 
-def locomo_row(ranked: Sequence[str], gold: Sequence[str]) -> dict[str, float]:
+def locomo_row(ranked: Sequence[str], gold: Collection[str]) -> dict[str, float]:
     """One LoCoMo question's recall, hit and all at each k."""
     row: dict[str, float] = {}
     for k in LOCOMO_KS:

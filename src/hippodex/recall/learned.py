@@ -188,7 +188,7 @@ class LinearRanker:
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def score(self, X: np.ndarray) -> np.ndarray:
-        return ((X - self.mean) / self.scale) @ self.coef + self.bias
+        return np.asarray(((X - self.mean) / self.scale) @ self.coef + self.bias, dtype=np.float64)
 
     def to_json(self) -> dict[str, Any]:
         return {

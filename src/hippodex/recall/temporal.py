@@ -239,4 +239,4 @@ def order_position(occurred: np.ndarray, direction: int) -> np.ndarray | None:
     if not direction or not len(occurred) or occurred.max() <= occurred.min():
         return None
     position = (occurred - occurred.min()) / (occurred.max() - occurred.min())
-    return position if direction > 0 else 1.0 - position
+    return np.asarray(position if direction > 0 else 1.0 - position, dtype=np.float64)
