@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hippodex.recall.cues import CUES, Asked, cue_matrix
+from hippodex.recall.cues import CUES, READ_CHARS, Asked, cue_matrix
 
 COL = {name: i for i, name in enumerate(CUES)}
 
@@ -106,3 +106,12 @@ def test_cues_stay_with_their_own_text() -> None:
 def test_no_texts_give_no_rows() -> None:
     assert cue_matrix([], Asked.of("What?")).shape == (0, len(CUES))
     np.testing.assert_array_equal(cue_matrix([""], Asked.of("")), np.zeros((1, len(CUES))))
+
+
+def test_a_long_text_is_read_up_to_its_first_characters() -> None:
+    early = "I bought a guitar. " + "la " * 40_000
+    late = "la " * 40_000 + "I bought a guitar."
+    m = cue_matrix([early, late], Asked.of("Which guitar did I buy?"))
+    assert m[:, COL["coverage"]].tolist() == [1 / 2, 0.0]  # guitar, buy: "bought" is not "buy"
+    assert m[:, COL["discloses"]].tolist() == [1.0, 0.0]
+    assert m[1, COL["first_person"]] == 0.0 and len(late) > READ_CHARS
