@@ -102,8 +102,9 @@ class Hit:
 
     ``score`` orders the hits: the fused score after the context stages, or,
     when the learned stage re-orders them (the default), its probability that
-    the hit is evidence for the query. ``context`` holds neighbouring turns of the same session when the search
-    asked for expansion; they are evidence around the hit, not hits themselves.
+    the hit is evidence for the query. ``context`` holds neighbouring turns of
+    the same session when the search asked for expansion; they are evidence
+    around the hit, not hits themselves.
     """
 
     episode: Episode
