@@ -46,6 +46,9 @@ class RecallConfig:
     depth: int = 100
     #: Put the day of the episode into its index key.
     date_in_key: bool = True
+    #: At ``add``, also embed each sentence of a turn of two or more (recall/parts.py):
+    #: the learned stage reads the best sentence's cosine. Off: faster ingest of long turns.
+    sentence_vectors: bool = True
     #: Share of a turn's score passed to the turns just before and after it.
     neighbour: float = 0.1
     #: Share of its session's score added to every candidate of it.

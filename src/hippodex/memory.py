@@ -12,7 +12,7 @@ import logging
 import os
 import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,6 +43,7 @@ from hippodex.recall.channels.dense import DenseChannel
 from hippodex.recall.channels.graph import GraphChannel
 from hippodex.recall.channels.lexical import LexicalChannel
 from hippodex.recall.engine import Timings, recall
+from hippodex.recall.parts import embed_parts, split_parts
 from hippodex.recall.query import Query
 from hippodex.recall.text import index_key
 from hippodex.store.base import Filters, NewEpisode, Store
@@ -184,6 +185,13 @@ class Memory:
             self.store.set_meta("encoder", enc.name)
         return np.stack([known[k] for k in keys]).astype(np.float32, copy=False)
 
+    def _with_parts(self, items: list[NewEpisode]) -> list[NewEpisode]:
+        """``items`` with the vectors of their sentences (:mod:`hippodex.recall.parts`)."""
+        if self.encoder is None or not self.config.sentence_vectors:
+            return items
+        vectors = embed_parts([it.content for it in items], (self._doc_encoder or self.encoder).encode)
+        return [it if v is None else replace(it, parts=v) for it, v in zip(items, vectors, strict=True)]
+
     def _key(self, content: str, occurred_at: datetime, speaker: str | None, role: str) -> str:
         return index_key(
             content, occurred_at=occurred_at, speaker=speaker, role=role, with_date=self.config.date_in_key
@@ -233,6 +241,7 @@ class Memory:
                     metadata={**shared, **m.metadata},
                 )
             )
+        items = self._with_parts(items)
         vectors = self._embed([it.key for it in items], [scope.user_id] * len(items))
         added = self.store.add(scope, session, items, vectors, self._encoder.name if self._encoder else None)
         if self.learn_on_add:
@@ -269,24 +278,28 @@ class Memory:
         (a fact it superseded becomes current again)."""
         user, eid = str(check_id(user_id, "user_id")), str(check_id(episode_id, "episode_id"))
         keys = self.store.episode_keys(user, eid)
+        contents = [self.store.get(user, eid).content] if self._cache is not None else []
         self.store.delete(user, eid)
-        self._forget_cached(keys)
+        self._forget_cached(keys, contents)
 
     def erase(self, *, user_id: str) -> int:
         """Remove everything of a user from every table and index (facts, entities,
         summaries and cached embeddings included); returns episodes removed."""
         user = str(check_id(user_id, "user_id"))
         keys = self.store.episode_keys(user)
+        contents = [e.content for e in self.store.iter_episodes(user)] if self._cache is not None else []
         removed = self.store.erase(user)
-        self._forget_cached(keys)
+        self._forget_cached(keys, contents)
         return removed
 
-    def _forget_cached(self, keys: Sequence[str]) -> None:
-        """Drop cached embeddings of texts no episode in this memory holds any more."""
+    def _forget_cached(self, keys: Sequence[str], contents: Sequence[str]) -> None:
+        """Drop cached embeddings of texts no episode in this memory holds any more,
+        and of the sentences (parts) of the removed ``contents``."""
         if self._cache is None or not keys:
             return
         still = self.store.known_vectors(keys, self._encoder.name) if self._encoder is not None else {}
-        self._cache.forget([k for k in keys if k not in still])
+        sentences = [p for c in contents for p in split_parts(c)]
+        self._cache.forget([k for k in keys if k not in still] + sentences)
 
     # -- reads --------------------------------------------------------------
     def _filters(
@@ -550,6 +563,9 @@ class Memory:
                     groups.setdefault((scope, session), []).append(item)
             # One embedding call for the whole batch: bigger batches of similar
             # lengths pad less (about 1.7x the throughput of per-session calls).
+            # Sentence vectors for the whole batch too, dealt back to their groups in order.
+            parted = iter(self._with_parts([it for items in groups.values() for it in items]))
+            groups = {group: [next(parted) for _ in items] for group, items in groups.items()}
             keys = [it.key for items in groups.values() for it in items]
             owners = [scope.user_id for (scope, _), items in groups.items() for _ in items]
             matrix = self._embed(keys, owners) if keys else None
@@ -613,9 +629,10 @@ class Memory:
         return scope, session, item
 
     def reindex(self, *, batch: int = 256) -> int:
-        """Re-embed every episode with this memory's encoder; returns how many.
+        """Re-embed every episode (and its sentences) with this memory's encoder; returns how many.
 
-        Use it after switching encoders: the file then records the new one.
+        Use it after switching encoders: the file then records the new one. It
+        also gives a file written before sentence vectors existed its missing ones.
         Safe to interrupt: re-running it starts over and ends in the same state.
         """
         spec = self._encoder_spec
@@ -625,6 +642,13 @@ class Memory:
         done, last = 0, 0
         while rows := self.store.keys_after(last, batch):
             self.store.replace_vectors(rows, enc.encode([k for _, _, k in rows]), enc.name)
+            for user in dict.fromkeys(u for _, u, _ in rows):
+                contents = self.store.contents(user, [r for r, u, _ in rows if u == user])
+                empty = np.zeros((0, enc.dim), dtype=np.float32)
+                texts = list(contents.values())
+                vectors = embed_parts(texts, enc.encode) if self.config.sentence_vectors else [None] * len(texts)
+                parts = {r: empty if v is None else v for r, v in zip(contents, vectors, strict=True)}
+                self.store.put_parts(user, enc.name, parts)
             done, last = done + len(rows), rows[-1][0]
         self.store.set_meta("encoder", enc.name)
         self._encoder = None  # reload, now matching the file

@@ -72,6 +72,7 @@ def test_features_read_scores_neighbours_and_sessions() -> None:
     assert X[:, COL["lexical_hit"]].tolist() == [1.0, 0.0]
     assert X[:, COL["dense"]].tolist() == [0.5, 0.3]
     assert X[:, COL["dense_gap"]].tolist() == [0.0, pytest.approx(-0.2)]
+    assert X[:, COL["part_dense"]].tolist() == [0.5, 0.3]  # no sentence vectors: the turn's own cosine
     # turn 3's neighbour is turn 2 (BM25 0, cosine 0.1); turn 4's is turn 5 (no vector: cosine 0)
     assert X[:, COL["neighbour_lexical"]].tolist() == [0.0, 0.0]
     assert X[:, COL["neighbour_dense"]].tolist() == [pytest.approx(-0.4), pytest.approx(-0.5)]
@@ -81,6 +82,13 @@ def test_features_read_scores_neighbours_and_sessions() -> None:
     # nothing said about speakers, time or text: those columns stay 0
     for name in ("speaker_named", "speaker_other", "in_window", "order", "question", "length", "coverage", "discloses"):
         assert X[:, COL[name]].tolist() == [0.0, 0.0], name
+
+
+def test_part_dense_is_the_best_of_the_turn_and_its_sentences() -> None:
+    # turn 3 has a sentence closer to the query than the whole turn; turn 4's sentences are farther
+    X = features(_signals(parts=np.array([0.8, 0.2])))
+    assert X[:, COL["part_dense"]].tolist() == [0.8, 0.3]
+    assert X[:, COL["dense"]].tolist() == [0.5, 0.3]
 
 
 def test_features_for_speaker_time_role_and_text() -> None:

@@ -376,7 +376,7 @@ def fit(
         "src/hippodex/data/ranker.json"
     ),
     folds: Annotated[int, typer.Option("--folds", min=2, max=20, help="Cross-validation folds.")] = 5,
-    l2: Annotated[float, typer.Option("--l2", min=0.0, help="L2 penalty of the logistic model.")] = 10.0,
+    l2: Annotated[float, typer.Option("--l2", min=0.0, help="L2 penalty of the logistic model.")] = 1.0,
     limit: LimitOpt = None,
     json_out: JsonOpt = None,
 ) -> None:

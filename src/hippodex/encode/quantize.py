@@ -25,6 +25,7 @@ dense channel can score like any other:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -90,10 +91,34 @@ def decode(tier: int, blobs: list[bytes] | bytes, dim: int) -> np.ndarray:
     if tier == TIER_FLOAT32:
         return raw.view(np.float32).reshape(n, -1)
     if tier == TIER_INT8:
-        codes = raw[:, :dim].view(np.int8).astype(np.float32)
-        scale = np.ascontiguousarray(raw[:, dim : dim + 4]).view(np.float32)
-        return codes * scale
+        return _int8_rows(raw, dim)
     if tier == TIER_BINARY:
         bits = np.unpackbits(raw, axis=1, count=dim).astype(np.float32)
         return (bits * 2.0 - 1.0) * np.float32(math.sqrt(math.pi / 2) / math.sqrt(dim))
     raise ValidationError(f"tier: unknown code {tier}")
+
+
+def pack_int8(vectors: np.ndarray) -> bytes:
+    """Rows as one blob of int8 codes, each followed by its float32 scale (``dim + 4`` bytes a row)."""
+    return b"".join(encode(TIER_INT8, vectors))
+
+
+def unpack_int8(blob: bytes, counts: Sequence[int]) -> list[np.ndarray]:
+    """The rows :func:`pack_int8` wrote, for blobs joined end to end: ``counts[i]`` rows each.
+
+    >>> v = np.array([[0.6, 0.8], [1.0, 0.0], [0.0, -1.0]])
+    >>> [a.astype(float).round(2).tolist() for a in unpack_int8(pack_int8(v[:2]) + pack_int8(v[2:]), [2, 1])]
+    [[[0.6, 0.8], [1.0, 0.0]], [[0.0, -1.0]]]
+    """
+    total = sum(counts)
+    if not total:
+        return [np.zeros((0, 0), dtype=np.float32) for _ in counts]
+    raw = np.frombuffer(blob, dtype=np.uint8).reshape(total, -1)
+    return np.split(_int8_rows(raw, raw.shape[1] - 4), np.cumsum(counts)[:-1])
+
+
+def _int8_rows(raw: np.ndarray, dim: int) -> np.ndarray:
+    """Float32 rows from ``[n, dim + 4]`` bytes of int8 codes and float32 scales."""
+    codes = raw[:, :dim].view(np.int8).astype(np.float32)
+    scale = np.ascontiguousarray(raw[:, dim : dim + 4]).view(np.float32)
+    return codes * scale

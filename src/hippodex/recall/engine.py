@@ -18,6 +18,7 @@ from hippodex.recall.channels.lexical import session_bm25
 from hippodex.recall.context import named_speakers, recency_prior, session_scores, speaker_boost, spread
 from hippodex.recall.fuse import reciprocal_rank_fusion, score_fusion
 from hippodex.recall.learned import Signals, asks_assistant, features, load_ranker
+from hippodex.recall.parts import best_part_cosine
 from hippodex.recall.query import ChannelHit, Query
 from hippodex.recall.temporal import order_position, order_preference, parse_window, time_boost, window_weights
 from hippodex.store.base import Layout, Store
@@ -250,6 +251,12 @@ def _rerank(
     if len(seen):
         session_dense[:] = -1.0
         np.maximum.at(session_dense, layout.session[near[seen]], dense[seen])
+    parts = None
+    encoder = next((c.encoder_name for c in channels if isinstance(c, DenseChannel)), None)
+    if encoder is not None and query.vector is not None:
+        whole = np.nan_to_num(dense[np.searchsorted(near, rows)], nan=-1.0)
+        stored = store.part_vectors(query.user_id, encoder, candidates)
+        parts = best_part_cosine(query.vector, whole, candidates, stored)
     contents = store.contents(query.user_id, candidates)
     texts = [contents.get(r, "") for r in candidates]
     fused = np.array([found.by_rowid[r].score if r in found.by_rowid else 0.0 for r in candidates])
@@ -276,6 +283,7 @@ def _rerank(
         window=window_weights(occurred, window) if window is not None else None,
         order=order_position(occurred, order_preference(query.text) if window is None else 0),
         asks_assistant=asks_assistant(query.text),
+        parts=parts,
         texts=texts,
         query=query.text,
         speaker_names=layout.speakers,

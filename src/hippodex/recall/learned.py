@@ -41,6 +41,7 @@ FEATURES = (
     "lexical_hit",  # any query term matched
     "dense",  # cosine to the query
     "dense_gap",  # cosine minus the best candidate's cosine
+    "part_dense",  # the best cosine of the turn or any of its sentences (recall/parts.py)
     "graph",  # entity-walk score / the best
     "neighbour_lexical",  # the better of the previous and next turn's BM25 / the best
     "neighbour_dense",  # the better neighbour's cosine minus the best cosine
@@ -112,6 +113,7 @@ class Signals:
     window: np.ndarray | None = None  # per candidate, 0..1, when the query has a time window
     order: np.ndarray | None = None  # per candidate, 0..1 towards the asked end
     asks_assistant: bool = False
+    parts: np.ndarray | None = None  # per candidate, the best cosine of it or its sentences
     texts: list[str] | None = None  # each candidate's content, aligned with rows
     query: str = ""
     speaker_names: tuple[str, ...] = ()  # by speaker code
@@ -136,6 +138,7 @@ def features(s: Signals) -> np.ndarray:
     best_cos = float(dense[rows].max())
     X[:, col["dense"]] = dense[rows]
     X[:, col["dense_gap"]] = dense[rows] - best_cos
+    X[:, col["part_dense"]] = dense[rows] if s.parts is None else np.maximum(s.parts, dense[rows])
     X[:, col["graph"]] = _over_best(s.graph)
     nb_lex = np.zeros(n)
     nb_dense = np.full(n, -1.0)

@@ -7,7 +7,7 @@ of encoders or fusion: the facade computes vectors and hands them over.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,6 +51,8 @@ class NewEpisode:
     id: str | None = None
     seq: int | None = None
     recorded_at: datetime | None = None
+    # Vectors of its sentences (recall/parts.py), unit rows; None when it has under two.
+    parts: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def stored(
         self, scope: Scope, session_id: str, id: str, seq: int, occurred_at: datetime, recorded_at: datetime
@@ -308,6 +310,12 @@ class Store(Protocol):
 
     def stats(self, user_id: str | None) -> dict[str, Any]:
         """Counts for one user or the whole store."""
+
+    def part_vectors(self, user_id: str, encoder: str, rowids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The sentence vectors of these episodes that ``encoder`` made (episodes without any left out)."""
+
+    def put_parts(self, user_id: str, encoder: str, parts: Mapping[int, np.ndarray]) -> None:
+        """Store the sentence vectors of these episodes, replacing any they had (``reindex``)."""
 
     def keys_after(self, rowid: int, limit: int) -> list[tuple[int, str, str]]:
         """``(rowid, user_id, index key)`` of episodes after ``rowid``, in order (for re-embedding)."""

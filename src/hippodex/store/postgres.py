@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from hippodex._exceptions import ConfigError, MemoryNotFound, StoreError
+from hippodex.encode.quantize import pack_int8, unpack_int8
 from hippodex.model import Episode, Page, Scope, Session
 from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
 from hippodex.store.lexical_index import LexicalIndex, from_tokens
@@ -214,6 +215,7 @@ class PostgresStore(PostgresKnowledge):
             ]
             episode_rows = []
             vector_rows = []
+            part_rows: list[tuple[str, int, str, int, bytes]] = []
             for i, it in enumerate(items):
                 seq = it.seq if it.seq is not None else next_seq
                 next_seq = max(next_seq, seq + 1)
@@ -226,6 +228,8 @@ class PostgresStore(PostgresKnowledge):
                 if vectors is not None and encoder is not None:
                     vec = np.ascontiguousarray(vectors[i], dtype=np.float32)
                     vector_rows.append((user, rowids[i], encoder, key_hash(it.key), vec))
+                    if it.parts is not None and len(it.parts):
+                        part_rows.append((user, rowids[i], encoder, len(it.parts), pack_int8(it.parts)))
                 out.append(it.stored(scope, session_id, eid, seq, _dt(times[i]), _dt(recorded)))
             with conn.cursor() as cur:
                 cur.executemany(
@@ -238,6 +242,11 @@ class PostgresStore(PostgresKnowledge):
                     cur.executemany(
                         "INSERT INTO vectors (user_id, rowid, encoder, key_hash, vec) VALUES (%s, %s, %s, %s, %s)",
                         vector_rows,
+                    )
+                if part_rows:
+                    cur.executemany(
+                        "INSERT INTO part_vectors (user_id, rowid, encoder, count, vecs) VALUES (%s, %s, %s, %s, %s)",
+                        part_rows,
                     )
             doc = [t for toks in tokens for t in toks]
             conn.execute(
@@ -314,6 +323,7 @@ class PostgresStore(PostgresKnowledge):
         with self._conn("write") as conn:
             self._bump(conn, user_id, rebuild=True)
             conn.execute("DELETE FROM vectors WHERE user_id = %s", (user_id,))
+            conn.execute("DELETE FROM part_vectors WHERE user_id = %s", (user_id,))
             n = conn.execute("DELETE FROM episodes WHERE user_id = %s", (user_id,)).rowcount
             conn.execute("DELETE FROM sessions WHERE user_id = %s", (user_id,))
             conn.execute("DELETE FROM scopes WHERE user_id = %s", (user_id,))
@@ -600,6 +610,30 @@ class PostgresStore(PostgresKnowledge):
                 "db_bytes": int(_one(conn, "SELECT pg_database_size(current_database())", ())),
                 "schema_version": SCHEMA_VERSION,
             }
+
+    def part_vectors(self, user_id: str, encoder: str, rowids: Sequence[int]) -> dict[int, np.ndarray]:
+        with self._conn("read") as conn:
+            rows = conn.execute(
+                "SELECT rowid, count, vecs FROM part_vectors "
+                "WHERE user_id = %s AND rowid = ANY(%s::bigint[]) AND encoder = %s",
+                (user_id, [int(r) for r in rowids], encoder),
+            ).fetchall()
+        if not rows:
+            return {}
+        vectors = unpack_int8(b"".join(bytes(r[2]) for r in rows), [r[1] for r in rows])
+        return dict(zip((int(r[0]) for r in rows), vectors, strict=True))
+
+    def put_parts(self, user_id: str, encoder: str, parts: Mapping[int, np.ndarray]) -> None:
+        with self._conn("write") as conn:
+            conn.execute(
+                "DELETE FROM part_vectors WHERE user_id = %s AND rowid = ANY(%s::bigint[])",
+                (user_id, [int(r) for r in parts]),
+            )
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO part_vectors (user_id, rowid, encoder, count, vecs) VALUES (%s, %s, %s, %s, %s)",
+                    [(user_id, int(r), encoder, len(v), pack_int8(v)) for r, v in parts.items() if len(v)],
+                )
 
     def keys_after(self, rowid: int, limit: int) -> list[tuple[int, str, str]]:
         """``(rowid, user_id, index key)`` of episodes after ``rowid``, in order (for re-embedding)."""

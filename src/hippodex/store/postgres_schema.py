@@ -198,6 +198,20 @@ MIGRATIONS: dict[int, list[str]] = {
             PRIMARY KEY (user_id, session_id)
         )""",
     ],
+    4: [
+        # The sentence vectors of episodes of two or more sentences (recall/parts.py):
+        # ``count`` int8 rows with their scales in one value. Derived data: a
+        # database without them still searches, and ``reindex`` fills them in.
+        """CREATE TABLE part_vectors (
+            user_id TEXT NOT NULL,
+            rowid BIGINT NOT NULL,
+            encoder TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            vecs BYTEA NOT NULL,
+            PRIMARY KEY (user_id, rowid, encoder),
+            FOREIGN KEY (user_id, rowid) REFERENCES episodes (user_id, rowid) ON DELETE CASCADE
+        )""",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

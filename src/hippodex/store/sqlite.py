@@ -17,7 +17,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from hippodex._exceptions import MemoryNotFound, SchemaError, StoreError, ValidationError
-from hippodex.encode.quantize import TIER_FLOAT32, TIERS, decode, encode
+from hippodex.encode.quantize import TIER_FLOAT32, TIERS, decode, encode, pack_int8, unpack_int8
 from hippodex.model import Episode, Page, Scope, Session
 from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
 from hippodex.store.lexical_index import LexicalIndex, from_instances
@@ -263,6 +263,11 @@ class SQLiteStore(SQLiteKnowledge):
                             np.ascontiguousarray(vectors[i], dtype=np.float32).tobytes(),
                         ),
                     )
+                    if it.parts is not None and len(it.parts):
+                        db.execute(
+                            "INSERT INTO part_vectors (user_id, encoder, episode, count, vecs) VALUES (?, ?, ?, ?, ?)",
+                            (scope.user_id, encoder_tag(encoder), rowid, len(it.parts), pack_int8(it.parts)),
+                        )
                 out.append(it.stored(scope, session_id, eid, seq, _dt(times[i]), _dt(recorded)))
             db.execute(
                 "INSERT INTO sessions (user_id, session_id, agent_id, run_id, started_at, ended_at, next_seq) "
@@ -345,6 +350,7 @@ class SQLiteStore(SQLiteKnowledge):
             db.execute(f"DELETE FROM episodes_fts WHERE rowid IN ({marks})", chunk)
             db.execute(f"DELETE FROM vectors WHERE rowid IN ({marks})", chunk)
             db.execute(f"DELETE FROM vector_codes WHERE user_id = ? AND episode IN ({marks})", [user_id, *chunk])
+            db.execute(f"DELETE FROM part_vectors WHERE user_id = ? AND episode IN ({marks})", [user_id, *chunk])
             db.execute(f"DELETE FROM episodes WHERE rowid IN ({marks})", chunk)
 
     def delete(self, user_id: str, episode_id: str) -> None:
@@ -811,6 +817,33 @@ class SQLiteStore(SQLiteKnowledge):
             "db_bytes": size,
             "schema_version": SCHEMA_VERSION,
         }
+
+    @_locked
+    def part_vectors(self, user_id: str, encoder: str, rowids: Sequence[int]) -> dict[int, np.ndarray]:
+        out: dict[int, np.ndarray] = {}
+        tag = encoder_tag(encoder)
+        for chunk in _chunks([int(r) for r in rowids], 500):
+            marks = ",".join("?" * len(chunk))
+            q = (
+                "SELECT episode, count, vecs FROM part_vectors "
+                f"WHERE user_id = ? AND episode IN ({marks}) AND encoder = ?"
+            )
+            rows = self._db.execute(q, [user_id, *chunk, tag]).fetchall()
+            if rows:  # one decode for every row: a decode per episode costs milliseconds at 200
+                vectors = unpack_int8(b"".join(r[2] for r in rows), [r[1] for r in rows])
+                out.update(zip((r[0] for r in rows), vectors, strict=True))
+        return out
+
+    def put_parts(self, user_id: str, encoder: str, parts: Mapping[int, np.ndarray]) -> None:
+        tag = encoder_tag(encoder)
+        with self._write() as db:
+            for chunk in _chunks(list(parts), 500):
+                marks = ",".join("?" * len(chunk))
+                db.execute(f"DELETE FROM part_vectors WHERE user_id = ? AND episode IN ({marks})", [user_id, *chunk])
+            db.executemany(
+                "INSERT INTO part_vectors (user_id, encoder, episode, count, vecs) VALUES (?, ?, ?, ?, ?)",
+                [(user_id, tag, r, len(v), pack_int8(v)) for r, v in parts.items() if len(v)],
+            )
 
     @_locked
     def keys_after(self, rowid: int, limit: int) -> list[tuple[int, str, str]]:

@@ -239,4 +239,18 @@ MIGRATIONS[5] = [
         PRIMARY KEY (user_id, encoder, episode)
     ) WITHOUT ROWID""",
 ]
+
+MIGRATIONS[6] = [
+    # The sentence vectors of episodes of two or more sentences (recall/parts.py):
+    # ``count`` int8 rows with their scales in one blob. Derived data: a file
+    # without them still searches, and ``reindex`` fills them in.
+    """CREATE TABLE part_vectors (
+        user_id TEXT NOT NULL,
+        encoder TEXT NOT NULL,
+        episode INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        vecs BLOB NOT NULL,
+        PRIMARY KEY (user_id, episode, encoder)
+    ) WITHOUT ROWID""",
+]
 SCHEMA_VERSION = max(MIGRATIONS)
