@@ -3,6 +3,7 @@ backends, and that search reads them."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from hippodex import Memory, RecallConfig
 from hippodex.encode.base import Encoder
 from hippodex.recall.learned import FEATURES
 from hippodex.recall.parts import READ_CHARS, best_part_cosine, embed_parts, split_parts
+from hippodex.store.sqlite_schema import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 
 SMOKER = (
     "I'm looking for some new BBQ sauce recipes to try out. I've been experimenting with making my own. "
@@ -135,3 +137,22 @@ def test_sentence_vectors_can_be_switched_off(tmp_path: Path, encoder: Encoder) 
         rowids = _rowids(m, "ana")
         assert m.store.part_vectors("ana", encoder.name, list(rowids.values())) == {}
         assert m.search("What kitchen appliance did I buy?", user_id="ana")[0].episode.content == SMOKER
+
+
+def test_a_file_from_before_sentence_vectors_searches_and_reindex_fills_them(tmp_path: Path, encoder: Encoder) -> None:
+    """A version-5 file (no part_vectors table) is migrated, still searches, and reindex adds the vectors."""
+    path = tmp_path / "old.db"
+    with Memory(path, encoder=encoder) as m:
+        m.add([SMOKER, "What sauces go with pulled pork?"], user_id="ana", session_id="s1")
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("DROP TABLE part_vectors")
+        db.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    db.close()
+    with Memory(path, encoder=encoder) as m:
+        assert m.stats().schema_version == SQLITE_SCHEMA_VERSION
+        rowids = _rowids(m, "ana")
+        assert m.store.part_vectors("ana", encoder.name, list(rowids.values())) == {}
+        assert m.search("What kitchen appliance did I buy?", user_id="ana")  # the turn's own cosine stands in
+        m.reindex()
+        assert len(m.store.part_vectors("ana", encoder.name, [rowids[SMOKER]])[rowids[SMOKER]]) == 3

@@ -618,10 +618,7 @@ class PostgresStore(PostgresKnowledge):
                 "WHERE user_id = %s AND rowid = ANY(%s::bigint[]) AND encoder = %s",
                 (user_id, [int(r) for r in rowids], encoder),
             ).fetchall()
-        if not rows:
-            return {}
-        vectors = unpack_int8(b"".join(bytes(r[2]) for r in rows), [r[1] for r in rows])
-        return dict(zip((int(r[0]) for r in rows), vectors, strict=True))
+        return unpack_int8(rows)
 
     def put_parts(self, user_id: str, encoder: str, parts: Mapping[int, np.ndarray]) -> None:
         with self._conn("write") as conn:

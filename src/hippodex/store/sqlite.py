@@ -828,10 +828,7 @@ class SQLiteStore(SQLiteKnowledge):
                 "SELECT episode, count, vecs FROM part_vectors "
                 f"WHERE user_id = ? AND episode IN ({marks}) AND encoder = ?"
             )
-            rows = self._db.execute(q, [user_id, *chunk, tag]).fetchall()
-            if rows:  # one decode for every row: a decode per episode costs milliseconds at 200
-                vectors = unpack_int8(b"".join(r[2] for r in rows), [r[1] for r in rows])
-                out.update(zip((r[0] for r in rows), vectors, strict=True))
+            out.update(unpack_int8(self._db.execute(q, [user_id, *chunk, tag]).fetchall()))
         return out
 
     def put_parts(self, user_id: str, encoder: str, parts: Mapping[int, np.ndarray]) -> None:
