@@ -117,8 +117,9 @@ def unpack_int8(rows: Sequence[tuple[int, int, bytes]]) -> dict[int, np.ndarray]
     if not sum(counts):
         return {}
     raw = np.frombuffer(b"".join(bytes(blob) for _, _, blob in rows), dtype=np.uint8).reshape(sum(counts), -1)
-    vectors = np.split(_int8_rows(raw, raw.shape[1] - 4), np.cumsum(counts)[:-1])
-    return {key: v for (key, _, _), v in zip(rows, vectors, strict=True)}
+    matrix = _int8_rows(raw, raw.shape[1] - 4)
+    ends = np.cumsum(counts).tolist()
+    return {key: matrix[end - count : end] for (key, count, _), end in zip(rows, ends, strict=True)}
 
 
 def _int8_rows(raw: np.ndarray, dim: int) -> np.ndarray:
