@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hippodex.recall.text import STOPWORDS, words
+from hippodex.recall.text import READ_CHARS, STOPWORDS, words
 
 #: The columns of :func:`cue_matrix`, in order.
 CUES = ("coverage", "first_person", "discloses", "number_asked", "name_asked")
@@ -94,10 +94,6 @@ _NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|first|second|third"
     r"|couple|few|several|dozen|hundred)\b"
 )
-#: Cues are read from the first this many characters of each text: a turn says what
-#: it is about early, and 200 pasted documents of 100,000 characters would cost a
-#: second a pattern. Of the dev benchmarks' candidates, 0.1% are longer.
-READ_CHARS = 2_000
 
 
 def cue_matrix(texts: Sequence[str], asked: Asked, speakers: Sequence[str] = ()) -> np.ndarray:

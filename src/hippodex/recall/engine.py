@@ -251,10 +251,11 @@ def _rerank(
     if len(seen):
         session_dense[:] = -1.0
         np.maximum.at(session_dense, layout.session[near[seen]], dense[seen])
+    at = np.searchsorted(near, rows)  # the candidates' places among the rows the signals cover
     parts = None
     encoder = next((c.encoder_name for c in channels if isinstance(c, DenseChannel)), None)
     if encoder is not None and query.vector is not None:
-        whole = np.nan_to_num(dense[np.searchsorted(near, rows)], nan=-1.0)
+        whole = np.nan_to_num(dense[at], nan=-1.0)
         stored = store.part_vectors(query.user_id, encoder, candidates)
         parts = best_part_cosine(query.vector, whole, candidates, stored)
     contents = store.contents(query.user_id, candidates)
@@ -263,7 +264,7 @@ def _rerank(
     occurred = layout.occurred[rows]
     window = parse_window(query.text, query.now)
     signals = Signals(
-        rows=np.searchsorted(near, rows),
+        rows=at,
         context=found.scores[head],
         fused=fused,
         graph=graph,

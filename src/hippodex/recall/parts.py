@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-#: Only this many characters of an episode are split into parts.
-READ_CHARS = 2000
+from hippodex.recall.text import READ_CHARS
+
 #: A sentence needs this many words to be a part ("Thanks!" is not).
 MIN_WORDS = 3
 
