@@ -49,6 +49,10 @@ class RecallConfig:
     #: At ``add``, also embed each sentence of a turn of two or more (recall/parts.py):
     #: the learned stage reads the best sentence's cosine. Off: faster ingest of long turns.
     sentence_vectors: bool = True
+    #: At ``add``, also embed each content word the user's memory has not seen
+    #: (recall/word_match.py): the learned stage reads how near a turn's words
+    #: come to the query's. Off: no word vectors are made or read.
+    word_vectors: bool = True
     #: Share of a turn's score passed to the turns just before and after it.
     neighbour: float = 0.1
     #: Share of its session's score added to every candidate of it.

@@ -45,9 +45,11 @@ from hippodex.recall.channels.lexical import LexicalChannel
 from hippodex.recall.engine import Timings, recall
 from hippodex.recall.parts import embed_parts, split_parts
 from hippodex.recall.query import Query
-from hippodex.recall.text import index_key
+from hippodex.recall.text import content_words, index_key
+from hippodex.recall.word_match import WordEmbedder
 from hippodex.store.base import Filters, NewEpisode, Store
 from hippodex.store.open import open_store
+from hippodex.store.word_sql import uses
 
 _UNSET: Any = object()
 log = logging.getLogger("hippodex")
@@ -141,6 +143,7 @@ class Memory:
         self._encoder_spec = encoder
         self._encoder: Encoder | None = None
         self._doc_encoder: Encoder | None = None
+        self._query_words: WordEmbedder | None = None
         self._cache = cache if isinstance(cache, EmbeddingCache) or cache is None else EmbeddingCache(cache)
         self.last_timings = Timings()
         #: Keep each search's learned-stage features in ``last_timings`` (for ``hippodex bench fit``).
@@ -165,6 +168,7 @@ class Memory:
             # Episodes go through the shared cache; queries do not (they rarely
             # repeat, and a cached query would hide the real search latency).
             self._doc_encoder = CachedEncoder(enc, self._cache) if self._cache else enc
+            self._query_words = WordEmbedder(enc.encode)
         return self._encoder
 
     def _embed(self, keys: Sequence[str], user_ids: Sequence[str]) -> np.ndarray | None:
@@ -191,6 +195,27 @@ class Memory:
             return items
         vectors = embed_parts([it.content for it in items], (self._doc_encoder or self.encoder).encode)
         return [it if v is None else replace(it, parts=v) for it, v in zip(items, vectors, strict=True)]
+
+    def _with_words(self, items: list[NewEpisode], owners: Sequence[str]) -> list[NewEpisode]:
+        """``items`` with vectors of the content words their user's memory has none of yet
+        (:mod:`hippodex.recall.word_match`), each given to the first item using it."""
+        enc = self.encoder
+        if enc is None or not self.config.word_vectors:
+            return items
+        out = list(items)
+        for user in dict.fromkeys(owners):
+            mine = [i for i, u in enumerate(owners) if u == user]
+            wanted = list(dict.fromkeys(w for i in mine for w in content_words(items[i].content)))
+            known = self.store.word_vectors(user, enc.name, wanted)
+            missing = [w for w in wanted if w not in known]
+            if not missing:
+                continue
+            fresh = dict(zip(missing, (self._doc_encoder or enc).encode(missing), strict=True))
+            for i in mine:
+                given = {w: fresh.pop(w) for w in content_words(items[i].content) if w in fresh}
+                if given:
+                    out[i] = replace(items[i], word_vectors=given)
+        return out
 
     def _key(self, content: str, occurred_at: datetime, speaker: str | None, role: str) -> str:
         return index_key(
@@ -241,7 +266,7 @@ class Memory:
                     metadata={**shared, **m.metadata},
                 )
             )
-        items = self._with_parts(items)
+        items = self._with_words(self._with_parts(items), [scope.user_id] * len(items))
         vectors = self._embed([it.key for it in items], [scope.user_id] * len(items))
         added = self.store.add(scope, session, items, vectors, self._encoder.name if self._encoder else None)
         if self.learn_on_add:
@@ -274,13 +299,13 @@ class Memory:
 
     def delete(self, episode_id: str, *, user_id: str) -> None:
         """Delete one episode with everything derived only from it: its vector,
-        index entries, mentions, cached embedding, and facts no other episode states
-        (a fact it superseded becomes current again)."""
+        index entries, mentions, cached embedding, words no other episode uses, and
+        facts no other episode states (a fact it superseded becomes current again)."""
         user, eid = str(check_id(user_id, "user_id")), str(check_id(episode_id, "episode_id"))
         keys = self.store.episode_keys(user, eid)
         contents = [self.store.get(user, eid).content] if self._cache is not None else []
         self.store.delete(user, eid)
-        self._forget_cached(keys, contents)
+        self._forget_cached(keys, contents, user)
 
     def erase(self, *, user_id: str) -> int:
         """Remove everything of a user from every table and index (facts, entities,
@@ -289,17 +314,21 @@ class Memory:
         keys = self.store.episode_keys(user)
         contents = [e.content for e in self.store.iter_episodes(user)] if self._cache is not None else []
         removed = self.store.erase(user)
-        self._forget_cached(keys, contents)
+        self._forget_cached(keys, contents, user)
         return removed
 
-    def _forget_cached(self, keys: Sequence[str], contents: Sequence[str]) -> None:
+    def _forget_cached(self, keys: Sequence[str], contents: Sequence[str], user: str) -> None:
         """Drop cached embeddings of texts no episode in this memory holds any more,
-        and of the sentences (parts) of the removed ``contents``."""
+        of the sentences (parts) of the removed ``contents``, and of their words
+        the user's remaining episodes do not use."""
         if self._cache is None or not keys:
             return
-        still = self.store.known_vectors(keys, self._encoder.name) if self._encoder is not None else {}
+        enc = self._encoder
+        still = self.store.known_vectors(keys, enc.name) if enc is not None else {}
         sentences = [p for c in contents for p in split_parts(c)]
-        self._cache.forget([k for k in keys if k not in still] + sentences)
+        words = list(dict.fromkeys(w for c in contents for w in content_words(c)))
+        kept = self.store.word_vectors(user, enc.name, words) if enc is not None else {}
+        self._cache.forget([k for k in keys if k not in still] + sentences + [w for w in words if w not in kept])
 
     # -- reads --------------------------------------------------------------
     def _filters(
@@ -390,6 +419,7 @@ class Memory:
             now=parse_time(now, "now") or datetime.now(UTC),
             filters=filters,
             embed=(lambda s: enc.encode([s])[0]) if enc is not None else None,
+            embed_words=self._query_words if enc is not None else None,
         )
         self.last_timings = Timings(record_features=self.record_features)
         ranked = recall(q, chans, self.config, k, self.last_timings, store=self.store)
@@ -563,11 +593,12 @@ class Memory:
                     groups.setdefault((scope, session), []).append(item)
             # One embedding call for the whole batch: bigger batches of similar
             # lengths pad less (about 1.7x the throughput of per-session calls).
-            # Sentence vectors for the whole batch too, dealt back to their groups in order.
-            parted = iter(self._with_parts([it for items in groups.values() for it in items]))
-            groups = {group: [next(parted) for _ in items] for group, items in groups.items()}
-            keys = [it.key for items in groups.values() for it in items]
+            # Sentence and word vectors for the whole batch too, dealt back to their groups in order.
             owners = [scope.user_id for (scope, _), items in groups.items() for _ in items]
+            flat = [it for items in groups.values() for it in items]
+            ready = iter(self._with_words(self._with_parts(flat), owners))
+            groups = {group: [next(ready) for _ in items] for group, items in groups.items()}
+            keys = [it.key for items in groups.values() for it in items]
             matrix = self._embed(keys, owners) if keys else None
             start = 0
             for (scope, session), items in groups.items():
@@ -629,10 +660,10 @@ class Memory:
         return scope, session, item
 
     def reindex(self, *, batch: int = 256) -> int:
-        """Re-embed every episode (and its sentences) with this memory's encoder; returns how many.
+        """Re-embed every episode (its sentences and words too) with this memory's encoder; returns how many.
 
         Use it after switching encoders: the file then records the new one. It
-        also gives a file written before sentence vectors existed its missing ones.
+        also gives a file written before sentence or word vectors existed its missing ones.
         Safe to interrupt: re-running it starts over and ends in the same state.
         """
         spec = self._encoder_spec
@@ -640,9 +671,11 @@ class Memory:
             raise ConfigError("encoder: reindex needs an encoder; this memory was opened with encoder=None")
         enc = create_encoder(spec) if isinstance(spec, str) else spec
         done, last = 0, 0
+        users: dict[str, None] = {}
         while rows := self.store.keys_after(last, batch):
             self.store.replace_vectors(rows, enc.encode([k for _, _, k in rows]), enc.name)
             for user in dict.fromkeys(u for _, u, _ in rows):
+                users[user] = None
                 contents = self.store.contents(user, [r for r, u, _ in rows if u == user])
                 empty = np.zeros((0, enc.dim), dtype=np.float32)
                 texts = list(contents.values())
@@ -650,6 +683,10 @@ class Memory:
                 parts = {r: empty if v is None else v for r, v in zip(contents, vectors, strict=True)}
                 self.store.put_parts(user, enc.name, parts)
             done, last = done + len(rows), rows[-1][0]
+        for user in users:  # word counts afresh (older files have none), and their vectors
+            counts = uses(e.content for e in self.store.iter_episodes(user))
+            words = list(counts) if self.config.word_vectors else []
+            self.store.put_words(user, enc.name, counts, dict(zip(words, enc.encode(words), strict=True)))
         self.store.set_meta("encoder", enc.name)
         self._encoder = None  # reload, now matching the file
         return done

@@ -115,7 +115,7 @@ def test_erase_leaves_no_residue_in_the_sqlite_file(tmp_path: Path, encoder: Enc
         assert _rows(tmp_path / "m.db", "ana") == dict.fromkeys(KNOWLEDGE, 0)
         assert _rows(tmp_path / "m.db", "bo") == bo_before
         with sqlite3.connect(tmp_path / "m.db") as db:
-            for table in ("episodes", "vectors", "vector_codes", "sessions", "session_keys", "scope_versions"):
+            for table in ("episodes", "vectors", "vector_codes", "words", "sessions", "session_keys", "scope_versions"):
                 assert db.execute(f"SELECT count(*) FROM {table} WHERE user_id = 'ana'").fetchone()[0] == 0
             dump = "\n".join(db.iterdump())
         assert "Paris" in dump  # Bo said the same words, so they stay for Bo
@@ -157,7 +157,7 @@ def test_erase_leaves_no_residue_in_the_postgres_tables(pg_url: str, tmp_path: P
         assert _rows(pg_url, "ana") == dict.fromkeys(KNOWLEDGE, 0)
         assert _rows(pg_url, "bo") == bo_before
         with psycopg.connect(pg_url) as conn:
-            for table in ("episodes", "vectors", "sessions", "scopes"):
+            for table in ("episodes", "vectors", "words", "sessions", "scopes"):
                 assert _count(conn, f"SELECT count(*) FROM {table} WHERE user_id = 'ana'") == 0
         assert "Paris" in _pg_dump(pg_url)  # Bo said the same words, so they stay for Bo
         m.erase(user_id="bo")

@@ -147,6 +147,7 @@ def test_a_file_from_before_sentence_vectors_searches_and_reindex_fills_them(tmp
     db = sqlite3.connect(path)
     with db:
         db.execute("DROP TABLE part_vectors")
+        db.execute("DROP TABLE words")  # a later version's table
         db.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
     db.close()
     with Memory(path, encoder=encoder) as m:

@@ -121,7 +121,7 @@ def test_migrates_from_version_2_keeping_data(pg_url: str) -> None:
         # learning after the add read the episode from before the upgrade too
         assert m.store.learn_cursor("u") == max(r for r, _ in m.store.episodes_after("u", 0, 10))
         assert m.consolidate(user_id="u").learned.episodes == 0 and m.store.summary("u", "s") is not None
-    assert {"api_keys", "facts", "learn_state", "part_vectors"} <= _tables(pg_url)
+    assert {"api_keys", "facts", "learn_state", "part_vectors", "words"} <= _tables(pg_url)
 
 
 def test_refuses_a_newer_schema_and_foreign_tables(pg_url: str, pg_databases: Any) -> None:

@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 
 from hippodex._exceptions import ValidationError
+
+K = TypeVar("K")
 
 TIER_FLOAT32, TIER_INT8, TIER_BINARY = 0, 1, 2
 #: Tier names as the API and CLI spell them, by code.
@@ -103,7 +106,7 @@ def pack_int8(vectors: np.ndarray) -> bytes:
     return b"".join(encode(TIER_INT8, vectors))
 
 
-def unpack_int8(rows: Sequence[tuple[int, int, bytes]]) -> dict[int, np.ndarray]:
+def unpack_int8(rows: Sequence[tuple[K, int, bytes]]) -> dict[K, np.ndarray]:
     """``{key: vectors}`` from ``(key, count, blob)`` rows, each blob ``count`` rows :func:`pack_int8` wrote.
 
     All blobs are decoded at once: a decode per blob costs milliseconds for a few hundred.

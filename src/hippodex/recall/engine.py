@@ -21,6 +21,8 @@ from hippodex.recall.learned import Signals, asks_assistant, features, load_rank
 from hippodex.recall.parts import best_part_cosine
 from hippodex.recall.query import ChannelHit, Query
 from hippodex.recall.temporal import order_position, order_preference, parse_window, time_boost, window_weights
+from hippodex.recall.text import content_words
+from hippodex.recall.word_match import soft_match
 from hippodex.store.base import Layout, Store
 
 log = logging.getLogger("hippodex.recall")
@@ -203,6 +205,25 @@ def _contextualise(query: Query, ranked: list[Ranked], store: Store, config: Rec
     return _Candidates(layout, rows, scores, boost, {r.rowid: r for r in ranked}, bm25, speakers)
 
 
+def soft_word_scores(
+    query: Query, store: Store, encoder: str, candidates: Sequence[int], contents: Mapping[int, str]
+) -> np.ndarray:
+    """Per candidate, its soft match of the query's words (:mod:`hippodex.recall.word_match`).
+
+    Each episode's words and the words' vectors come from the store (kept in
+    memory there); query words the memory never used are embedded here.
+    """
+    asked = content_words(query.text)
+    known = store.episode_words(query.user_id, contents)
+    words = [known.get(r, []) for r in candidates]
+    every = list(dict.fromkeys([*asked, *(w for ws in words for w in ws)]))
+    vectors = store.word_vectors(query.user_id, encoder, every)
+    missing = [w for w in asked if w not in vectors]
+    if missing and query.embed_words is not None:
+        vectors.update(zip(missing, query.embed_words(missing), strict=True))
+    return soft_match(asked, words, vectors)
+
+
 def _rerank(
     query: Query,
     found: _Candidates,
@@ -260,6 +281,9 @@ def _rerank(
         parts = best_part_cosine(query.vector, whole, candidates, stored)
     contents = store.contents(query.user_id, candidates)
     texts = [contents.get(r, "") for r in candidates]
+    words = None
+    if encoder is not None and config.word_vectors:
+        words = soft_word_scores(query, store, encoder, candidates, contents)
     fused = np.array([found.by_rowid[r].score if r in found.by_rowid else 0.0 for r in candidates])
     occurred = layout.occurred[rows]
     window = parse_window(query.text, query.now)
@@ -285,6 +309,7 @@ def _rerank(
         order=order_position(occurred, order_preference(query.text) if window is None else 0),
         asks_assistant=asks_assistant(query.text),
         parts=parts,
+        words=words,
         texts=texts,
         query=query.text,
         speaker_names=layout.speakers,

@@ -42,6 +42,7 @@ FEATURES = (
     "dense",  # cosine to the query
     "dense_gap",  # cosine minus the best candidate's cosine
     "part_dense",  # the best cosine of the turn or any of its sentences (recall/parts.py)
+    "word_match",  # how near the turn's words come to the query's, one by one (recall/word_match.py)
     "graph",  # entity-walk score / the best
     "neighbour_lexical",  # the better of the previous and next turn's BM25 / the best
     "neighbour_dense",  # the better neighbour's cosine minus the best cosine
@@ -114,6 +115,7 @@ class Signals:
     order: np.ndarray | None = None  # per candidate, 0..1 towards the asked end
     asks_assistant: bool = False
     parts: np.ndarray | None = None  # per candidate, the best cosine of it or its sentences
+    words: np.ndarray | None = None  # per candidate, its soft word match (0 without word vectors)
     texts: list[str] | None = None  # each candidate's content, aligned with rows
     query: str = ""
     speaker_names: tuple[str, ...] = ()  # by speaker code
@@ -139,6 +141,8 @@ def features(s: Signals) -> np.ndarray:
     X[:, col["dense"]] = dense[rows]
     X[:, col["dense_gap"]] = dense[rows] - best_cos
     X[:, col["part_dense"]] = dense[rows] if s.parts is None else np.maximum(s.parts, dense[rows])
+    if s.words is not None:
+        X[:, col["word_match"]] = s.words
     X[:, col["graph"]] = _over_best(s.graph)
     nb_lex = np.zeros(n)
     nb_dense = np.full(n, -1.0)

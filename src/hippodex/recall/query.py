@@ -22,6 +22,8 @@ class Query:
     now: datetime
     filters: Filters = field(default_factory=Filters)
     embed: Callable[[str], np.ndarray] | None = None
+    #: Embeds words the memory has no vector of (the soft word match, recall/word_match.py).
+    embed_words: Callable[[list[str]], np.ndarray] | None = None
     _vector: np.ndarray | None = field(default=None, repr=False)
 
     @cached_property

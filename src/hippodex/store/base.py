@@ -53,6 +53,8 @@ class NewEpisode:
     recorded_at: datetime | None = None
     # Vectors of its sentences (recall/parts.py), unit rows; None when it has under two.
     parts: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # Vectors of content words the user's memory had none of (recall/word_match.py).
+    word_vectors: Mapping[str, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     def stored(
         self, scope: Scope, session_id: str, id: str, seq: int, occurred_at: datetime, recorded_at: datetime
@@ -316,6 +318,15 @@ class Store(Protocol):
 
     def put_parts(self, user_id: str, encoder: str, parts: Mapping[int, np.ndarray]) -> None:
         """Store the sentence vectors of these episodes, replacing any they had (``reindex``)."""
+
+    def word_vectors(self, user_id: str, encoder: str, words: Sequence[str]) -> dict[str, np.ndarray]:
+        """The vectors ``encoder`` made of those of the user's content ``words`` that have one."""
+
+    def episode_words(self, user_id: str, contents: Mapping[int, str]) -> dict[int, list[str]]:
+        """The content words of these episodes (rowid -> content), kept in memory until the user's next deletion."""
+
+    def put_words(self, user_id: str, encoder: str, uses: Mapping[str, int], vectors: Mapping[str, np.ndarray]) -> None:
+        """Replace the user's words: how many episodes use each, and their vectors (``reindex``)."""
 
     def keys_after(self, rowid: int, limit: int) -> list[tuple[int, str, str]]:
         """``(rowid, user_id, index key)`` of episodes after ``rowid``, in order (for re-embedding)."""

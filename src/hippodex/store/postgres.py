@@ -25,6 +25,7 @@ import numpy as np
 from hippodex._exceptions import ConfigError, MemoryNotFound, StoreError
 from hippodex.encode.quantize import pack_int8, unpack_int8
 from hippodex.model import Episode, Page, Scope, Session
+from hippodex.recall.text import content_words
 from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
 from hippodex.store.lexical_index import LexicalIndex, from_tokens
 from hippodex.store.open import redact
@@ -39,6 +40,17 @@ from hippodex.store.postgres_text import (
 )
 from hippodex.store.sql import POSTGRES, filter_sql, stamp_schema, stored_schema_version
 from hippodex.store.sqlite import _dt, _row_to_episode, key_hash, new_episode_id, tenant_token
+from hippodex.store.word_sql import (
+    UserCache,
+    add_rows,
+    add_sql,
+    counted,
+    drop_unused,
+    forget_rows,
+    forget_sql,
+    read_vectors,
+    written_vectors,
+)
 
 try:
     import psycopg
@@ -102,6 +114,8 @@ class PostgresStore(PostgresKnowledge):
         self.path = redact(url)
         self._lock = threading.RLock()
         self._cache: dict[tuple[str, str], tuple[int, int, int, VectorSet]] = {}
+        self._words: UserCache[str, np.ndarray] = UserCache(limit=50_000)  # about 80 MB of vectors at most
+        self._episode_words: UserCache[int, list[str]] = UserCache(limit=200_000)
         self._layouts: dict[str, tuple[int, Layout]] = {}
         self._lexicons: dict[str, tuple[int, int, LexicalIndex]] = {}
         self._hnsw: set[tuple[str, int]] = set()
@@ -248,6 +262,11 @@ class PostgresStore(PostgresKnowledge):
                         "INSERT INTO part_vectors (user_id, rowid, encoder, count, vecs) VALUES (%s, %s, %s, %s, %s)",
                         part_rows,
                     )
+                words = {w: v for it in items for w, v in (it.word_vectors or {}).items()}
+                item_words = [content_words(it.content) for it in items]
+                word_rows = add_rows(user, counted(item_words), words, encoder)
+                cur.executemany(add_sql(POSTGRES), word_rows)
+            rebuilt = self._version(conn, user)[1]
             doc = [t for toks in tokens for t in toks]
             conn.execute(
                 "INSERT INTO sessions (user_id, session_id, agent_id, run_id, started_at, ended_at, next_seq, "
@@ -268,6 +287,10 @@ class PostgresStore(PostgresKnowledge):
                     len(doc),
                 ),
             )
+        with self._lock:  # write-through: the search after an add finds these words in memory
+            self._episode_words.put(user, "", rebuilt, dict(zip(rowids, item_words, strict=True)))
+            if encoder is not None:
+                self._words.put(user, encoder, rebuilt, written_vectors(word_rows))
         return out
 
     def _rebuild_session_doc(self, conn: psycopg.Connection[Any], user_id: str, session_id: str) -> None:
@@ -305,12 +328,16 @@ class PostgresStore(PostgresKnowledge):
         with self._conn("write") as conn:
             self._bump(conn, user_id, rebuild=True)
             row = conn.execute(
-                "DELETE FROM episodes WHERE user_id = %s AND id = %s RETURNING rowid, session_id, key_len",
+                "DELETE FROM episodes WHERE user_id = %s AND id = %s RETURNING rowid, session_id, key_len, content",
                 (user_id, episode_id),
             ).fetchone()
             if row is None:
                 conn.rollback()
                 raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
+            gone = forget_rows(user_id, [row[3]])
+            with conn.cursor() as cur:
+                cur.executemany(forget_sql(POSTGRES), gone)
+            drop_unused(conn, POSTGRES, user_id, [w for _, _, w in gone])
             conn.execute(
                 "UPDATE scopes SET docs = docs - 1, tokens = tokens - %s WHERE user_id = %s", (row[2] + 1, user_id)
             )
@@ -324,6 +351,7 @@ class PostgresStore(PostgresKnowledge):
             self._bump(conn, user_id, rebuild=True)
             conn.execute("DELETE FROM vectors WHERE user_id = %s", (user_id,))
             conn.execute("DELETE FROM part_vectors WHERE user_id = %s", (user_id,))
+            conn.execute("DELETE FROM words WHERE user_id = %s", (user_id,))
             n = conn.execute("DELETE FROM episodes WHERE user_id = %s", (user_id,)).rowcount
             conn.execute("DELETE FROM sessions WHERE user_id = %s", (user_id,))
             conn.execute("DELETE FROM scopes WHERE user_id = %s", (user_id,))
@@ -331,6 +359,8 @@ class PostgresStore(PostgresKnowledge):
         with self._lock:
             for key in [k for k in self._cache if k[0] == user_id]:
                 del self._cache[key]
+            self._words.drop(user_id)
+            self._episode_words.drop(user_id)
             self._layouts.pop(user_id, None)
             self._lexicons.pop(user_id, None)
         return n
@@ -631,6 +661,29 @@ class PostgresStore(PostgresKnowledge):
                     "INSERT INTO part_vectors (user_id, rowid, encoder, count, vecs) VALUES (%s, %s, %s, %s, %s)",
                     [(user_id, int(r), encoder, len(v), pack_int8(v)) for r, v in parts.items() if len(v)],
                 )
+
+    def word_vectors(self, user_id: str, encoder: str, words: Sequence[str]) -> dict[str, np.ndarray]:
+        with self._lock, self._conn("read") as conn:
+            rebuilt = self._version(conn, user_id)[1]
+            return self._words.get(
+                user_id, encoder, rebuilt, words, lambda ws: read_vectors(conn, POSTGRES, user_id, encoder, ws)
+            )
+
+    def episode_words(self, user_id: str, contents: Mapping[int, str]) -> dict[int, list[str]]:
+        with self._lock, self._conn("read") as conn:
+            rebuilt = self._version(conn, user_id)[1]
+        with self._lock:
+            return self._episode_words.get(
+                user_id, "", rebuilt, list(contents), lambda rs: {r: content_words(contents[r]) for r in rs}
+            )
+
+    def put_words(self, user_id: str, encoder: str, uses: Mapping[str, int], vectors: Mapping[str, np.ndarray]) -> None:
+        with self._conn("write") as conn:
+            conn.execute("DELETE FROM words WHERE user_id = %s", (user_id,))
+            with conn.cursor() as cur:
+                cur.executemany(add_sql(POSTGRES), add_rows(user_id, uses, vectors, encoder))
+        with self._lock:
+            self._words.drop(user_id)
 
     def keys_after(self, rowid: int, limit: int) -> list[tuple[int, str, str]]:
         """``(rowid, user_id, index key)`` of episodes after ``rowid``, in order (for re-embedding)."""

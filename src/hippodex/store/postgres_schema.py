@@ -212,6 +212,19 @@ MIGRATIONS: dict[int, list[str]] = {
             FOREIGN KEY (user_id, rowid) REFERENCES episodes (user_id, rowid) ON DELETE CASCADE
         )""",
     ],
+    5: [
+        # The content words of each user's episodes (store/word_sql.py): how many
+        # episodes use each, and once embedded its int8 vector. Derived data:
+        # ``reindex`` rebuilds it for older databases.
+        """CREATE TABLE words (
+            user_id TEXT NOT NULL,
+            word TEXT NOT NULL,
+            uses INTEGER NOT NULL,
+            encoder TEXT,
+            vec BYTEA,
+            PRIMARY KEY (user_id, word)
+        )""",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

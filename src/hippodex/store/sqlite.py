@@ -28,12 +28,24 @@ import numpy as np
 from hippodex._exceptions import MemoryNotFound, SchemaError, StoreError, ValidationError
 from hippodex.encode.quantize import TIER_FLOAT32, TIERS, decode, encode, pack_int8, unpack_int8
 from hippodex.model import Episode, Page, Scope, Session
+from hippodex.recall.text import content_words
 from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
 from hippodex.store.lexical_index import LexicalIndex, from_instances
 from hippodex.store.postgres_text import analyze
 from hippodex.store.sql import SQLITE, filter_sql, stamp_schema, stored_schema_version
 from hippodex.store.sqlite_knowledge import SQLiteKnowledge
 from hippodex.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, _tenant
+from hippodex.store.word_sql import (
+    UserCache,
+    add_rows,
+    add_sql,
+    counted,
+    drop_unused,
+    forget_rows,
+    forget_sql,
+    read_vectors,
+    written_vectors,
+)
 
 _EPISODE_COLUMNS = (
     "rowid, id, user_id, agent_id, run_id, session_id, seq, role, speaker, content, occurred_at, recorded_at, metadata"
@@ -134,6 +146,8 @@ class SQLiteStore(SQLiteKnowledge):
         self.path = str(path)
         self._lock = threading.RLock()
         self._cache: dict[tuple[str, str], tuple[int, int, int, VectorSet]] = {}
+        self._words: UserCache[str, np.ndarray] = UserCache(limit=50_000)  # about 80 MB of vectors at most
+        self._episode_words: UserCache[int, list[str]] = UserCache(limit=200_000)
         self._layouts: dict[str, tuple[int, Layout]] = {}
         self._graphs: dict[str, tuple[tuple[int, int], EntityGraph]] = {}
         self._lexicons: dict[str, tuple[int, int, LexicalIndex]] = {}
@@ -225,6 +239,7 @@ class SQLiteStore(SQLiteKnowledge):
             ).fetchone()
             next_seq = 0 if row is None else int(row[0])
             times = [_ts(it.occurred_at) for it in items]
+            rowids: list[int] = []
             for i, it in enumerate(items):
                 seq = it.seq if it.seq is not None else next_seq
                 next_seq = max(next_seq, seq + 1)
@@ -251,6 +266,8 @@ class SQLiteStore(SQLiteKnowledge):
                     ),
                 )
                 rowid = cur.lastrowid
+                assert rowid is not None  # an INSERT into a rowid table always sets it
+                rowids.append(rowid)
                 db.execute("INSERT INTO episodes_fts (rowid, body, tenant) VALUES (?, ?, ?)", (rowid, it.key, token))
                 if vectors is not None and encoder is not None:
                     db.execute(
@@ -269,6 +286,11 @@ class SQLiteStore(SQLiteKnowledge):
                             (scope.user_id, encoder_tag(encoder), rowid, len(it.parts), pack_int8(it.parts)),
                         )
                 out.append(it.stored(scope, session_id, eid, seq, _dt(times[i]), _dt(recorded)))
+            words = {w: v for it in items for w, v in (it.word_vectors or {}).items()}
+            tag = encoder_tag(encoder) if encoder is not None else None
+            item_words = [content_words(it.content) for it in items]
+            word_rows = add_rows(scope.user_id, counted(item_words), words, tag)
+            db.executemany(add_sql(SQLITE), word_rows)
             db.execute(
                 "INSERT INTO sessions (user_id, session_id, agent_id, run_id, started_at, ended_at, next_seq) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, session_id) DO UPDATE SET "
@@ -278,6 +300,11 @@ class SQLiteStore(SQLiteKnowledge):
             )
             self._append_session_doc(db, scope.user_id, session_id, [it.key for it in items])
             self._bump(scope.user_id)
+            deletions = self._version(scope.user_id)[1]
+        with self._lock:  # write-through: the search after an add finds these words in memory
+            self._episode_words.put(scope.user_id, "", deletions, dict(zip(rowids, item_words, strict=True)))
+            if tag is not None:
+                self._words.put(scope.user_id, tag, deletions, written_vectors(word_rows))
         return out
 
     def _append_session_doc(self, db: sqlite3.Connection, user_id: str, session_id: str, keys: list[str]) -> None:
@@ -344,9 +371,14 @@ class SQLiteStore(SQLiteKnowledge):
             self._bump(user_id)
         return self.get(user_id, episode_id)
 
-    def _delete_rowids(self, db: sqlite3.Connection, user_id: str, rowids: list[int]) -> None:
+    def _delete_rowids(self, db: sqlite3.Connection, user_id: str, rowids: list[int], words: bool = True) -> None:
         for chunk in _chunks(rowids, 500):
             marks = ",".join("?" * len(chunk))
+            if words:  # one use fewer of each word of these episodes (erase drops them all at once)
+                contents = [r[0] for r in db.execute(f"SELECT content FROM episodes WHERE rowid IN ({marks})", chunk)]
+                gone = forget_rows(user_id, contents)
+                db.executemany(forget_sql(SQLITE), gone)
+                drop_unused(db, SQLITE, user_id, [w for _, _, w in gone])
             db.execute(f"DELETE FROM episodes_fts WHERE rowid IN ({marks})", chunk)
             db.execute(f"DELETE FROM vectors WHERE rowid IN ({marks})", chunk)
             db.execute(f"DELETE FROM vector_codes WHERE user_id = ? AND episode IN ({marks})", [user_id, *chunk])
@@ -369,7 +401,8 @@ class SQLiteStore(SQLiteKnowledge):
     def erase(self, user_id: str) -> int:
         with self._write() as db:
             rowids = [r[0] for r in db.execute("SELECT rowid FROM episodes WHERE user_id = ?", (user_id,))]
-            self._delete_rowids(db, user_id, rowids)
+            self._delete_rowids(db, user_id, rowids, words=False)
+            db.execute("DELETE FROM words WHERE user_id = ?", (user_id,))
             db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
             keys = [r[0] for r in db.execute("SELECT rowid FROM session_keys WHERE user_id = ?", (user_id,))]
             for chunk in _chunks(keys, 500):
@@ -381,6 +414,8 @@ class SQLiteStore(SQLiteKnowledge):
         with self._lock:
             for key in [k for k in self._cache if k[0] == user_id]:
                 del self._cache[key]
+            self._words.drop(user_id)
+            self._episode_words.drop(user_id)
             self._layouts.pop(user_id, None)
             self._lexicons.pop(user_id, None)
         return len(rowids)
@@ -841,6 +876,27 @@ class SQLiteStore(SQLiteKnowledge):
                 "INSERT INTO part_vectors (user_id, encoder, episode, count, vecs) VALUES (?, ?, ?, ?, ?)",
                 [(user_id, tag, r, len(v), pack_int8(v)) for r, v in parts.items() if len(v)],
             )
+
+    @_locked
+    def word_vectors(self, user_id: str, encoder: str, words: Sequence[str]) -> dict[str, np.ndarray]:
+        tag = encoder_tag(encoder)
+        return self._words.get(
+            user_id, tag, self._version(user_id)[1], words, lambda ws: read_vectors(self._db, SQLITE, user_id, tag, ws)
+        )
+
+    @_locked
+    def episode_words(self, user_id: str, contents: Mapping[int, str]) -> dict[int, list[str]]:
+        deletions = self._version(user_id)[1]
+        return self._episode_words.get(
+            user_id, "", deletions, list(contents), lambda rs: {r: content_words(contents[r]) for r in rs}
+        )
+
+    def put_words(self, user_id: str, encoder: str, uses: Mapping[str, int], vectors: Mapping[str, np.ndarray]) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM words WHERE user_id = ?", (user_id,))
+            db.executemany(add_sql(SQLITE), add_rows(user_id, uses, vectors, encoder_tag(encoder)))
+        with self._lock:
+            self._words.drop(user_id)
 
     @_locked
     def keys_after(self, rowid: int, limit: int) -> list[tuple[int, str, str]]:

@@ -253,4 +253,18 @@ MIGRATIONS[6] = [
         PRIMARY KEY (user_id, episode, encoder)
     ) WITHOUT ROWID""",
 ]
+
+MIGRATIONS[7] = [
+    # The content words of each user's episodes (store/word_sql.py): how many
+    # episodes use each, and once embedded its int8 vector (``encoder``: the
+    # 8-hex tag). Derived data: ``reindex`` rebuilds it for older files.
+    """CREATE TABLE words (
+        user_id TEXT NOT NULL,
+        word TEXT NOT NULL,
+        uses INTEGER NOT NULL,
+        encoder TEXT,
+        vec BLOB,
+        PRIMARY KEY (user_id, word)
+    ) WITHOUT ROWID""",
+]
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -1,0 +1,113 @@
+"""Soft word match: how near a candidate's words come to each word of the query.
+
+A question and its evidence often share no word: "What video games does Nate
+play?" is answered by "the final of a big Valorant tournament". BM25 needs the
+same word; one cosine per turn (or per sentence) blurs a single telling word
+among the others. Here every distinct content word is embedded on its own,
+once per user (the store keeps its vector beside a count of the episodes
+using it), and a candidate scores the mean over the query's words of the best
+cosine any of its words reaches, weighted by each query word's rarity among
+the candidates (a word every candidate has says little). ColBERT scores the
+same way with contextual token vectors; these are context-free, so they cost
+one vector per word of the vocabulary rather than per word of every turn.
+
+Measured out of fold as the learned stage's 30th signal (``hippodex bench fit``):
+LoCoMo recall@10 0.805 -> 0.817 and recall@25 0.872 -> 0.886, LongMemEval
+official ndcg_any@10 0.729 -> 0.744.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+
+def rarity(query_words: Sequence[str], candidate_words: Sequence[Sequence[str]]) -> np.ndarray:
+    """BM25's idf of each query word over the candidates (each a list of distinct words), normalised to sum to 1.
+
+    >>> rarity(["nate", "game"], [["nate", "game"], ["nate"], ["nate", "tea"]]).round(3).tolist()
+    [0.12, 0.88]
+    """
+    n = len(candidate_words)
+    df = Counter(w for ws in candidate_words for w in ws)
+    weights = np.array([np.log1p((n - df[w] + 0.5) / (df[w] + 0.5)) for w in query_words])
+    total = float(weights.sum())
+    return weights / total if total > 0 else np.full(len(query_words), 1.0 / max(len(query_words), 1))
+
+
+def soft_match(
+    query_words: Sequence[str],
+    candidate_words: Sequence[Sequence[str]],
+    vectors: Mapping[str, np.ndarray],
+) -> np.ndarray:
+    """Per candidate, the rarity-weighted mean over query words of their best cosine to its words.
+
+    Each candidate's words are distinct (as :func:`~hippodex.recall.text.content_words`
+    gives them). ``vectors`` maps words to unit vectors; words without one are left out (a
+    query word without one counts 0 for every candidate, a candidate without
+    any scores 0).
+
+    >>> v = {"game": np.array([1.0, 0.0]), "valorant": np.array([0.8, 0.6]), "tea": np.array([0.0, 1.0])}
+    >>> soft_match(["game"], [["valorant"], ["tea"], []], v).round(2).tolist()
+    [0.8, 0.0, 0.0]
+    """
+    out = np.zeros(len(candidate_words))
+    asked = [i for i, w in enumerate(query_words) if w in vectors]
+    if not asked or not len(candidate_words):
+        return out
+    # One pass: each candidate's words as rows of the vocabulary matrix.
+    index: dict[str, int] = {}
+    rows: list[np.ndarray] = []
+    flat: list[int] = []
+    starts: list[int] = []
+    filled: list[int] = []
+    for i, ws in enumerate(candidate_words):
+        start = len(flat)
+        for w in ws:
+            j = index.get(w)
+            if j is None:
+                v = vectors.get(w)
+                if v is None:
+                    continue
+                j = index[w] = len(rows)
+                rows.append(v)
+            flat.append(j)
+        if len(flat) > start:
+            filled.append(i)
+            starts.append(start)
+    if not rows:
+        return out
+    query = np.asarray(np.stack([vectors[query_words[i]] for i in asked]), dtype=np.float32)
+    cosines = query @ np.asarray(np.stack(rows), dtype=np.float32).T  # no copy when already float32
+    best = np.maximum.reduceat(cosines[:, flat], starts, axis=1)  # query words x filled candidates
+    out[filled] = rarity(query_words, candidate_words)[asked] @ best
+    return out
+
+
+class WordEmbedder:
+    """Embeds query words a memory has no vector of, each once per process.
+
+    A word's vector is fixed for an encoder, and a search embeds the same few
+    unseen query words again and again; a bounded dict keeps the last ``limit``.
+
+    >>> calls = []
+    >>> embed = WordEmbedder(lambda words: calls.append(list(words)) or np.ones((len(words), 2)))
+    >>> _ = embed(["kayak", "tea"]); _ = embed(["tea", "oolong"])
+    >>> calls
+    [['kayak', 'tea'], ['oolong']]
+    """
+
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], limit: int = 10_000) -> None:
+        self._encode = encode
+        self._known: dict[str, np.ndarray] = {}
+        self.limit = limit
+
+    def __call__(self, words: list[str]) -> np.ndarray:
+        missing = [w for w in dict.fromkeys(words) if w not in self._known]
+        if missing:
+            if len(self._known) + len(missing) > self.limit:
+                self._known.clear()
+            self._known.update(zip(missing, self._encode(missing), strict=True))
+        return np.stack([self._known[w] for w in words])
