@@ -53,6 +53,11 @@ class RecallConfig:
     #: (recall/word_match.py): the learned stage reads how near a turn's words
     #: come to the query's. Off: no word vectors are made or read.
     word_vectors: bool = True
+    #: The word signal is read in scopes of at most this many memories (0: any size).
+    #: It costs about 5 ms a search whatever the size, which at 100k memories would
+    #: take SQLite's fused p95 past its 20 ms target; the benchmarks' scopes hold
+    #: hundreds. Word vectors are still written at any size.
+    word_match_limit: int = 20_000
     #: Share of a turn's score passed to the turns just before and after it.
     neighbour: float = 0.1
     #: Share of its session's score added to every candidate of it.
@@ -122,6 +127,8 @@ class RecallConfig:
             raise ConfigError("depth: must be between 1 and 10000")
         if self.approx_threshold < 0:
             raise ConfigError("approx_threshold: must be >= 0 (0 keeps dense search exact)")
+        if self.word_match_limit < 0:
+            raise ConfigError("word_match_limit: must be >= 0 (0 reads the word signal at any size)")
         if self.lexical_index_threshold < 0:
             raise ConfigError("lexical_index_threshold: must be >= 0 (0 uses the in-memory index at any size)")
         if not 10 <= self.approx_candidates <= 1_000_000:

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hippodex import Memory, RecallConfig
+from hippodex import ConfigError, Memory, RecallConfig
 from hippodex.encode.base import Encoder
 from hippodex.recall.learned import FEATURES
 from hippodex.recall.text import READ_CHARS, content_words
-from hippodex.recall.word_match import rarity, soft_match
+from hippodex.recall.word_match import MAX_WORDS, rarity, soft_match
 from hippodex.store.sqlite_schema import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 
 TURTLES = "My turtles were eating lettuce all morning"
@@ -193,3 +193,26 @@ def test_words_read_back_as_written(db_target: str, encoder: Encoder) -> None:
         warm = word_match(m)
     with Memory(db_target, encoder=encoder) as m:
         assert word_match(m).tolist() == warm.tolist()
+
+
+def test_large_scopes_skip_the_word_signal(tmp_path: Path, encoder: Encoder) -> None:
+    """Above ``word_match_limit`` memories the search does without it (its cost is per search)."""
+    with Memory(tmp_path / "m.db", encoder=encoder, config=RecallConfig(word_match_limit=1)) as m:
+        m.add([TURTLES, MEETING], user_id="ana", session_id="s1")
+        assert set(m.store.word_vectors("ana", encoder.name, ["turtles"])) == {"turtles"}  # still written
+        m.record_features = True
+        assert m.search(PETS_QUERY, user_id="ana")
+        features = m.last_timings.features
+        assert features is not None
+        assert not features[1][:, FEATURES.index("word_match")].any()
+
+
+def test_word_match_limit_is_checked() -> None:
+    with pytest.raises(ConfigError, match="word_match_limit"):
+        RecallConfig(word_match_limit=-1)
+
+
+def test_only_the_first_words_of_a_candidate_count() -> None:
+    v = {"pet": np.array([1.0, 0.0])}
+    late = [f"w{i}" for i in range(MAX_WORDS)] + ["pet"]  # "pet" comes too late to be read
+    assert soft_match(["pet"], [late, ["pet"]], v).tolist() == [0.0, 1.0]

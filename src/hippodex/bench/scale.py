@@ -55,7 +55,7 @@ from hippodex.encode.cache import CachedEncoder, EmbeddingCache, default_cache_p
 from hippodex.model import Scope
 from hippodex.recall.channels.dense import DenseChannel
 from hippodex.recall.channels.lexical import indexed
-from hippodex.recall.text import index_key
+from hippodex.recall.text import content_words, index_key
 from hippodex.store.base import NewEpisode
 
 SESSION_TURNS = 20
@@ -161,11 +161,17 @@ def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q * 100)) if values else 0.0
 
 
-def _ingest(memory: Any, sample: Sample, n: int, user: str) -> tuple[float, float]:
-    """Store ``n`` synthetic memories; returns (seconds inside ``add``, seconds generating)."""
+def _ingest(memory: Any, sample: Sample, n: int, user: str, words: dict[str, np.ndarray]) -> tuple[float, float]:
+    """Store ``n`` synthetic memories; returns (seconds inside ``add``, seconds generating).
+
+    ``words`` holds the vectors of the material's content words, embedded before the
+    clock starts: each episode carries those of its words no earlier one had, as
+    ``Memory.add`` would give them (recall/word_match.py).
+    """
     store, name = memory.store, memory.encoder.name
     store.set_meta("encoder", name)
     scope = Scope(user)
+    unseen = dict(words) if memory.config.word_vectors else {}
     add_s, gen_start, session = 0.0, time.perf_counter(), 0
     for speakers, texts, vectors in synthesize(sample, n):
         for lo in range(0, len(texts), SESSION_TURNS):
@@ -177,6 +183,7 @@ def _ingest(memory: Any, sample: Sample, n: int, user: str) -> tuple[float, floa
                     occurred_at=at,
                     speaker=speakers[i],
                     key=index_key(texts[i], occurred_at=at, speaker=speakers[i], role="user"),
+                    word_vectors={w: unseen.pop(w) for w in content_words(texts[i]) if w in unseen} or None,
                 )
                 for i in range(lo, min(lo + SESSION_TURNS, len(texts)))
             ]
@@ -218,12 +225,15 @@ def run_size(
     encoder = create_encoder("minilm")
     cache = EmbeddingCache(default_cache_path())
     sample = load_sample(data, encoder, cache, queries)
-    qenc = _Precomputed(encoder, sample.questions)
+    vocab = sorted({w for text in sample.texts for w in content_words(" ".join(text))})
+    words = dict(zip(vocab, CachedEncoder(encoder, cache).encode(vocab), strict=True))
+    asked = sorted({w for q in sample.questions for w in content_words(q)})
+    qenc = _Precomputed(encoder, [*sample.questions, *asked])
     embed_ms = _pct(_single_embeds(encoder, sample.questions), 0.5)
     path: Path | str = pg_url or Path(folder) / f"scale-{n}.db"
     user = "u"
     with Memory(path, encoder=qenc, config=config) as memory:
-        add_s, gen_s = _ingest(memory, sample, n, user)
+        add_s, gen_s = _ingest(memory, sample, n, user, words)
     out: dict[str, Any] = {
         "n": n,
         "ingest_per_s": round(n / add_s, 1),

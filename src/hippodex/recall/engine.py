@@ -282,7 +282,8 @@ def _rerank(
     contents = store.contents(query.user_id, candidates)
     texts = [contents.get(r, "") for r in candidates]
     words = None
-    if encoder is not None and config.word_vectors:
+    limit = config.word_match_limit
+    if encoder is not None and config.word_vectors and (not limit or len(layout.rowids) <= limit):
         words = soft_word_scores(query, store, encoder, candidates, contents)
     fused = np.array([found.by_rowid[r].score if r in found.by_rowid else 0.0 for r in candidates])
     occurred = layout.occurred[rows]

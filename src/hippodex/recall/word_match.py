@@ -23,6 +23,12 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+#: A candidate's first this many content words are read: in reading order, a turn
+#: says what it is about early. Out of fold, 32 scores as all of them on LoCoMo and
+#: 0.0015 lower in LongMemEval ndcg_any@10; the synthetic turns of the scale
+#: benchmark hold about 40.
+MAX_WORDS = 32
+
 
 def rarity(query_words: Sequence[str], candidate_words: Sequence[Sequence[str]]) -> np.ndarray:
     """BM25's idf of each query word over the candidates (each a list of distinct words), normalised to sum to 1.
@@ -30,11 +36,8 @@ def rarity(query_words: Sequence[str], candidate_words: Sequence[Sequence[str]])
     >>> rarity(["nate", "game"], [["nate", "game"], ["nate"], ["nate", "tea"]]).round(3).tolist()
     [0.12, 0.88]
     """
-    n = len(candidate_words)
     df = Counter(w for ws in candidate_words for w in ws)
-    weights = np.array([np.log1p((n - df[w] + 0.5) / (df[w] + 0.5)) for w in query_words])
-    total = float(weights.sum())
-    return weights / total if total > 0 else np.full(len(query_words), 1.0 / max(len(query_words), 1))
+    return _idf_weights(len(candidate_words), [df[w] for w in query_words])
 
 
 def soft_match(
@@ -65,7 +68,7 @@ def soft_match(
     filled: list[int] = []
     for i, ws in enumerate(candidate_words):
         start = len(flat)
-        for w in ws:
+        for w in ws[:MAX_WORDS]:
             j = index.get(w)
             if j is None:
                 v = vectors.get(w)
@@ -80,17 +83,27 @@ def soft_match(
     if not rows:
         return out
     query = np.asarray(np.stack([vectors[query_words[i]] for i in asked]), dtype=np.float32)
-    cosines = query @ np.asarray(np.stack(rows), dtype=np.float32).T  # no copy when already float32
-    best = np.maximum.reduceat(cosines[:, flat], starts, axis=1)  # query words x filled candidates
-    out[filled] = rarity(query_words, candidate_words)[asked] @ best
+    # words x query words: BLAS takes this orientation three times faster than its transpose.
+    cosines = np.asarray(np.stack(rows), dtype=np.float32) @ query.T
+    best = np.maximum.reduceat(cosines[flat], starts, axis=0).T  # query words x filled candidates
+    df = np.bincount(flat, minlength=len(rows))  # each candidate's words are distinct
+    weights = _idf_weights(len(candidate_words), [int(df[index[w]]) if w in index else 0 for w in query_words])
+    out[filled] = weights[asked] @ best
     return out
 
 
-class WordEmbedder:
-    """Embeds query words a memory has no vector of, each once per process.
+def _idf_weights(n: int, dfs: Sequence[int]) -> np.ndarray:
+    """BM25's idf of words found in ``dfs`` of ``n`` documents, normalised to sum to 1 (equal if all are 0)."""
+    weights = np.array([np.log1p((n - f + 0.5) / (f + 0.5)) for f in dfs])
+    total = float(weights.sum())
+    return weights / total if total > 0 else np.full(len(dfs), 1.0 / max(len(dfs), 1))
 
-    A word's vector is fixed for an encoder, and a search embeds the same few
-    unseen query words again and again; a bounded dict keeps the last ``limit``.
+
+class WordEmbedder:
+    """Embeds query words a memory has no vector of, each once per open memory.
+
+    A word's vector is fixed for an encoder, and searches ask for the same few
+    unseen query words again and again; a bounded dict keeps up to ``limit``.
 
     >>> calls = []
     >>> embed = WordEmbedder(lambda words: calls.append(list(words)) or np.ones((len(words), 2)))

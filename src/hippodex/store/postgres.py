@@ -664,17 +664,16 @@ class PostgresStore(PostgresKnowledge):
 
     def word_vectors(self, user_id: str, encoder: str, words: Sequence[str]) -> dict[str, np.ndarray]:
         with self._lock, self._conn("read") as conn:
-            rebuilt = self._version(conn, user_id)[1]
+            version = self._version(conn, user_id)
             return self._words.get(
-                user_id, encoder, rebuilt, words, lambda ws: read_vectors(conn, POSTGRES, user_id, encoder, ws)
+                user_id, encoder, version, words, lambda ws: read_vectors(conn, POSTGRES, user_id, encoder, ws)
             )
 
     def episode_words(self, user_id: str, contents: Mapping[int, str]) -> dict[int, list[str]]:
         with self._lock, self._conn("read") as conn:
-            rebuilt = self._version(conn, user_id)[1]
-        with self._lock:
+            version = self._version(conn, user_id)
             return self._episode_words.get(
-                user_id, "", rebuilt, list(contents), lambda rs: {r: content_words(contents[r]) for r in rs}
+                user_id, "", version, list(contents), lambda rs: {r: content_words(contents[r]) for r in rs}
             )
 
     def put_words(self, user_id: str, encoder: str, uses: Mapping[str, int], vectors: Mapping[str, np.ndarray]) -> None:

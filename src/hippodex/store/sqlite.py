@@ -881,14 +881,13 @@ class SQLiteStore(SQLiteKnowledge):
     def word_vectors(self, user_id: str, encoder: str, words: Sequence[str]) -> dict[str, np.ndarray]:
         tag = encoder_tag(encoder)
         return self._words.get(
-            user_id, tag, self._version(user_id)[1], words, lambda ws: read_vectors(self._db, SQLITE, user_id, tag, ws)
+            user_id, tag, self._version(user_id), words, lambda ws: read_vectors(self._db, SQLITE, user_id, tag, ws)
         )
 
     @_locked
     def episode_words(self, user_id: str, contents: Mapping[int, str]) -> dict[int, list[str]]:
-        deletions = self._version(user_id)[1]
         return self._episode_words.get(
-            user_id, "", deletions, list(contents), lambda rs: {r: content_words(contents[r]) for r in rs}
+            user_id, "", self._version(user_id), list(contents), lambda rs: {r: content_words(contents[r]) for r in rs}
         )
 
     def put_words(self, user_id: str, encoder: str, uses: Mapping[str, int], vectors: Mapping[str, np.ndarray]) -> None:

@@ -108,42 +108,57 @@ class UserCache(Generic[K, V]):
     one encoder) and for each episode's content words (an episode's content never
     changes). When the user's deletion count moves, their entries go: a removed
     word does not linger in memory, and SQLite may reuse a deleted episode's
-    rowid. Keys ``fetch`` finds nothing for are asked again next time. Past
-    ``limit`` entries in all it starts over.
+    rowid. Keys ``fetch`` found nothing for are not asked again until the user's
+    version moves (any write). Past ``limit`` entries in all it starts over.
 
     >>> cache: UserCache[str, int] = UserCache(limit=100)
-    >>> cache.get("ana", "enc", 0, ["tea", "new"], lambda keys: {k: 1 for k in keys if k != "new"})
+    >>> cache.get("ana", "enc", (1, 0), ["tea", "new"], lambda keys: {k: 1 for k in keys if k != "new"})
     {'tea': 1}
-    >>> cache.get("ana", "enc", 0, ["tea"], lambda keys: {})  # read before: not fetched
+    >>> cache.get("ana", "enc", (1, 0), ["tea", "new"], lambda keys: {"new": 2})  # known, or known absent
     {'tea': 1}
-    >>> cache.get("ana", "enc", 1, ["tea"], lambda keys: {})  # a deletion since: read again
+    >>> cache.get("ana", "enc", (2, 0), ["tea", "new"], lambda keys: {"new": 2})  # a write since: ask again
+    {'tea': 1, 'new': 2}
+    >>> cache.get("ana", "enc", (3, 1), ["tea"], lambda keys: {})  # a deletion since: read again
     {}
     """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._users: dict[tuple[str, str], tuple[int, dict[K, V]]] = {}
+        # (user, space) -> (deletions, values, version, keys known to have no value at that version)
+        self._users: dict[tuple[str, str], tuple[int, dict[K, V], list[Any]]] = {}
         self._size = 0
 
-    def _entry(self, user_id: str, space: str, deletions: int) -> dict[K, V]:
+    def _entry(self, user_id: str, space: str, deletions: int) -> tuple[dict[K, V], list[Any]]:
         entry = self._users.get((user_id, space))
         if entry is None or entry[0] != deletions:
             self._size -= len(entry[1]) if entry else 0
-            entry = self._users[(user_id, space)] = (deletions, {})
-        return entry[1]
+            entry = self._users[(user_id, space)] = (deletions, {}, [None, set()])
+        return entry[1], entry[2]
 
     def get(
-        self, user_id: str, space: str, deletions: int, keys: Sequence[K], fetch: Callable[[list[K]], Mapping[K, V]]
+        self,
+        user_id: str,
+        space: str,
+        version: tuple[int, int],
+        keys: Sequence[K],
+        fetch: Callable[[list[K]], Mapping[K, V]],
     ) -> dict[K, V]:
-        known = self._entry(user_id, space, deletions)
-        missing = [k for k in dict.fromkeys(keys) if k not in known]
+        """The values of ``keys`` that have one; ``version`` is the user's (version, deletions)."""
+        known, absent = self._entry(user_id, space, version[1])
+        if absent[0] != version[0]:
+            absent[:] = [version[0], set()]
+        missing = [k for k in dict.fromkeys(keys) if k not in known and k not in absent[1]]
         if missing:
-            self._add(user_id, space, known, fetch(missing))
+            got = fetch(missing)
+            absent[1].update(k for k in missing if k not in got)
+            self._add(user_id, space, known, got)
         return {k: known[k] for k in keys if k in known}
 
     def put(self, user_id: str, space: str, deletions: int, values: Mapping[K, V]) -> None:
         """Remember values just written, so the next read need not fetch them."""
-        self._add(user_id, space, self._entry(user_id, space, deletions), values)
+        known, absent = self._entry(user_id, space, deletions)
+        absent[1].difference_update(values)
+        self._add(user_id, space, known, values)
 
     def _add(self, user_id: str, space: str, known: dict[K, V], values: Mapping[K, V]) -> None:
         if self._size + len(values) > self.limit:  # start over, keeping only this user's entries
