@@ -26,6 +26,7 @@ from hippodex._exceptions import ConfigError, MemoryNotFound, StoreError
 from hippodex.encode.quantize import pack_int8, unpack_int8
 from hippodex.model import Episode, Page, Scope, Session
 from hippodex.recall.text import content_words
+from hippodex.store import word_sql
 from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
 from hippodex.store.lexical_index import LexicalIndex, from_tokens
 from hippodex.store.open import redact
@@ -40,17 +41,6 @@ from hippodex.store.postgres_text import (
 )
 from hippodex.store.sql import POSTGRES, filter_sql, stamp_schema, stored_schema_version
 from hippodex.store.sqlite import _dt, _row_to_episode, key_hash, new_episode_id, tenant_token
-from hippodex.store.word_sql import (
-    UserCache,
-    add_rows,
-    add_sql,
-    counted,
-    drop_unused,
-    forget_rows,
-    forget_sql,
-    read_vectors,
-    written_vectors,
-)
 
 try:
     import psycopg
@@ -114,8 +104,7 @@ class PostgresStore(PostgresKnowledge):
         self.path = redact(url)
         self._lock = threading.RLock()
         self._cache: dict[tuple[str, str], tuple[int, int, int, VectorSet]] = {}
-        self._words: UserCache[str, np.ndarray] = UserCache(limit=50_000)  # about 80 MB of vectors at most
-        self._episode_words: UserCache[int, list[str]] = UserCache(limit=200_000)
+        self._words = word_sql.WordCaches()
         self._layouts: dict[str, tuple[int, Layout]] = {}
         self._lexicons: dict[str, tuple[int, int, LexicalIndex]] = {}
         self._hnsw: set[tuple[str, int]] = set()
@@ -264,8 +253,8 @@ class PostgresStore(PostgresKnowledge):
                     )
                 words = {w: v for it in items for w, v in (it.word_vectors or {}).items()}
                 item_words = [content_words(it.content) for it in items]
-                word_rows = add_rows(user, counted(item_words), words, encoder)
-                cur.executemany(add_sql(POSTGRES), word_rows)
+                word_rows = word_sql.add_rows(user, word_sql.counted(item_words), words, encoder)
+                cur.executemany(word_sql.add_sql(POSTGRES), word_rows)
             rebuilt = self._version(conn, user)[1]
             doc = [t for toks in tokens for t in toks]
             conn.execute(
@@ -288,9 +277,9 @@ class PostgresStore(PostgresKnowledge):
                 ),
             )
         with self._lock:  # write-through: the search after an add finds these words in memory
-            self._episode_words.put(user, "", rebuilt, dict(zip(rowids, item_words, strict=True)))
+            self._words.episodes.put(user, "", rebuilt, dict(zip(rowids, item_words, strict=True)))
             if encoder is not None:
-                self._words.put(user, encoder, rebuilt, written_vectors(word_rows))
+                self._words.vectors.put(user, encoder, rebuilt, word_sql.written_vectors(word_rows))
         return out
 
     def _rebuild_session_doc(self, conn: psycopg.Connection[Any], user_id: str, session_id: str) -> None:
@@ -334,10 +323,10 @@ class PostgresStore(PostgresKnowledge):
             if row is None:
                 conn.rollback()
                 raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
-            gone = forget_rows(user_id, [row[3]])
+            gone = word_sql.forget_rows(user_id, [row[3]])
             with conn.cursor() as cur:
-                cur.executemany(forget_sql(POSTGRES), gone)
-            drop_unused(conn, POSTGRES, user_id, [w for _, _, w in gone])
+                cur.executemany(word_sql.forget_sql(POSTGRES), gone)
+            word_sql.drop_unused(conn, POSTGRES, user_id, [w for _, _, w in gone])
             conn.execute(
                 "UPDATE scopes SET docs = docs - 1, tokens = tokens - %s WHERE user_id = %s", (row[2] + 1, user_id)
             )
@@ -360,7 +349,6 @@ class PostgresStore(PostgresKnowledge):
             for key in [k for k in self._cache if k[0] == user_id]:
                 del self._cache[key]
             self._words.drop(user_id)
-            self._episode_words.drop(user_id)
             self._layouts.pop(user_id, None)
             self._lexicons.pop(user_id, None)
         return n
@@ -665,14 +653,14 @@ class PostgresStore(PostgresKnowledge):
     def word_vectors(self, user_id: str, encoder: str, words: Sequence[str]) -> dict[str, np.ndarray]:
         with self._lock, self._conn("read") as conn:
             version = self._version(conn, user_id)
-            return self._words.get(
-                user_id, encoder, version, words, lambda ws: read_vectors(conn, POSTGRES, user_id, encoder, ws)
+            return self._words.vectors.get(
+                user_id, encoder, version, words, lambda ws: word_sql.read_vectors(conn, POSTGRES, user_id, encoder, ws)
             )
 
     def episode_words(self, user_id: str, contents: Mapping[int, str]) -> dict[int, list[str]]:
         with self._lock, self._conn("read") as conn:
             version = self._version(conn, user_id)
-            return self._episode_words.get(
+            return self._words.episodes.get(
                 user_id, "", version, list(contents), lambda rs: {r: content_words(contents[r]) for r in rs}
             )
 
@@ -680,7 +668,7 @@ class PostgresStore(PostgresKnowledge):
         with self._conn("write") as conn:
             conn.execute("DELETE FROM words WHERE user_id = %s", (user_id,))
             with conn.cursor() as cur:
-                cur.executemany(add_sql(POSTGRES), add_rows(user_id, uses, vectors, encoder))
+                cur.executemany(word_sql.add_sql(POSTGRES), word_sql.add_rows(user_id, uses, vectors, encoder))
         with self._lock:
             self._words.drop(user_id)
 

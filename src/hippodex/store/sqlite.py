@@ -29,23 +29,13 @@ from hippodex._exceptions import MemoryNotFound, SchemaError, StoreError, Valida
 from hippodex.encode.quantize import TIER_FLOAT32, TIERS, decode, encode, pack_int8, unpack_int8
 from hippodex.model import Episode, Page, Scope, Session
 from hippodex.recall.text import content_words
+from hippodex.store import word_sql
 from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
 from hippodex.store.lexical_index import LexicalIndex, from_instances
 from hippodex.store.postgres_text import analyze
 from hippodex.store.sql import SQLITE, filter_sql, stamp_schema, stored_schema_version
 from hippodex.store.sqlite_knowledge import SQLiteKnowledge
 from hippodex.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, _tenant
-from hippodex.store.word_sql import (
-    UserCache,
-    add_rows,
-    add_sql,
-    counted,
-    drop_unused,
-    forget_rows,
-    forget_sql,
-    read_vectors,
-    written_vectors,
-)
 
 _EPISODE_COLUMNS = (
     "rowid, id, user_id, agent_id, run_id, session_id, seq, role, speaker, content, occurred_at, recorded_at, metadata"
@@ -146,8 +136,7 @@ class SQLiteStore(SQLiteKnowledge):
         self.path = str(path)
         self._lock = threading.RLock()
         self._cache: dict[tuple[str, str], tuple[int, int, int, VectorSet]] = {}
-        self._words: UserCache[str, np.ndarray] = UserCache(limit=50_000)  # about 80 MB of vectors at most
-        self._episode_words: UserCache[int, list[str]] = UserCache(limit=200_000)
+        self._words = word_sql.WordCaches()
         self._layouts: dict[str, tuple[int, Layout]] = {}
         self._graphs: dict[str, tuple[tuple[int, int], EntityGraph]] = {}
         self._lexicons: dict[str, tuple[int, int, LexicalIndex]] = {}
@@ -289,8 +278,8 @@ class SQLiteStore(SQLiteKnowledge):
             words = {w: v for it in items for w, v in (it.word_vectors or {}).items()}
             tag = encoder_tag(encoder) if encoder is not None else None
             item_words = [content_words(it.content) for it in items]
-            word_rows = add_rows(scope.user_id, counted(item_words), words, tag)
-            db.executemany(add_sql(SQLITE), word_rows)
+            word_rows = word_sql.add_rows(scope.user_id, word_sql.counted(item_words), words, tag)
+            db.executemany(word_sql.add_sql(SQLITE), word_rows)
             db.execute(
                 "INSERT INTO sessions (user_id, session_id, agent_id, run_id, started_at, ended_at, next_seq) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, session_id) DO UPDATE SET "
@@ -302,9 +291,9 @@ class SQLiteStore(SQLiteKnowledge):
             self._bump(scope.user_id)
             deletions = self._version(scope.user_id)[1]
         with self._lock:  # write-through: the search after an add finds these words in memory
-            self._episode_words.put(scope.user_id, "", deletions, dict(zip(rowids, item_words, strict=True)))
+            self._words.episodes.put(scope.user_id, "", deletions, dict(zip(rowids, item_words, strict=True)))
             if tag is not None:
-                self._words.put(scope.user_id, tag, deletions, written_vectors(word_rows))
+                self._words.vectors.put(scope.user_id, tag, deletions, word_sql.written_vectors(word_rows))
         return out
 
     def _append_session_doc(self, db: sqlite3.Connection, user_id: str, session_id: str, keys: list[str]) -> None:
@@ -376,9 +365,9 @@ class SQLiteStore(SQLiteKnowledge):
             marks = ",".join("?" * len(chunk))
             if words:  # one use fewer of each word of these episodes (erase drops them all at once)
                 contents = [r[0] for r in db.execute(f"SELECT content FROM episodes WHERE rowid IN ({marks})", chunk)]
-                gone = forget_rows(user_id, contents)
-                db.executemany(forget_sql(SQLITE), gone)
-                drop_unused(db, SQLITE, user_id, [w for _, _, w in gone])
+                gone = word_sql.forget_rows(user_id, contents)
+                db.executemany(word_sql.forget_sql(SQLITE), gone)
+                word_sql.drop_unused(db, SQLITE, user_id, [w for _, _, w in gone])
             db.execute(f"DELETE FROM episodes_fts WHERE rowid IN ({marks})", chunk)
             db.execute(f"DELETE FROM vectors WHERE rowid IN ({marks})", chunk)
             db.execute(f"DELETE FROM vector_codes WHERE user_id = ? AND episode IN ({marks})", [user_id, *chunk])
@@ -415,7 +404,6 @@ class SQLiteStore(SQLiteKnowledge):
             for key in [k for k in self._cache if k[0] == user_id]:
                 del self._cache[key]
             self._words.drop(user_id)
-            self._episode_words.drop(user_id)
             self._layouts.pop(user_id, None)
             self._lexicons.pop(user_id, None)
         return len(rowids)
@@ -880,20 +868,21 @@ class SQLiteStore(SQLiteKnowledge):
     @_locked
     def word_vectors(self, user_id: str, encoder: str, words: Sequence[str]) -> dict[str, np.ndarray]:
         tag = encoder_tag(encoder)
-        return self._words.get(
-            user_id, tag, self._version(user_id), words, lambda ws: read_vectors(self._db, SQLITE, user_id, tag, ws)
+        version = self._version(user_id)
+        return self._words.vectors.get(
+            user_id, tag, version, words, lambda ws: word_sql.read_vectors(self._db, SQLITE, user_id, tag, ws)
         )
 
     @_locked
     def episode_words(self, user_id: str, contents: Mapping[int, str]) -> dict[int, list[str]]:
-        return self._episode_words.get(
+        return self._words.episodes.get(
             user_id, "", self._version(user_id), list(contents), lambda rs: {r: content_words(contents[r]) for r in rs}
         )
 
     def put_words(self, user_id: str, encoder: str, uses: Mapping[str, int], vectors: Mapping[str, np.ndarray]) -> None:
         with self._write() as db:
             db.execute("DELETE FROM words WHERE user_id = ?", (user_id,))
-            db.executemany(add_sql(SQLITE), add_rows(user_id, uses, vectors, encoder_tag(encoder)))
+            db.executemany(word_sql.add_sql(SQLITE), word_sql.add_rows(user_id, uses, vectors, encoder_tag(encoder)))
         with self._lock:
             self._words.drop(user_id)
 

@@ -171,3 +171,15 @@ class UserCache(Generic[K, V]):
         """Forget a user's entries (erase, or their words replaced)."""
         for key in [k for k in self._users if k[0] == user_id]:
             self._size -= len(self._users.pop(key)[1])
+
+
+class WordCaches:
+    """What a store keeps in memory for the word signal: word vectors, and each episode's words."""
+
+    def __init__(self) -> None:
+        self.vectors: UserCache[str, np.ndarray] = UserCache(limit=50_000)  # about 80 MB at most
+        self.episodes: UserCache[int, list[str]] = UserCache(limit=200_000)
+
+    def drop(self, user_id: str) -> None:
+        self.vectors.drop(user_id)
+        self.episodes.drop(user_id)
