@@ -6,7 +6,7 @@ sentence vectors only, and with both (the default), twice each.
 
 Measured on 2026-11-22 on the 2-core CI machine, with nothing else running (before
 word vectors existed): 31.8 and 32.6 turns/s with sentence vectors, 59.7 and 59.8
-without. With word vectors: see the README's results section for the latest run.
+without. Not yet re-run with word vectors.
 
 Run::
 
