@@ -203,16 +203,17 @@ class Memory:
         if enc is None or not self.config.word_vectors:
             return items
         out = list(items)
+        per_item = [content_words(it.content) for it in items]
         for user in dict.fromkeys(owners):
             mine = [i for i, u in enumerate(owners) if u == user]
-            wanted = list(dict.fromkeys(w for i in mine for w in content_words(items[i].content)))
+            wanted = list(dict.fromkeys(w for i in mine for w in per_item[i]))
             known = self.store.word_vectors(user, enc.name, wanted)
             missing = [w for w in wanted if w not in known]
             if not missing:
                 continue
             fresh = dict(zip(missing, (self._doc_encoder or enc).encode(missing), strict=True))
             for i in mine:
-                given = {w: fresh.pop(w) for w in content_words(items[i].content) if w in fresh}
+                given = {w: fresh.pop(w) for w in per_item[i] if w in fresh}
                 if given:
                     out[i] = replace(items[i], word_vectors=given)
         return out

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hippodex.recall.text import READ_CHARS, STOPWORDS, words
+from hippodex.recall.text import READ_CHARS, STOPWORDS, is_content_word, words
 
 #: The columns of :func:`cue_matrix`, in order.
 CUES = ("coverage", "first_person", "discloses", "number_asked", "name_asked")
@@ -45,7 +45,7 @@ def content_stems(text: str) -> set[str]:
     >>> sorted(content_stems("What games did Nate play?"))
     ['game', 'nate', 'play']
     """
-    return {_stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1}
+    return {_stem(w) for w in words(text) if is_content_word(w)}
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,11 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
+def is_content_word(word: str) -> bool:
+    """Whether a lower-cased word carries content: not a stopword, and longer than one character."""
+    return word not in STOPWORDS and len(word) > 1
+
+
 def content_words(text: str) -> list[str]:
     """Distinct content words of the first :data:`READ_CHARS` characters, in order.
 
@@ -42,7 +47,7 @@ def content_words(text: str) -> list[str]:
     """
     # Lower-cased before splitting (not word by word as words() does): a third faster,
     # and the same words for every text but a few exotic capitals such as "İ".
-    return [w for w in dict.fromkeys(_WORD.findall(text[:READ_CHARS].lower())) if w not in STOPWORDS and len(w) > 1]
+    return [w for w in dict.fromkeys(_WORD.findall(text[:READ_CHARS].lower())) if is_content_word(w)]
 
 
 def query_terms(text: str) -> list[str]:
