@@ -37,6 +37,7 @@ from hippodex.ingest.normalize import (
 from hippodex.knowledge.learn import LearnReport, learn
 from hippodex.knowledge.sleep import SleepReport, sleep
 from hippodex.model import ROLES, Entity, Episode, Fact, Hit, Page, Scope, Session, Stats
+from hippodex.recall import cues
 from hippodex.recall.assemble import assemble, relevant_facts
 from hippodex.recall.channels.base import Channel
 from hippodex.recall.channels.dense import DenseChannel
@@ -270,6 +271,8 @@ class Memory:
         items = self._with_words(self._with_parts(items), [scope.user_id] * len(items))
         vectors = self._embed([it.key for it in items], [scope.user_id] * len(items))
         added = self.store.add(scope, session, items, vectors, self._encoder.name if self._encoder else None)
+        if self.config.ranker:
+            cues.remember(it.content for it in items)
         if self.learn_on_add:
             self._learn_quietly(scope.user_id)
         return added

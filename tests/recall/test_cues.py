@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from hippodex.recall.cues import CUES, READ_CHARS, Asked, cue_matrix
+from hippodex import Memory
+from hippodex.recall import cues
+from hippodex.recall.cues import CUES, READ_CHARS, Asked, cue_matrix, read_text
 
 COL = {name: i for i, name in enumerate(CUES)}
 
@@ -115,3 +119,28 @@ def test_a_long_text_is_read_up_to_its_first_characters() -> None:
     assert m[:, COL["coverage"]].tolist() == [1 / 2, 0.0]  # guitar, buy: "bought" is not "buy"
     assert m[:, COL["discloses"]].tolist() == [1.0, 0.0]
     assert m[1, COL["first_person"]] == 0.0 and len(late) > READ_CHARS
+
+
+def test_a_text_is_read_once_and_its_cues_do_not_change() -> None:
+    text = "We finally moved to Porto. I got a job at Farfetch"
+    asked = Asked.of("Which job did Ana get in Porto?")
+    first = cue_matrix([text], asked, ["Ana"])
+    assert read_text(text) is read_text(text)  # remembered, not read again
+    np.testing.assert_array_equal(cue_matrix([text], asked, ["Ana"]), first)
+    # job and porto of job, ana, porto ("get" is a stopword); "I" of 11 words; "we finally moved", "I got";
+    # Farfetch is a name the question does not give
+    assert first[0].tolist() == [2 / 3, 1 / 11, 2.0, 0.0, 1.0]
+
+
+def test_texts_of_one_length_are_remembered_apart() -> None:
+    a, b = "I got a new dog", "We saw Porto!!!"
+    assert len(a) == len(b)
+    assert read_text(a) != read_text(b)
+    assert read_text(a + " " * READ_CHARS) == read_text(a + " " * (READ_CHARS + 5))  # read up to READ_CHARS
+
+
+def test_memory_add_leaves_its_texts_read(tmp_path: Path) -> None:
+    cues._read.clear()
+    with Memory(tmp_path / "m.db", encoder=None) as memory:
+        memory.add("I just adopted a puppy named Coco", user_id="ana")
+    assert (hash("I just adopted a puppy named Coco"), 33) in cues._read
