@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -103,25 +104,29 @@ _NUMBER = re.compile(
 #: candidates of many searches, and what ``add`` wrote lately.
 REMEMBERED = 50_000
 
-_read: dict[tuple[int, int], Read] = {}
 
-
-@dataclass(frozen=True, slots=True)
-class Read:
+class Read(NamedTuple):
     """What a text's first :data:`READ_CHARS` characters hold, whatever the question.
 
-    >>> r = read_text("I just got 2 guitars. Then Valorant!")
+    ``number`` is ``None`` until a question asks for it, and ``names`` until
+    :func:`remember` reads the text whole: a search reads no more of a text
+    than its question needs, and checks names it has not collected itself.
+
+    >>> r = read_text("I just got 2 guitars. Then Valorant!", number=True, names=True)
     >>> round(r.first_person, 2), r.discloses, r.number, sorted(r.names)
     (0.14, 1, True, ['Valorant'])
     """
 
     first_person: float  # first-person words per word
     discloses: int  # times, up to 3, it says what its speaker did or got
-    number: bool  # it holds a number
-    names: frozenset[str]  # capitalised words inside a sentence (not opening one)
+    number: bool | None  # it holds a number
+    names: frozenset[str] | None  # capitalised words inside a sentence (not opening one)
 
 
-def read_text(text: str) -> Read:
+_read: dict[tuple[int, int], Read] = {}
+
+
+def read_text(text: str, *, number: bool = False, names: bool = False) -> Read:
     """Read ``text`` (up to :data:`READ_CHARS`) for the cues that do not depend on the question.
 
     Remembered by the text's hash and length, not the text, so a long text
@@ -132,24 +137,31 @@ def read_text(text: str) -> Read:
     text = text[:READ_CHARS]
     key = (hash(text), len(text))
     read = _read.get(key)
+    if read is not None and (not number or read.number is not None) and (not names or read.names is not None):
+        return read
+    lowered = text.lower()
     if read is None:
-        lowered = text.lower()
-        read = Read(
-            first_person=len(_FIRST_PERSON.findall(lowered)) / max(len(text.split()), 1),
-            discloses=min(len(_DISCLOSURE.findall(lowered)), 3),
-            number=_NUMBER.search(lowered) is not None,
-            names=frozenset(m[0] for m in _CAPITALISED.finditer(text) if not _opens_sentence(text, m.start())),
-        )
         if len(_read) >= REMEMBERED:  # start over rather than track use: most texts are read once or often
             _read.clear()
-        _read[key] = read
+        read = Read(
+            len(_FIRST_PERSON.findall(lowered)) / max(len(text.split()), 1),
+            min(len(_DISCLOSURE.findall(lowered)), 3),
+            _NUMBER.search(lowered) is not None if number else None,
+            None,
+        )
+    elif number and read.number is None:
+        read = read._replace(number=_NUMBER.search(lowered) is not None)
+    if names and read.names is None:
+        found = (m[0] for m in _CAPITALISED.finditer(text) if not _opens_sentence(text, m.start()))
+        read = read._replace(names=frozenset(found))
+    _read[key] = read
     return read
 
 
 def remember(texts: Iterable[str]) -> None:
     """Read texts just written, so the searches that rank them find them read."""
     for text in texts:
-        read_text(text)
+        read_text(text, number=True, names=True)
 
 
 def cue_matrix(texts: Sequence[str], asked: Asked, speakers: Sequence[str] = ()) -> np.ndarray:
@@ -173,15 +185,21 @@ def cue_matrix(texts: Sequence[str], asked: Asked, speakers: Sequence[str] = ())
     """
     out = np.zeros((len(texts), len(CUES)))
     for i, text in enumerate(texts):
-        read = read_text(text)
+        read = read_text(text, number=asked.number)
         if asked.forms is not None:
             out[i, 0] = len({_stem(w) for w in asked.forms.findall(text[:READ_CHARS].lower())}) / len(asked.stems)
         out[i, 1] = read.first_person
         out[i, 2] = read.discloses
-        out[i, 3] = asked.number and read.number
-        if asked.name and read.names:
+        out[i, 3] = asked.number and bool(read.number)
+        if asked.name:
             known = asked.names | {speakers[i] if i < len(speakers) else "", "I"}
-            out[i, 4] = not read.names <= known
+            if read.names is not None:
+                out[i, 4] = not read.names <= known
+            else:  # not read at add: stop at the first new name rather than collect them all
+                head = text[:READ_CHARS]
+                out[i, 4] = any(
+                    m[0] not in known and not _opens_sentence(head, m.start()) for m in _CAPITALISED.finditer(head)
+                )
     return out
 
 
