@@ -130,6 +130,9 @@ def test_a_text_is_read_once_and_its_cues_do_not_change() -> None:
     # job and porto of job, ana, porto ("get" is a stopword); "I" of 11 words; "we finally moved", "I got";
     # Farfetch is a name the question does not give
     assert first[0].tolist() == [2 / 3, 1 / 11, 2.0, 0.0, 1.0]
+    cues.remember([text])  # read whole, as Memory.add does: the names collected, the same cues
+    assert read_text(text).names == frozenset({"Porto", "Farfetch"})
+    np.testing.assert_array_equal(cue_matrix([text], asked, ["Ana"]), first)
 
 
 def test_texts_of_one_length_are_remembered_apart() -> None:
@@ -140,7 +143,7 @@ def test_texts_of_one_length_are_remembered_apart() -> None:
 
 
 def test_memory_add_leaves_its_texts_read(tmp_path: Path) -> None:
-    cues._read.clear()
+    text = f"I just adopted a puppy named Coco ({tmp_path.name})"  # a text no other test has read
     with Memory(tmp_path / "m.db", encoder=None) as memory:
-        memory.add("I just adopted a puppy named Coco", user_id="ana")
-    assert (hash("I just adopted a puppy named Coco"), 33) in cues._read
+        memory.add(text, user_id="ana")
+    assert read_text(text).names == frozenset({"Coco"})  # only a whole read collects the names

@@ -14,7 +14,7 @@ Each cue is one regular expression over a turn's first
 question, so it is read once per text (:func:`read_text`, kept for the last
 :data:`REMEMBERED` texts) and each search only checks it against the
 question: reading 200 LongMemEval candidates afresh takes about 5 ms, checking
-what was read about 1 ms. (Joining the texts and running each pattern once
+what was read about 2 ms. (Joining the texts and running each pattern once
 over the whole measured no faster.)
 """
 
