@@ -21,7 +21,7 @@ over the whole measured no faster.)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -152,8 +152,7 @@ def read_text(text: str, *, number: bool = False, names: bool = False) -> Read:
     elif number and read.number is None:
         read = read._replace(number=_NUMBER.search(lowered) is not None)
     if names and read.names is None:
-        found = (m[0] for m in _CAPITALISED.finditer(text) if not _opens_sentence(text, m.start()))
-        read = read._replace(names=frozenset(found))
+        read = read._replace(names=frozenset(_inner_names(text)))
     _read[key] = read
     return read
 
@@ -196,11 +195,13 @@ def cue_matrix(texts: Sequence[str], asked: Asked, speakers: Sequence[str] = ())
             if read.names is not None:
                 out[i, 4] = not read.names <= known
             else:  # not read at add: stop at the first new name rather than collect them all
-                head = text[:READ_CHARS]
-                out[i, 4] = any(
-                    m[0] not in known and not _opens_sentence(head, m.start()) for m in _CAPITALISED.finditer(head)
-                )
+                out[i, 4] = any(name not in known for name in _inner_names(text[:READ_CHARS]))
     return out
+
+
+def _inner_names(text: str) -> Iterator[str]:
+    """Capitalised words of ``text`` that do not open a sentence, in order (lazily: a caller may stop early)."""
+    return (m[0] for m in _CAPITALISED.finditer(text) if not _opens_sentence(text, m.start()))
 
 
 def _opens_sentence(text: str, at: int) -> bool:
