@@ -270,11 +270,17 @@ class Memory:
             )
         items = self._with_words(self._with_parts(items), [scope.user_id] * len(items))
         vectors = self._embed([it.key for it in items], [scope.user_id] * len(items))
+        added = self._store(scope, session, items, vectors)
+        if self.learn_on_add:
+            self._learn_quietly(scope.user_id)
+        return added
+
+    def _store(self, scope: Scope, session: str, items: list[NewEpisode], vectors: np.ndarray | None) -> list[Episode]:
+        """Write one session's episodes and read their cues, so the searches that
+        rank them next find them read (:func:`hippodex.recall.cues.remember`)."""
         added = self.store.add(scope, session, items, vectors, self._encoder.name if self._encoder else None)
         if self.config.ranker:
             cues.remember(it.content for it in items)
-        if self.learn_on_add:
-            self._learn_quietly(scope.user_id)
         return added
 
     def _learn(self, user_id: str) -> LearnReport:
@@ -608,7 +614,7 @@ class Memory:
             for (scope, session), items in groups.items():
                 vectors = None if matrix is None else matrix[start : start + len(items)]
                 start += len(items)
-                self.store.add(scope, session, items, vectors, self._encoder.name if self._encoder else None)
+                self._store(scope, session, items, vectors)
                 added += len(items)
             if self.learn_on_add:
                 for user in {scope.user_id for scope, _ in groups}:

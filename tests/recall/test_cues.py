@@ -147,3 +147,16 @@ def test_memory_add_leaves_its_texts_read(tmp_path: Path) -> None:
     with Memory(tmp_path / "m.db", encoder=None) as memory:
         memory.add(text, user_id="ana")
     assert read_text(text).names == frozenset({"Coco"})  # only a whole read collects the names
+
+
+def test_memory_import_leaves_its_texts_read(tmp_path: Path) -> None:
+    text = f"I just adopted a kitten named Miso ({tmp_path.name})"  # a text no other test has read
+    with Memory(tmp_path / "a.db", encoder=None) as memory:
+        memory.add(text, user_id="ana")
+        records = list(memory.export(user_id="ana"))
+    cues._read.clear()  # as a new process importing the export would start
+    assert read_text(text).names is None  # a partial read collects no names
+    cues._read.clear()
+    with Memory(tmp_path / "b.db", encoder=None) as memory:
+        assert memory.import_episodes(enumerate(records, start=1)).added == 1
+    assert read_text(text).names == frozenset({"Miso"})  # read whole at import, as at add
