@@ -37,12 +37,12 @@ from hippodex.ingest.normalize import (
 from hippodex.knowledge.learn import LearnReport, learn
 from hippodex.knowledge.sleep import SleepReport, sleep
 from hippodex.model import ROLES, Entity, Episode, Fact, Hit, Page, Scope, Session, Stats
-from hippodex.recall import cues
 from hippodex.recall.assemble import assemble, relevant_facts
 from hippodex.recall.channels.base import Channel
 from hippodex.recall.channels.dense import DenseChannel
 from hippodex.recall.channels.graph import GraphChannel
 from hippodex.recall.channels.lexical import LexicalChannel
+from hippodex.recall.cues import stored_reading
 from hippodex.recall.engine import Timings, recall
 from hippodex.recall.parts import embed_parts, split_parts
 from hippodex.recall.query import Query
@@ -276,12 +276,8 @@ class Memory:
         return added
 
     def _store(self, scope: Scope, session: str, items: list[NewEpisode], vectors: np.ndarray | None) -> list[Episode]:
-        """Write one session's episodes and read their cues, so the searches that
-        rank them next find them read (:func:`hippodex.recall.cues.remember`)."""
-        added = self.store.add(scope, session, items, vectors, self._encoder.name if self._encoder else None)
-        if self.config.ranker:
-            cues.remember(it.content for it in items)
-        return added
+        """Write one session's episodes (the store reads their cues as it writes them)."""
+        return self.store.add(scope, session, items, vectors, self._encoder.name if self._encoder else None)
 
     def _learn(self, user_id: str) -> LearnReport:
         return learn(self.store, user_id, self._extractor, _entities)
@@ -686,7 +682,9 @@ class Memory:
             self.store.replace_vectors(rows, enc.encode([k for _, _, k in rows]), enc.name)
             for user in dict.fromkeys(u for _, u, _ in rows):
                 users[user] = None
-                contents = self.store.contents(user, [r for r, u, _ in rows if u == user])
+                stored = self.store.texts(user, [r for r, u, _ in rows if u == user])
+                contents = {r: t.content for r, t in stored.items()}
+                self.store.put_readings(user, {r: stored_reading(c) for r, c in contents.items()})
                 empty = np.zeros((0, enc.dim), dtype=np.float32)
                 texts = list(contents.values())
                 vectors = embed_parts(texts, enc.encode) if self.config.sentence_vectors else [None] * len(texts)

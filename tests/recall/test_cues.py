@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hippodex import Memory
+from hippodex.encode.base import Encoder
 from hippodex.recall import cues
-from hippodex.recall.cues import CUES, READ_CHARS, Asked, cue_matrix, read_text
+from hippodex.recall.cues import CUES, READ_CHARS, Asked, Read, cue_matrix, parse_reading, read_text, stored_reading
+from hippodex.store.sqlite_schema import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 
 COL = {name: i for i, name in enumerate(CUES)}
 
@@ -130,9 +133,9 @@ def test_a_text_is_read_once_and_its_cues_do_not_change() -> None:
     # job and porto of job, ana, porto ("get" is a stopword); "I" of 11 words; "we finally moved", "I got";
     # Farfetch is a name the question does not give
     assert first[0].tolist() == [2 / 3, 1 / 11, 2.0, 0.0, 1.0]
-    cues.remember([text])  # read whole, as Memory.add does: the names collected, the same cues
-    assert read_text(text).names == frozenset({"Porto", "Farfetch"})
-    np.testing.assert_array_equal(cue_matrix([text], asked, ["Ana"]), first)
+    stored = parse_reading(stored_reading(text))  # read whole, as the store does: the names collected
+    assert stored.names == frozenset({"Porto", "Farfetch"})
+    np.testing.assert_array_equal(cue_matrix([text], asked, ["Ana"], [stored]), first)  # the same cues
 
 
 def test_texts_of_one_length_are_remembered_apart() -> None:
@@ -142,21 +145,83 @@ def test_texts_of_one_length_are_remembered_apart() -> None:
     assert read_text(a + " " * READ_CHARS) == read_text(a + " " * (READ_CHARS + 5))  # read up to READ_CHARS
 
 
-def test_memory_add_leaves_its_texts_read(tmp_path: Path) -> None:
-    text = f"I just adopted a puppy named Coco ({tmp_path.name})"  # a text no other test has read
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "I just got 2 guitars. Then Valorant!",
+        "no names, no numbers, nothing of mine",
+        "We saw Porto and Porto again. I'm back",  # a name twice, kept once
+        "I bought a guitar. " + "la " * 1_000 + "Then Lisbon",  # a name past READ_CHARS is not read
+    ],
+)
+def test_a_stored_reading_reads_back_as_read(text: str) -> None:
+    read = parse_reading(stored_reading(text))
+    assert read == Read(
+        read_text(text, number=True).first_person,
+        read_text(text, number=True).discloses,
+        read_text(text, number=True).number,
+        frozenset(cues._inner_names(text[:READ_CHARS])),
+    )
+    questions = ["How many guitars did I buy?", "Where did Ana go?", "What is it?"]
+    for asked in map(Asked.of, questions):  # stored or read at search, the cues are the same
+        np.testing.assert_array_equal(cue_matrix([text], asked, ["Ana"], [read]), cue_matrix([text], asked, ["Ana"]))
+
+
+def _stored(memory: Memory, user: str) -> dict[str, str | None]:
+    layout = memory.store.layout(user)
+    return {t.content: t.cues for t in memory.store.texts(user, layout.rowids.tolist()).values()}
+
+
+def test_memory_add_stores_each_texts_reading(tmp_path: Path) -> None:
+    text = "I just adopted a puppy named Coco"
     with Memory(tmp_path / "m.db", encoder=None) as memory:
-        memory.add(text, user_id="ana")
-    assert read_text(text).names == frozenset({"Coco"})  # only a whole read collects the names
+        memory.add([text, "Nice!"], user_id="ana")
+        assert _stored(memory, "ana") == {text: stored_reading(text), "Nice!": stored_reading("Nice!")}
+        assert parse_reading(stored_reading(text)).names == frozenset({"Coco"})
+        assert memory.store.texts("bo", memory.store.layout("ana").rowids.tolist()) == {}  # scoped to its user
 
 
-def test_memory_import_leaves_its_texts_read(tmp_path: Path) -> None:
-    text = f"I just adopted a kitten named Miso ({tmp_path.name})"  # a text no other test has read
+def test_memory_import_stores_each_texts_reading(tmp_path: Path) -> None:
+    text = "I just adopted a kitten named Miso"
     with Memory(tmp_path / "a.db", encoder=None) as memory:
         memory.add(text, user_id="ana")
         records = list(memory.export(user_id="ana"))
-    cues._read.clear()  # as a new process importing the export would start
-    assert read_text(text).names is None  # a partial read collects no names
-    cues._read.clear()
     with Memory(tmp_path / "b.db", encoder=None) as memory:
         assert memory.import_episodes(enumerate(records, start=1)).added == 1
-    assert read_text(text).names == frozenset({"Miso"})  # read whole at import, as at add
+        assert _stored(memory, "ana") == {text: stored_reading(text)}
+
+
+def test_a_file_from_before_readings_ranks_the_same_and_reindex_stores_them(tmp_path: Path, encoder: Encoder) -> None:
+    """A version-7 file (no ``cues`` column) is migrated; its texts are read at search, and ``reindex`` stores them."""
+    path = tmp_path / "old.db"
+    turns = [
+        {"role": "user", "speaker": "Ana", "content": "I went to Porto with Bo last May, we saw 3 bridges"},
+        {"role": "user", "speaker": "Bo", "content": "Yes! My favourite was the Dom Luis bridge"},
+        {"role": "user", "speaker": "Ana", "content": "I bought a print of it at a market"},
+    ]
+    question = "How many bridges did Ana see in Porto?"
+
+    def features(memory: Memory) -> tuple[np.ndarray, np.ndarray]:
+        memory.record_features = True
+        memory.search(question, user_id="u")
+        assert memory.last_timings.features is not None
+        return memory.last_timings.features
+
+    with Memory(path, encoder=encoder) as memory:
+        memory.add(turns, user_id="u", session_id="s1", timestamp="2023-06-01")
+        stored_order, stored_X = features(memory)
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("ALTER TABLE episodes DROP COLUMN cues")
+        db.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
+    db.close()
+    cues._read.clear()  # as a new process would start
+    with Memory(path, encoder=encoder) as memory:
+        assert memory.stats().schema_version == SQLITE_SCHEMA_VERSION
+        assert set(_stored(memory, "u").values()) == {None}
+        read_order, read_X = features(memory)
+        np.testing.assert_array_equal(read_order, stored_order)
+        np.testing.assert_array_equal(read_X, stored_X)
+        assert memory.reindex() == 3
+        assert _stored(memory, "u") == {t["content"]: stored_reading(t["content"]) for t in turns}

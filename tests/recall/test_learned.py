@@ -12,6 +12,7 @@ from hippodex import ConfigError, Memory, RecallConfig
 from hippodex.bench.datasets import BenchQuestion
 from hippodex.bench.fit import fit_logistic, fit_ranker, fit_regimes, reranked
 from hippodex.bench.runner import Sample
+from hippodex.recall.cues import stored_reading
 from hippodex.recall.learned import (
     FEATURES,
     LinearRanker,
@@ -328,6 +329,7 @@ def test_the_shipped_model_runs_on_every_backend(memory: Memory) -> None:
     assert "learned" in memory.last_timings.stages  # dialogue between Ana and Bo, all channels: the model ran
     assert hits[0].episode.content.startswith("Yes, the lake hike")
     rowids = [r for r in memory.store.layout("u").rowids.tolist()]
-    contents = memory.store.contents("u", rowids)
-    assert sorted(contents.values()) == sorted(h.episode.content for h in hits)
-    assert memory.store.contents("other", rowids) == {}  # another user's keys read nothing
+    texts = memory.store.texts("u", rowids)
+    assert sorted(t.content for t in texts.values()) == sorted(h.episode.content for h in hits)
+    assert all(t.cues == stored_reading(t.content) for t in texts.values())  # read as they were written
+    assert memory.store.texts("other", rowids) == {}  # another user's keys read nothing

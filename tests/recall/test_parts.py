@@ -69,8 +69,7 @@ def test_embed_parts_embeds_each_distinct_sentence_once() -> None:
 
 def _rowids(m: Memory, user: str) -> dict[str, int]:
     layout = m.store.layout(user)
-    contents = m.store.contents(user, layout.rowids.tolist())
-    return {c: r for r, c in contents.items()}
+    return {t.content: r for r, t in m.store.texts(user, layout.rowids.tolist()).items()}
 
 
 def test_add_keeps_a_vector_for_each_sentence(memory: Memory, encoder: Encoder) -> None:
@@ -148,6 +147,7 @@ def test_a_file_from_before_sentence_vectors_searches_and_reindex_fills_them(tmp
     with db:
         db.execute("DROP TABLE part_vectors")
         db.execute("DROP TABLE words")  # a later version's table
+        db.execute("ALTER TABLE episodes DROP COLUMN cues")  # a later version's column
         db.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
     db.close()
     with Memory(path, encoder=encoder) as m:

@@ -136,8 +136,8 @@ def test_search_reads_the_soft_match(memory: Memory) -> None:
     rowids, X = features
     by_content = {e.content: e for e in memory.store.iter_episodes("ana")}
     layout = memory.store.layout("ana")
-    contents = memory.store.contents("ana", layout.rowids.tolist())
-    row = {contents[r]: i for i, r in enumerate(rowids.tolist())}
+    texts = memory.store.texts("ana", layout.rowids.tolist())
+    row = {texts[r].content: i for i, r in enumerate(rowids.tolist())}
     col = FEATURES.index("word_match")
     assert set(row) == set(by_content)
     assert X[row[TURTLES], col] > X[row[MEETING], col] + 0.05
@@ -168,6 +168,7 @@ def test_a_file_from_before_word_vectors_searches_and_reindex_fills_them(tmp_pat
     db = sqlite3.connect(path)
     with db:
         db.execute("DROP TABLE words")
+        db.execute("ALTER TABLE episodes DROP COLUMN cues")  # a later version's column
         db.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
     db.close()
     with Memory(path, encoder=encoder) as m:

@@ -13,6 +13,7 @@ import pytest
 
 from hippodex import Memory, SchemaError, StoreError
 from hippodex.extract import FactCandidate
+from hippodex.recall.cues import stored_reading
 from hippodex.store.base import Filters
 from hippodex.store.postgres_schema import MIGRATIONS, SCHEMA_VERSION
 from hippodex.store.postgres_text import FTS5_TOKENIZE, analyze, tsvector_literal
@@ -118,6 +119,12 @@ def test_migrates_from_version_2_keeping_data(pg_url: str) -> None:
         assert m.stats().schema_version == SCHEMA_VERSION
         assert m.search("bees", user_id="u")[0].episode.id == "e1"
         assert m.add("and honey", user_id="u", session_id="s")[0].seq == 1
+        # the row from before has no cue reading (read at search, stored by reindex); the new one has
+        texts = m.store.texts("u", m.store.layout("u").rowids.tolist())
+        assert sorted((t.content, t.cues) for t in texts.values()) == [
+            ("I keep bees on the roof", None),
+            ("and honey", stored_reading("and honey")),
+        ]
         # learning after the add read the episode from before the upgrade too
         assert m.store.learn_cursor("u") == max(r for r, _ in m.store.episodes_after("u", 0, 10))
         assert m.consolidate(user_id="u").learned.episodes == 0 and m.store.summary("u", "s") is not None

@@ -11,17 +11,20 @@ one to two points.
 
 Each cue is one regular expression over a turn's first
 :data:`READ_CHARS` characters. What a text holds does not depend on the
-question, so it is read once per text (:func:`read_text`, kept for the last
-:data:`REMEMBERED` texts) and each search only checks it against the
-question: reading 200 LongMemEval candidates afresh takes about 5 ms, checking
-what was read about 2 ms. (Joining the texts and running each pattern once
-over the whole measured no faster.)
+question, so it is read once, when the store writes the text
+(:func:`stored_reading`, kept in the episode's ``cues`` column), and each
+search only checks it against the question: reading 200 candidates afresh
+takes about 4 ms, checking what was read about 1 ms. Texts written before the
+column existed are read at search (:func:`read_text`, kept in memory for the
+last :data:`REMEMBERED` texts) until ``Memory.reindex`` stores their readings.
+(Joining the texts and running each pattern once over the whole measured no
+faster.)
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -101,18 +104,19 @@ _NUMBER = re.compile(
 
 
 #: How many texts :func:`read_text` remembers (a few hundred bytes each): the
-#: candidates of many searches, and what ``add`` wrote lately.
+#: candidates of many searches among texts stored without a reading.
 REMEMBERED = 50_000
 
 
 class Read(NamedTuple):
     """What a text's first :data:`READ_CHARS` characters hold, whatever the question.
 
-    ``number`` is ``None`` until a question asks for it, and ``names`` until
-    :func:`remember` reads the text whole: a search reads no more of a text
-    than its question needs, and checks names it has not collected itself.
+    Read whole when the store writes the text (:func:`stored_reading`). A
+    text read at search (:func:`read_text`) has ``number`` ``None`` until a
+    question asks for it, and ``names`` always: the search reads no more of
+    it than its question needs, and checks names it has not collected.
 
-    >>> r = read_text("I just got 2 guitars. Then Valorant!", number=True, names=True)
+    >>> r = parse_reading(stored_reading("I just got 2 guitars. Then Valorant!"))
     >>> round(r.first_person, 2), r.discloses, r.number, sorted(r.names)
     (0.14, 1, True, ['Valorant'])
     """
@@ -126,49 +130,72 @@ class Read(NamedTuple):
 _read: dict[tuple[int, int], Read] = {}
 
 
-def read_text(text: str, *, number: bool = False, names: bool = False) -> Read:
+def read_text(text: str, *, number: bool = False) -> Read:
     """Read ``text`` (up to :data:`READ_CHARS`) for the cues that do not depend on the question.
 
-    Remembered by the text's hash and length, not the text, so a long text
-    costs no more than a short one to keep (two texts of the same length whose
-    64-bit hashes collide would share their cues: a heuristic's inputs, and a
-    chance of about one in 10^10 among :data:`REMEMBERED`).
+    For a text the store holds no reading of. Remembered by the text's hash
+    and length, not the text, so a long text costs no more than a short one
+    to keep (two texts of the same length whose 64-bit hashes collide would
+    share their cues: a heuristic's inputs, and a chance of about one in
+    10^10 among :data:`REMEMBERED`).
     """
     text = text[:READ_CHARS]
     key = (hash(text), len(text))
     read = _read.get(key)
-    if read is not None and (not number or read.number is not None) and (not names or read.names is not None):
+    if read is not None and (not number or read.number is not None):
         return read
     lowered = text.lower()
     if read is None:
         if len(_read) >= REMEMBERED:  # start over rather than track use: most texts are read once or often
             _read.clear()
-        read = Read(
-            len(_FIRST_PERSON.findall(lowered)) / max(len(text.split()), 1),
-            min(len(_DISCLOSURE.findall(lowered)), 3),
-            _NUMBER.search(lowered) is not None if number else None,
-            None,
-        )
-    elif number and read.number is None:
+        read = _read_lowered(text, lowered, number=number, names=False)
+    else:
         read = read._replace(number=_NUMBER.search(lowered) is not None)
-    if names and read.names is None:
-        read = read._replace(names=frozenset(_inner_names(text)))
     _read[key] = read
     return read
 
 
-def remember(texts: Iterable[str]) -> None:
-    """Read texts just written, so the searches that rank them find them read."""
-    for text in texts:
-        read_text(text, number=True, names=True)
+def _read_lowered(text: str, lowered: str, *, number: bool, names: bool) -> Read:
+    return Read(
+        len(_FIRST_PERSON.findall(lowered)) / max(len(text.split()), 1),
+        min(len(_DISCLOSURE.findall(lowered)), 3),
+        _NUMBER.search(lowered) is not None if number else None,
+        frozenset(_inner_names(text)) if names else None,
+    )
 
 
-def cue_matrix(texts: Sequence[str], asked: Asked, speakers: Sequence[str] = ()) -> np.ndarray:
+def stored_reading(text: str) -> str:
+    """The whole reading of ``text`` as the store keeps it (:func:`parse_reading` reads it back).
+
+    >>> stored_reading("I just got 2 guitars. Then Valorant!")
+    '0.14285714285714285 1 1 Valorant'
+    """
+    text = text[:READ_CHARS]
+    read = _read_lowered(text, text.lower(), number=True, names=True)
+    # Names are capitalised ASCII words: spaces part them safely.
+    return f"{read.first_person!r} {read.discloses} {int(bool(read.number))} {' '.join(sorted(read.names or ()))}"
+
+
+def parse_reading(stored: str) -> Read:
+    """A :func:`stored_reading` back as a :class:`Read`.
+
+    >>> parse_reading("0.25 1 0 Porto Valorant")
+    Read(first_person=0.25, discloses=1, number=False, names=frozenset({'Porto', 'Valorant'}))
+    """
+    first_person, discloses, number, *names = stored.split(" ")
+    return Read(float(first_person), int(discloses), number == "1", frozenset(n for n in names if n))
+
+
+def cue_matrix(
+    texts: Sequence[str], asked: Asked, speakers: Sequence[str] = (), readings: Sequence[Read | None] = ()
+) -> np.ndarray:
     """The ``[len(texts), len(CUES)]`` cues of each text for the question ``asked``.
 
     ``speakers`` (aligned with ``texts``, optional) are the turns' speaker
-    names: a turn naming its own speaker does not name something new. Each
-    text is read up to :data:`READ_CHARS`.
+    names: a turn naming its own speaker does not name something new.
+    ``readings`` (aligned, optional) are the texts' stored readings
+    (:func:`parse_reading`); a text without one is read here. Each text is
+    read up to :data:`READ_CHARS`.
 
     - ``coverage``: the share of the question's content stems the text holds;
     - ``first_person``: first-person words ("I", "my") per word;
@@ -184,7 +211,8 @@ def cue_matrix(texts: Sequence[str], asked: Asked, speakers: Sequence[str] = ())
     """
     out = np.zeros((len(texts), len(CUES)))
     for i, text in enumerate(texts):
-        read = read_text(text, number=asked.number)
+        stored = readings[i] if i < len(readings) else None
+        read = stored if stored is not None else read_text(text, number=asked.number)
         if asked.forms is not None:
             out[i, 0] = len({_stem(w) for w in asked.forms.findall(text[:READ_CHARS].lower())}) / len(asked.stems)
         out[i, 1] = read.first_person
@@ -194,7 +222,7 @@ def cue_matrix(texts: Sequence[str], asked: Asked, speakers: Sequence[str] = ())
             known = asked.names | {speakers[i] if i < len(speakers) else "", "I"}
             if read.names is not None:
                 out[i, 4] = not read.names <= known
-            else:  # not read at add: stop at the first new name rather than collect them all
+            else:  # no stored reading: stop at the first new name rather than collect them all
                 out[i, 4] = any(name not in known for name in _inner_names(text[:READ_CHARS]))
     return out
 

@@ -16,6 +16,7 @@ from hippodex.recall.channels.base import Channel, Rescoring
 from hippodex.recall.channels.dense import DenseChannel
 from hippodex.recall.channels.lexical import session_bm25
 from hippodex.recall.context import named_speakers, recency_prior, session_scores, speaker_boost, spread
+from hippodex.recall.cues import parse_reading
 from hippodex.recall.fuse import reciprocal_rank_fusion, score_fusion
 from hippodex.recall.learned import Signals, asks_assistant, features, load_ranker
 from hippodex.recall.parts import best_part_cosine
@@ -279,8 +280,10 @@ def _rerank(
         whole = np.nan_to_num(dense[at], nan=-1.0)
         stored = store.part_vectors(query.user_id, encoder, candidates)
         parts = best_part_cosine(query.vector, whole, candidates, stored)
-    contents = store.contents(query.user_id, candidates)
+    held = store.texts(query.user_id, candidates)
+    contents = {r: t.content for r, t in held.items()}
     texts = [contents.get(r, "") for r in candidates]
+    readings = [parse_reading(t.cues) if t is not None and t.cues else None for t in map(held.get, candidates)]
     words = None
     limit = config.word_match_limit
     if encoder is not None and config.word_vectors and (not limit or len(layout.rowids) <= limit):
@@ -312,6 +315,7 @@ def _rerank(
         parts=parts,
         words=words,
         texts=texts,
+        readings=readings,
         query=query.text,
         speaker_names=layout.speakers,
     )

@@ -117,6 +117,7 @@ class Signals:
     parts: np.ndarray | None = None  # per candidate, the best cosine of it or its sentences
     words: np.ndarray | None = None  # per candidate, its soft word match (0 without word vectors)
     texts: list[str] | None = None  # each candidate's content, aligned with rows
+    readings: list[cues.Read | None] | None = None  # each candidate's stored cue reading, aligned with rows
     query: str = ""
     speaker_names: tuple[str, ...] = ()  # by speaker code
 
@@ -174,7 +175,9 @@ def features(s: Signals) -> np.ndarray:
         X[:, col["asks"]] = ["?" in t for t in s.texts]
         X[:, col["length"]] = np.log1p([len(t.split()) for t in s.texts])
         speakers = [s.speaker_names[c] if 0 <= c < len(s.speaker_names) else "" for c in s.speaker[rows].tolist()]
-        X[:, [col[name] for name in cues.CUES]] = cues.cue_matrix(s.texts, cues.Asked.of(s.query), speakers)
+        X[:, [col[name] for name in cues.CUES]] = cues.cue_matrix(
+            s.texts, cues.Asked.of(s.query), speakers, s.readings or ()
+        )
     return X
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -35,6 +35,13 @@ KNOWLEDGE_TABLES = (
     "learn_state",
     "session_summaries",
 )
+
+
+class StoredText(NamedTuple):
+    """An episode's verbatim content and its stored cue reading (``None`` in files written before readings were)."""
+
+    content: str
+    cues: str | None
 
 
 @dataclass(frozen=True)
@@ -269,8 +276,11 @@ class Store(Protocol):
     def by_rowids(self, user_id: str, rowids: Sequence[int]) -> dict[int, Episode]:
         """Episodes by internal key, limited to the user."""
 
-    def contents(self, user_id: str, rowids: Sequence[int]) -> dict[int, str]:
-        """Verbatim content by internal key, limited to the user (the learned stage reads it)."""
+    def texts(self, user_id: str, rowids: Sequence[int]) -> dict[int, StoredText]:
+        """Verbatim content and cue reading by internal key, limited to the user (the learned stage reads them)."""
+
+    def put_readings(self, user_id: str, readings: Mapping[int, str]) -> None:
+        """Store cue readings (:func:`hippodex.recall.cues.stored_reading`) by internal key, for ``reindex``."""
 
     def page(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:
         """Episodes in time order, one page at a time."""

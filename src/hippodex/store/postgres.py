@@ -25,9 +25,10 @@ import numpy as np
 from hippodex._exceptions import ConfigError, MemoryNotFound, StoreError
 from hippodex.encode.quantize import pack_int8, unpack_int8
 from hippodex.model import Episode, Page, Scope, Session
+from hippodex.recall.cues import stored_reading
 from hippodex.recall.text import content_words
 from hippodex.store import word_sql
-from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
+from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, StoredText, VectorSet, build_layout
 from hippodex.store.lexical_index import LexicalIndex, from_tokens
 from hippodex.store.open import redact
 from hippodex.store.postgres_knowledge import PostgresKnowledge
@@ -226,7 +227,8 @@ class PostgresStore(PostgresKnowledge):
                 recorded = it.recorded_at.timestamp() if it.recorded_at else now
                 meta = json.dumps(it.metadata, ensure_ascii=False)
                 who = (user, rowids[i], eid, scope.agent_id, scope.run_id, session_id, seq, it.role, it.speaker)
-                what = (it.content, times[i], recorded, meta, it.key, lens[i], tsvector_literal(tokens[i], token))
+                tsv = tsvector_literal(tokens[i], token)
+                what = (it.content, times[i], recorded, meta, it.key, lens[i], tsv, stored_reading(it.content))
                 episode_rows.append((*who, *what))
                 if vectors is not None and encoder is not None:
                     vec = np.ascontiguousarray(vectors[i], dtype=np.float32)
@@ -237,8 +239,8 @@ class PostgresStore(PostgresKnowledge):
             with conn.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO episodes (user_id, rowid, id, agent_id, run_id, session_id, seq, role, speaker, "
-                    "content, occurred_at, recorded_at, metadata, key, key_len, tsv) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector)",
+                    "content, occurred_at, recorded_at, metadata, key, key_len, tsv, cues) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s)",
                     episode_rows,
                 )
                 if vector_rows:
@@ -371,15 +373,22 @@ class PostgresStore(PostgresKnowledge):
             ).fetchall()
         return {int(r[0]): _row_to_episode(r) for r in rows}
 
-    def contents(self, user_id: str, rowids: Sequence[int]) -> dict[int, str]:
+    def texts(self, user_id: str, rowids: Sequence[int]) -> dict[int, StoredText]:
         with self._conn("read") as conn:
             # bigint[] as the column is: psycopg sends small ints as smallint[], and with
             # statistics not yet gathered (after a bulk load) that plan was 5x slower.
             rows = conn.execute(
-                "SELECT rowid, content FROM episodes WHERE user_id = %s AND rowid = ANY(%s::bigint[])",
+                "SELECT rowid, content, cues FROM episodes WHERE user_id = %s AND rowid = ANY(%s::bigint[])",
                 (user_id, [int(r) for r in rowids]),
             ).fetchall()
-        return {int(r[0]): r[1] for r in rows}
+        return {int(r[0]): StoredText(r[1], r[2]) for r in rows}
+
+    def put_readings(self, user_id: str, readings: Mapping[int, str]) -> None:
+        with self._conn("write") as conn, conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE episodes SET cues = %s WHERE user_id = %s AND rowid = %s",
+                [(cues, user_id, r) for r, cues in readings.items()],
+            )
 
     def page(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:
         where, args = _filter_sql(filters)

@@ -225,6 +225,12 @@ MIGRATIONS: dict[int, list[str]] = {
             PRIMARY KEY (user_id, word)
         )""",
     ],
+    6: [
+        # Each episode's reading for the learned stage's cues (recall/cues.py), written
+        # with it so a search need not read its candidates' texts. Derived data: rows
+        # of older databases have NULL, are read at search, and ``reindex`` fills them in.
+        "ALTER TABLE episodes ADD COLUMN cues TEXT",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

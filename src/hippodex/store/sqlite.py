@@ -28,9 +28,10 @@ import numpy as np
 from hippodex._exceptions import MemoryNotFound, SchemaError, StoreError, ValidationError
 from hippodex.encode.quantize import TIER_FLOAT32, TIERS, decode, encode, pack_int8, unpack_int8
 from hippodex.model import Episode, Page, Scope, Session
+from hippodex.recall.cues import stored_reading
 from hippodex.recall.text import content_words
 from hippodex.store import word_sql
-from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, VectorSet, build_layout
+from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, StoredText, VectorSet, build_layout
 from hippodex.store.lexical_index import LexicalIndex, from_instances
 from hippodex.store.postgres_text import analyze
 from hippodex.store.sql import SQLITE, filter_sql, stamp_schema, stored_schema_version
@@ -237,8 +238,8 @@ class SQLiteStore(SQLiteKnowledge):
                 meta = json.dumps(it.metadata, ensure_ascii=False)
                 cur = db.execute(
                     "INSERT INTO episodes (id, user_id, agent_id, run_id, session_id, seq, role, "
-                    "speaker, content, occurred_at, recorded_at, metadata) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "speaker, content, occurred_at, recorded_at, metadata, cues) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         eid,
                         scope.user_id,
@@ -252,6 +253,7 @@ class SQLiteStore(SQLiteKnowledge):
                         times[i],
                         recorded,
                         meta,
+                        stored_reading(it.content),
                     ),
                 )
                 rowid = cur.lastrowid
@@ -431,13 +433,20 @@ class SQLiteStore(SQLiteKnowledge):
         return out
 
     @_locked
-    def contents(self, user_id: str, rowids: Sequence[int]) -> dict[int, str]:
-        out: dict[int, str] = {}
+    def texts(self, user_id: str, rowids: Sequence[int]) -> dict[int, StoredText]:
+        out: dict[int, StoredText] = {}
         for chunk in _chunks([int(r) for r in rowids], 500):
             marks = ",".join("?" * len(chunk))  # unary +: as in by_rowids
-            q = f"SELECT rowid, content FROM episodes WHERE +user_id = ? AND rowid IN ({marks})"
-            out.update(self._db.execute(q, [user_id, *chunk]))
+            q = f"SELECT rowid, content, cues FROM episodes WHERE +user_id = ? AND rowid IN ({marks})"
+            out.update((r, StoredText(c, cues)) for r, c, cues in self._db.execute(q, [user_id, *chunk]))
         return out
+
+    def put_readings(self, user_id: str, readings: Mapping[int, str]) -> None:
+        with self._write() as db:
+            db.executemany(
+                "UPDATE episodes SET cues = ? WHERE user_id = ? AND rowid = ?",
+                [(cues, user_id, r) for r, cues in readings.items()],
+            )
 
     @_locked
     def page(self, user_id: str, filters: Filters, limit: int, offset: int) -> Page:

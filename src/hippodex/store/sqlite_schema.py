@@ -267,4 +267,11 @@ MIGRATIONS[7] = [
         PRIMARY KEY (user_id, word)
     ) WITHOUT ROWID""",
 ]
+
+MIGRATIONS[8] = [
+    # Each episode's reading for the learned stage's cues (recall/cues.py), written
+    # with it so a search need not read its candidates' texts. Derived data: rows
+    # of older files have NULL, are read at search, and ``reindex`` fills them in.
+    "ALTER TABLE episodes ADD COLUMN cues TEXT",
+]
 SCHEMA_VERSION = max(MIGRATIONS)
