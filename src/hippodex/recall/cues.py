@@ -124,7 +124,7 @@ class Read(NamedTuple):
     first_person: float  # first-person words per word
     discloses: int  # times, up to 3, it says what its speaker did or got
     number: bool | None  # it holds a number
-    names: frozenset[str] | None  # capitalised words inside a sentence (not opening one)
+    names: tuple[str, ...] | None  # capitalised words inside a sentence (not opening one), sorted, once each
 
 
 _read: dict[tuple[int, int], Read] = {}
@@ -160,7 +160,7 @@ def _read_lowered(text: str, lowered: str, *, number: bool, names: bool) -> Read
         len(_FIRST_PERSON.findall(lowered)) / max(len(text.split()), 1),
         min(len(_DISCLOSURE.findall(lowered)), 3),
         _NUMBER.search(lowered) is not None if number else None,
-        frozenset(_inner_names(text)) if names else None,
+        tuple(sorted(set(_inner_names(text)))) if names else None,
     )
 
 
@@ -173,17 +173,19 @@ def stored_reading(text: str) -> str:
     text = text[:READ_CHARS]
     read = _read_lowered(text, text.lower(), number=True, names=True)
     # Names are capitalised ASCII words: spaces part them safely.
-    return f"{read.first_person!r} {read.discloses} {int(bool(read.number))} {' '.join(sorted(read.names or ()))}"
+    return f"{read.first_person!r} {read.discloses} {int(bool(read.number))} {' '.join(read.names or ())}"
 
 
 def parse_reading(stored: str) -> Read:
     """A :func:`stored_reading` back as a :class:`Read`.
 
     >>> parse_reading("0.25 1 0 Porto Valorant")
-    Read(first_person=0.25, discloses=1, number=False, names=frozenset({'Porto', 'Valorant'}))
+    Read(first_person=0.25, discloses=1, number=False, names=('Porto', 'Valorant'))
     """
-    first_person, discloses, number, *names = stored.split(" ")
-    return Read(float(first_person), int(discloses), number == "1", frozenset(n for n in names if n))
+    # A search parses the readings of 200 candidates: the names stay a tuple (no hashing), and are
+    # only compared with the few the question and speaker give.
+    first_person, discloses, number, names = stored.split(" ", 3)
+    return Read(float(first_person), int(discloses), number == "1", tuple(names.split()))
 
 
 def cue_matrix(
@@ -221,7 +223,7 @@ def cue_matrix(
         if asked.name:
             known = asked.names | {speakers[i] if i < len(speakers) else "", "I"}
             if read.names is not None:
-                out[i, 4] = not read.names <= known
+                out[i, 4] = any(name not in known for name in read.names)
             else:  # no stored reading: stop at the first new name rather than collect them all
                 out[i, 4] = any(name not in known for name in _inner_names(text[:READ_CHARS]))
     return out
