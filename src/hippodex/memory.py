@@ -669,7 +669,8 @@ class Memory:
         """Re-embed every episode (its sentences and words too) with this memory's encoder; returns how many.
 
         Use it after switching encoders: the file then records the new one. It
-        also gives a file written before sentence or word vectors existed its missing ones.
+        also gives a file written before sentence vectors, word vectors or cue
+        readings existed its missing ones.
         Safe to interrupt: re-running it starts over and ends in the same state.
         """
         spec = self._encoder_spec
