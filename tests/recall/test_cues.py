@@ -225,3 +225,13 @@ def test_a_file_from_before_readings_ranks_the_same_and_reindex_stores_them(tmp_
         np.testing.assert_array_equal(read_X, stored_X)
         assert memory.reindex() == 3
         assert _stored(memory, "u") == {t["content"]: stored_reading(t["content"]) for t in turns}
+
+
+def test_readings_are_written_only_within_their_user_on_every_backend(memory: Memory) -> None:
+    memory.add(["I got 2 cats", "Nice"], user_id="u", session_id="s1")
+    first, second = memory.store.layout("u").rowids.tolist()
+    memory.store.put_readings("u", {first: "0.5 1 0 Tom"})  # as reindex writes them
+    memory.store.put_readings("other", {second: "0.5 1 0 Tom"})  # not that user's episode: nothing changes
+    texts = memory.store.texts("u", [first, second])
+    assert texts[first].cues == "0.5 1 0 Tom"
+    assert texts[second].cues == stored_reading("Nice")
