@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,6 +74,33 @@ def test_migration_from_an_older_version_keeps_data(db_path: Path, monkeypatch: 
     assert store.meta("schema_version") == str(SCHEMA_VERSION + 1)
     assert store.get("u", ep.id).content == "kept across upgrades"
     store.close()
+
+
+def _opener(path: str, start: Any, out: mp.Queue) -> None:
+    start.wait()
+    try:
+        SQLiteStore(path).close()
+        out.put("opened")
+    except Exception as exc:  # the parent reports what failed
+        out.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_that_open_a_new_file_at_once_all_open_it(tmp_path: Path) -> None:
+    """Several workers starting on one new file: each but the first finds it created (and migrated) meanwhile."""
+    ctx = mp.get_context("spawn")
+    for trial in range(2):
+        path = str(tmp_path / f"new-{trial}.db")
+        start, out = ctx.Barrier(4), ctx.Queue()
+        procs = [ctx.Process(target=_opener, args=(path, start, out)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        opened = [out.get(timeout=120) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+        assert opened == ["opened"] * 4
+        store = SQLiteStore(path)
+        assert store.meta("schema_version") == str(SCHEMA_VERSION)
+        store.close()
 
 
 def _writer(path: str, worker: int, n: int, out: mp.Queue) -> None:

@@ -160,11 +160,14 @@ class SQLiteStore(SQLiteKnowledge):
 
     # -- schema -----------------------------------------------------------
     def _migrate(self) -> None:
-        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        version = stored_schema_version(self._db, self.path, tables, current=SCHEMA_VERSION, hint="choose another path")
-        if version == SCHEMA_VERSION:
+        if self._schema_version() == SCHEMA_VERSION:
             return
         with self._write():
+            # Read again under the write lock: processes that open one file at once all saw
+            # the old version, and each but the first finds it migrated by then.
+            version = self._schema_version()
+            if version == SCHEMA_VERSION:
+                return
             for v in range(version + 1, SCHEMA_VERSION + 1):
                 for step in MIGRATIONS[v]:
                     if callable(step):
@@ -172,6 +175,10 @@ class SQLiteStore(SQLiteKnowledge):
                     else:
                         self._db.execute(step)
             stamp_schema(self._db, SQLITE, SCHEMA_VERSION)
+
+    def _schema_version(self) -> int:
+        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        return stored_schema_version(self._db, self.path, tables, current=SCHEMA_VERSION, hint="choose another path")
 
     @_locked
     def meta(self, key: str) -> str | None:
