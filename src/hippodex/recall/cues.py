@@ -112,9 +112,9 @@ class Read(NamedTuple):
     """What a text's first :data:`READ_CHARS` characters hold, whatever the question.
 
     Read whole when the store writes the text (:func:`stored_reading`). A
-    text read at search (:func:`read_text`) has ``number`` ``None`` until a
-    question asks for it, and ``names`` always: the search reads no more of
-    it than its question needs, and checks names it has not collected.
+    text read at search (:func:`read_text`) has no ``names``, and ``number``
+    only once a question asks for it: the search reads no more of it than
+    its question needs, and checks the names itself.
 
     >>> r = parse_reading(stored_reading("I just got 2 guitars. Then Valorant!"))
     >>> round(r.first_person, 2), r.discloses, r.number, sorted(r.names)
