@@ -192,25 +192,27 @@ def test_memory_import_stores_each_texts_reading(tmp_path: Path) -> None:
         assert _stored(memory, "ana") == {text: stored_reading(text)}
 
 
+_TURNS = [
+    {"role": "user", "speaker": "Ana", "content": "I went to Porto with Bo last May, we saw 3 bridges"},
+    {"role": "user", "speaker": "Bo", "content": "Yes! My favourite was the Dom Luis bridge"},
+    {"role": "user", "speaker": "Ana", "content": "I bought a print of it at a market"},
+]
+
+
+def _features(memory: Memory) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates' order and the learned stage's features for one question about ``_TURNS``."""
+    memory.record_features = True
+    memory.search("How many bridges did Ana see in Porto?", user_id="u")
+    assert memory.last_timings.features is not None
+    return memory.last_timings.features
+
+
 def test_a_file_from_before_readings_ranks_the_same_and_reindex_stores_them(tmp_path: Path, encoder: Encoder) -> None:
     """A version-7 file (no ``cues`` column) is migrated; its texts are read at search, and ``reindex`` stores them."""
     path = tmp_path / "old.db"
-    turns = [
-        {"role": "user", "speaker": "Ana", "content": "I went to Porto with Bo last May, we saw 3 bridges"},
-        {"role": "user", "speaker": "Bo", "content": "Yes! My favourite was the Dom Luis bridge"},
-        {"role": "user", "speaker": "Ana", "content": "I bought a print of it at a market"},
-    ]
-    question = "How many bridges did Ana see in Porto?"
-
-    def features(memory: Memory) -> tuple[np.ndarray, np.ndarray]:
-        memory.record_features = True
-        memory.search(question, user_id="u")
-        assert memory.last_timings.features is not None
-        return memory.last_timings.features
-
     with Memory(path, encoder=encoder) as memory:
-        memory.add(turns, user_id="u", session_id="s1", timestamp="2023-06-01")
-        stored_order, stored_X = features(memory)
+        memory.add(_TURNS, user_id="u", session_id="s1", timestamp="2023-06-01")
+        stored_order, stored_X = _features(memory)
     db = sqlite3.connect(path)
     with db:
         db.execute("ALTER TABLE episodes DROP COLUMN cues")
@@ -220,11 +222,30 @@ def test_a_file_from_before_readings_ranks_the_same_and_reindex_stores_them(tmp_
     with Memory(path, encoder=encoder) as memory:
         assert memory.stats().schema_version == SQLITE_SCHEMA_VERSION
         assert set(_stored(memory, "u").values()) == {None}
-        read_order, read_X = features(memory)
+        read_order, read_X = _features(memory)
         np.testing.assert_array_equal(read_order, stored_order)
         np.testing.assert_array_equal(read_X, stored_X)
         assert memory.reindex() == 3
-        assert _stored(memory, "u") == {t["content"]: stored_reading(t["content"]) for t in turns}
+        assert _stored(memory, "u") == {t["content"]: stored_reading(t["content"]) for t in _TURNS}
+
+
+@pytest.mark.parametrize("damaged", ["", "0.3", "0.3 x 1 Porto", "nan? 1 1", "nan 1 1 Porto", "0.2 7 1 ", "\x00"])
+def test_a_damaged_reading_is_read_afresh_and_reindex_mends_it(tmp_path: Path, encoder: Encoder, damaged: str) -> None:
+    path = tmp_path / "m.db"
+    with Memory(path, encoder=encoder) as memory:
+        memory.add(_TURNS, user_id="u", session_id="s1", timestamp="2023-06-01")
+        stored_order, stored_X = _features(memory)
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE episodes SET cues = ?", (damaged,))
+    db.close()
+    cues._read.clear()
+    with Memory(path, encoder=encoder) as memory:
+        order, X = _features(memory)  # the search neither fails nor ranks otherwise
+        np.testing.assert_array_equal(order, stored_order)
+        np.testing.assert_array_equal(X, stored_X)
+        memory.reindex()
+        assert _stored(memory, "u") == {t["content"]: stored_reading(t["content"]) for t in _TURNS}
 
 
 def test_readings_are_written_only_within_their_user_on_every_backend(memory: Memory) -> None:

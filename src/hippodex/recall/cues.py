@@ -23,6 +23,7 @@ faster.)
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -176,16 +177,27 @@ def stored_reading(text: str) -> str:
     return f"{read.first_person!r} {read.discloses} {int(bool(read.number))} {' '.join(read.names or ())}"
 
 
-def parse_reading(stored: str) -> Read:
-    """A :func:`stored_reading` back as a :class:`Read`.
+def parse_reading(stored: str | None) -> Read | None:
+    """A :func:`stored_reading` back as a :class:`Read`; ``None`` for none, or one that does not parse.
+
+    A search reads a text without a usable reading afresh, so a damaged
+    value costs time, never the search; ``Memory.reindex`` writes it anew.
 
     >>> parse_reading("0.25 1 0 Porto Valorant")
     Read(first_person=0.25, discloses=1, number=False, names=('Porto', 'Valorant'))
+    >>> parse_reading("0.25 one") is None
+    True
     """
+    if not stored:
+        return None
     # A search parses the readings of 200 candidates: the names stay a tuple (no hashing), and are
     # only compared with the few the question and speaker give.
-    first_person, discloses, number, names = stored.split(" ", 3)
-    return Read(float(first_person), int(discloses), number == "1", tuple(names.split()))
+    try:
+        first_person, discloses, number, names = stored.split(" ", 3)
+        read = Read(float(first_person), int(discloses), number == "1", tuple(names.split()))
+    except ValueError:
+        return None
+    return read if math.isfinite(read.first_person) and 0 <= read.discloses <= 3 else None
 
 
 def cue_matrix(

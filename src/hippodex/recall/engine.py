@@ -283,7 +283,7 @@ def _rerank(
     held = store.texts(query.user_id, candidates)
     contents = {r: t.content for r, t in held.items()}
     texts = [contents.get(r, "") for r in candidates]
-    readings = [parse_reading(t.cues) if t is not None and t.cues else None for t in map(held.get, candidates)]
+    readings = [parse_reading(t.cues) if t is not None else None for t in map(held.get, candidates)]
     words = None
     limit = config.word_match_limit
     if encoder is not None and config.word_vectors and (not limit or len(layout.rowids) <= limit):
