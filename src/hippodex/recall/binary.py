@@ -22,6 +22,7 @@ otherwise numpy's ``bitwise_count`` (numpy >= 2) or a byte lookup table.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,8 @@ from hippodex.recall.vector_index import top_k
 
 _simsimd: Any
 try:  # optional speed-up: the numpy paths below give the same distances
-    import simsimd as _simsimd
+    # Imported by name so type checks pass with or without the package.
+    _simsimd = importlib.import_module("simsimd")
 except ImportError:  # pragma: no cover - depends on the environment
     _simsimd = None
 
