@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -207,18 +208,31 @@ def _features(memory: Memory) -> tuple[np.ndarray, np.ndarray]:
     return memory.last_timings.features
 
 
+def _written_then_altered(
+    path: Path, encoder: Encoder, alter: Callable[[sqlite3.Connection], object]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Write ``_TURNS`` to a new file and note their features, then ``alter`` the file as another program would."""
+    with Memory(path, encoder=encoder) as memory:
+        memory.add(_TURNS, user_id="u", session_id="s1", timestamp="2023-06-01")
+        stored = _features(memory)
+    db = sqlite3.connect(path)
+    with db:
+        alter(db)
+    db.close()
+    cues._read.clear()  # as a new process would start
+    return stored
+
+
 def test_a_file_from_before_readings_ranks_the_same_and_reindex_stores_them(tmp_path: Path, encoder: Encoder) -> None:
     """A version-7 file (no ``cues`` column) is migrated; its texts are read at search, and ``reindex`` stores them."""
     path = tmp_path / "old.db"
-    with Memory(path, encoder=encoder) as memory:
-        memory.add(_TURNS, user_id="u", session_id="s1", timestamp="2023-06-01")
-        stored_order, stored_X = _features(memory)
-    db = sqlite3.connect(path)
-    with db:
-        db.execute("ALTER TABLE episodes DROP COLUMN cues")
-        db.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
-    db.close()
-    cues._read.clear()  # as a new process would start
+    stored_order, stored_X = _written_then_altered(
+        path,
+        encoder,
+        lambda db: db.executescript(
+            "ALTER TABLE episodes DROP COLUMN cues; UPDATE meta SET value = '7' WHERE key = 'schema_version';"
+        ),
+    )
     with Memory(path, encoder=encoder) as memory:
         assert memory.stats().schema_version == SQLITE_SCHEMA_VERSION
         assert set(_stored(memory, "u").values()) == {None}
@@ -232,14 +246,9 @@ def test_a_file_from_before_readings_ranks_the_same_and_reindex_stores_them(tmp_
 @pytest.mark.parametrize("damaged", ["", "0.3", "0.3 x 1 Porto", "nan? 1 1", "nan 1 1 Porto", "0.2 7 1 ", "\x00"])
 def test_a_damaged_reading_is_read_afresh_and_reindex_mends_it(tmp_path: Path, encoder: Encoder, damaged: str) -> None:
     path = tmp_path / "m.db"
-    with Memory(path, encoder=encoder) as memory:
-        memory.add(_TURNS, user_id="u", session_id="s1", timestamp="2023-06-01")
-        stored_order, stored_X = _features(memory)
-    db = sqlite3.connect(path)
-    with db:
-        db.execute("UPDATE episodes SET cues = ?", (damaged,))
-    db.close()
-    cues._read.clear()
+    stored_order, stored_X = _written_then_altered(
+        path, encoder, lambda db: db.execute("UPDATE episodes SET cues = ?", (damaged,))
+    )
     with Memory(path, encoder=encoder) as memory:
         order, X = _features(memory)  # the search neither fails nor ranks otherwise
         np.testing.assert_array_equal(order, stored_order)
