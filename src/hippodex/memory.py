@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from hippodex._exceptions import ConfigError, ImportFormatError, ValidationError
 from hippodex.config import CHANNELS, RecallConfig, default_db_path
 from hippodex.encode.base import Encoder
 from hippodex.encode.cache import CachedEncoder, EmbeddingCache
+from hippodex.encode.quantize import tier_code
 from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS, create_encoder
 from hippodex.extract import EntityMention, FactExtractor, LLMExtractor, RuleExtractor, extract_entities
 from hippodex.ingest.normalize import (
@@ -34,6 +35,7 @@ from hippodex.ingest.normalize import (
     check_query,
     parse_time,
 )
+from hippodex.knowledge.as_of import facts_as_of
 from hippodex.knowledge.learn import LearnReport, learn
 from hippodex.knowledge.sleep import SleepReport, sleep
 from hippodex.model import ROLES, Entity, Episode, Fact, Hit, Page, Scope, Session, Stats
@@ -51,6 +53,9 @@ from hippodex.recall.word_match import WordEmbedder
 from hippodex.store.base import Filters, NewEpisode, Store
 from hippodex.store.open import open_store
 from hippodex.store.word_sql import uses
+
+if TYPE_CHECKING:
+    from hippodex.store.sqlite import SQLiteStore
 
 _UNSET: Any = object()
 log = logging.getLogger("hippodex")
@@ -299,8 +304,8 @@ class Memory:
         """Set an episode's metadata (merged into what it has, unless ``merge=False``)."""
         user = str(check_id(user_id, "user_id"))
         new = check_metadata(metadata)
-        if merge:
-            new = {**self.get(episode_id, user_id=user).metadata, **new}
+        if merge:  # checked again: the merged whole must keep within the size limit too
+            new = check_metadata({**self.get(episode_id, user_id=user).metadata, **new})
         return self.store.update_metadata(user, str(check_id(episode_id, "episode_id")), new)
 
     def delete(self, episode_id: str, *, user_id: str) -> None:
@@ -362,6 +367,8 @@ class Memory:
         )
 
     def _channels(self, names: Sequence[str] | None) -> list[Channel]:
+        if isinstance(names, str):  # one name, not its letters
+            names = (names,)
         wanted = tuple(names) if names is not None else self.config.channels
         unknown = [n for n in wanted if n not in CHANNELS]
         if unknown:
@@ -433,9 +440,21 @@ class Memory:
         hits = []
         for r in ranked:
             ep = episodes[r.rowid]
-            ctx = tuple(self.store.neighbours(user, ep, expand, expand)) if expand else ()
+            ctx = tuple(self._neighbours(user, ep, expand, filters)) if expand else ()
             hits.append(Hit(ep, r.score, r.channels, ctx))
         return hits
+
+    def _neighbours(self, user: str, ep: Episode, n: int, filters: Filters) -> builtins.list[Episode]:
+        """The turns around a hit, within the scope the search was narrowed to (agent, run).
+
+        Role, time and metadata filters choose hits, not their context: the
+        assistant's answer after a user's turn is what makes it readable.
+        """
+        return [
+            e
+            for e in self.store.neighbours(user, ep, n, n)
+            if filters.agent_id in (None, e.agent_id) and filters.run_id in (None, e.run_id)
+        ]
 
     def context(
         self,
@@ -464,11 +483,15 @@ class Memory:
         hits = self.search(query, user_id=user_id, k=k, now=now, expand=expand)
         user = str(check_id(user_id, "user_id"))
         known = self.store.facts(user, current_only=False, limit=10_000)
-        asked = parse_time(now, "now") or datetime.now(UTC)
+        clock = datetime.now(UTC)
+        asked = parse_time(now, "now") or clock
+        if now is not None:  # the facts as they stood then, as the evidence is
+            known = facts_as_of(known, asked)
         facts = relevant_facts(query, known, hits, now=asked)
         block = assemble(query, hits, budget_tokens, facts=facts)
         shown = [f.id for f in facts if f"- {f.text}" in block]
-        self.store.mark_recalled(user, shown, asked)
+        # The recall happens now: a `now` in the future must not date it there and stop the fact fading.
+        self.store.mark_recalled(user, shown, min(asked, clock))
         return block
 
     # -- semantic memory ------------------------------------------------------
@@ -496,7 +519,11 @@ class Memory:
         user = str(check_id(user_id, "user_id"))
         subj = check_id(subject, "subject", required=False)
         return self.store.facts(
-            user, current_only=bool(current_only), subject=subj, limit=check_k(limit, 10_000), offset=_offset(offset)
+            user,
+            current_only=bool(current_only),
+            subject=subj,
+            limit=check_k(limit, 10_000, "limit"),
+            offset=_offset(offset),
         )
 
     def history(self, fact_id: str, *, user_id: str | None = None) -> builtins.list[Fact]:
@@ -507,7 +534,7 @@ class Memory:
 
     def entities(self, user_id: str, *, limit: int = 100, offset: int = 0) -> builtins.list[Entity]:
         """People, places, organisations and things a user's episodes mention, most mentioned first."""
-        return self.store.entities(str(check_id(user_id, "user_id")), check_k(limit, 10_000), _offset(offset))
+        return self.store.entities(str(check_id(user_id, "user_id")), check_k(limit, 10_000, "limit"), _offset(offset))
 
     def consolidate(
         self, user_id: str | None = None, *, cold_after_days: float | None = None, cold_tier: str = "int8"
@@ -522,14 +549,24 @@ class Memory:
         safe while the memory is in use.
         """
         user = check_id(user_id, "user_id", required=False)
-        if cold_after_days is not None and (isinstance(cold_after_days, bool) or not cold_after_days >= 0):
-            raise ValidationError("cold_after_days must be a number of days >= 0")
+        # Checked before the sleep pass, so a bad argument is refused rather than reported after the work.
+        until = self._cold_before(cold_after_days, cold_tier) if cold_after_days is not None else None
         report = sleep(self.store, self._extractor, _entities, user_id=user)
-        if cold_after_days is not None:
-            until = datetime.now(UTC) - timedelta(days=float(cold_after_days))
+        if until is not None:
             for u in [user] if user is not None else self.store.users():
                 report.retiered += self.move_tier(cold_tier, user_id=u, until=until)
         return report
+
+    def _cold_before(self, days: object, tier: str) -> datetime | None:
+        """When episodes count as cold: ``days`` before now, or ``None`` when no time is that old."""
+        if isinstance(days, bool) or not isinstance(days, int | float) or not days >= 0:  # NaN fails >= 0
+            raise ValidationError(f"cold_after_days must be a number of days >= 0, got {days!r}")
+        tier_code(tier)
+        self._sqlite_only()
+        try:
+            return datetime.now(UTC) - timedelta(days=float(days))
+        except OverflowError:  # before datetime.min (or infinite): nothing is cold
+            return None
 
     def get(self, episode_id: str, *, user_id: str) -> Episode:
         """One episode by id; raises :class:`MemoryNotFound` if the user has none such."""
@@ -550,14 +587,14 @@ class Memory:
         metadata: Mapping[str, Any] | None = None,
     ) -> Page:
         """A page of a user's episodes in time order; pass ``page.next_offset`` on."""
-        limit = check_k(limit, 10_000)
+        limit = check_k(limit, 10_000, "limit")
         offset = _offset(offset)
         filters = self._filters(agent_id, run_id, session_id, since, until, role, metadata)
         return self.store.page(str(check_id(user_id, "user_id")), filters, limit, offset)
 
     def sessions(self, *, user_id: str, limit: int = 50, offset: int = 0) -> builtins.list[Session]:
         """A user's sessions, most recent first."""
-        return self.store.sessions(str(check_id(user_id, "user_id")), check_k(limit, 10_000), _offset(offset))
+        return self.store.sessions(str(check_id(user_id, "user_id")), check_k(limit, 10_000, "limit"), _offset(offset))
 
     def stats(self, *, user_id: str | None = None) -> Stats:
         """Counts and size of the memory, or of one user's part of it."""
@@ -713,12 +750,18 @@ class Memory:
         0
         """
         from hippodex.lifecycle.tiers import move_tier
+
+        store = self._sqlite_only()
+        enc = self._encoder.name if self._encoder else store.meta("encoder")
+        return move_tier(store, str(check_id(user_id, "user_id")), enc, tier, parse_time(until, "until"))
+
+    def _sqlite_only(self) -> SQLiteStore:
+        """The store, if it is a SQLite file: vector tiers exist only there."""
         from hippodex.store.sqlite import SQLiteStore
 
         if not isinstance(self.store, SQLiteStore):
             raise ConfigError("tiers: moving vectors to int8 or binary codes is available on SQLite files only")
-        enc = self._encoder.name if self._encoder else self.store.meta("encoder")
-        return move_tier(self.store, str(check_id(user_id, "user_id")), enc, tier, parse_time(until, "until"))
+        return self.store
 
     def close(self) -> None:
         """Close the database. The object cannot be used afterwards."""

@@ -36,6 +36,17 @@ class Message:
     metadata: dict[str, Any]
 
 
+def _check_unicode(value: str, name: str) -> None:
+    """Reject a lone surrogate (from a bad ``\\ud800`` escape): it cannot be stored as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"{name} is not valid Unicode: it holds a lone surrogate (U+{ord(value[exc.start]):04X}) "
+            f"at character {exc.start}; fix the escape that produced it"
+        ) from None
+
+
 def check_id(value: object, name: str, *, required: bool = True) -> str | None:
     """Check an identifier such as ``user_id`` or ``session_id``."""
     if value is None:
@@ -44,6 +55,7 @@ def check_id(value: object, name: str, *, required: bool = True) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValidationError(f"{name} must be a string, got {type(value).__name__}")
+    _check_unicode(value, name)
     if not value.strip():
         raise ValidationError(f"{name} must not be empty")
     if len(value) > MAX_ID_CHARS:
@@ -105,6 +117,7 @@ def check_metadata(value: object, name: str = "metadata") -> dict[str, Any]:
         encoded = json.dumps(dict(value), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{name} is not JSON-serializable: {exc}") from None
+    _check_unicode(encoded, name)
     if len(encoded.encode()) > MAX_METADATA_BYTES:
         raise ValidationError(f"{name} is larger than {MAX_METADATA_BYTES} bytes as JSON")
     if any(not isinstance(k, str) for k in value):
@@ -124,6 +137,7 @@ def check_content(value: object, name: str = "content") -> str:
         )
     if "\x00" in value:
         raise ValidationError(f"{name} contains a NUL character")
+    _check_unicode(value, name)
     return value
 
 
@@ -136,7 +150,7 @@ def check_message(raw: object, index: int) -> Message:
         raise ValidationError(f"{where} must be a dict with 'role' and 'content', or a string")
     unknown = set(raw) - {"role", "content", "name", "speaker", "timestamp", "metadata"}
     if unknown:
-        raise ValidationError(f"{where} has unknown field(s): {', '.join(sorted(unknown))}")
+        raise ValidationError(f"{where} has unknown field(s): {', '.join(sorted(map(repr, unknown)))}")
     role = raw.get("role", "user")
     if role not in ROLES:
         raise ValidationError(f"{where}.role is {role!r}; expected one of {', '.join(ROLES)}")
@@ -166,12 +180,12 @@ def check_messages(messages: object) -> list[Message]:
     return [check_message(m, i) for i, m in enumerate(items)]
 
 
-def check_k(k: object, limit: int = 1000) -> int:
-    """Check a result count."""
+def check_k(k: object, limit: int = 1000, name: str = "k") -> int:
+    """Check a result count (``name`` is what the caller calls it: ``k``, ``limit``)."""
     if isinstance(k, bool) or not isinstance(k, int):
-        raise ValidationError(f"k must be an integer, got {type(k).__name__}")
+        raise ValidationError(f"{name} must be an integer, got {type(k).__name__}")
     if not 1 <= k <= limit:
-        raise ValidationError(f"k must be between 1 and {limit}, got {k}")
+        raise ValidationError(f"{name} must be between 1 and {limit}, got {k}")
     return k
 
 
