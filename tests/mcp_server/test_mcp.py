@@ -19,9 +19,13 @@ pytest.importorskip("mcp")
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
+import hippodex.mcp_server
+from hippodex.model import ROLES
+
 pytestmark = pytest.mark.anyio
 
 TOOLS = {"remember", "recall", "context", "forget", "recent_sessions", "facts"}
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "mcp.md"
 
 
 @pytest.fixture
@@ -104,6 +108,82 @@ async def test_hippodex_errors_become_tool_errors(db_target: str, tmp_path: Path
 
         result = await session.call_tool("remember", {"content": "hi", "role": "narrator"})
         assert result.is_error and "role" in result.content[0].text
+
+
+async def _error(session: ClientSession, tool: str, **args: Any) -> str:
+    result = await session.call_tool(tool, args)
+    assert result.is_error, result.content
+    text: str = result.content[0].text
+    assert "Traceback" not in text
+    return text
+
+
+_BUDGET = {("context", "budget_tokens"): (20, 200_000)}
+_BOUNDED = [("recall", "k"), ("recent_sessions", "limit"), *_BUDGET]
+
+
+async def test_tool_schemas_describe_every_argument_and_its_limits(tmp_path: Path) -> None:
+    async with _client(tmp_path / "m.db", "--encoder", "none") as session:
+        schemas = {t.name: t.input_schema["properties"] for t in (await session.list_tools()).tools}
+    assert all(field.get("description") for name in TOOLS for field in schemas[name].values())
+    assert schemas["remember"]["role"]["enum"] == list(ROLES)
+    assert "--user" in schemas["recall"]["user_id"]["description"]
+    bounds = {(t, f): (schemas[t][f]["minimum"], schemas[t][f]["maximum"]) for t, f in _BOUNDED}
+    assert bounds == {("recall", "k"): (1, 1000), ("recent_sessions", "limit"): (1, 10_000), **_BUDGET}
+    for tool, field in _BOUNDED:  # stated in words too, for clients that show only descriptions
+        low, high = bounds[tool, field]
+        assert f"{low} to {high}" in schemas[tool][field]["description"]
+
+
+async def test_errors_name_the_arguments_the_client_sent(tmp_path: Path) -> None:
+    async with _client(tmp_path / "m.db", "--encoder", "none") as session:
+        for content in ("", "   "):
+            message = await _error(session, "remember", content=content)
+            assert "content is empty" in message and "messages[" not in message
+        message = await _error(session, "remember", content="hi", role="narrator")
+        assert "role" in message and "messages[" not in message
+        for tool, args in [("recent_sessions", {"limit": 0}), ("recall", {"query": "tea", "k": 0})]:
+            message = await _error(session, tool, **args)  # the schema's bound, under the argument's name
+            assert f"\n{next(iter(args.keys() - {'query'}))}\n" in message and "greater than or equal to 1" in message
+        # "" is no more the default user than "  " is
+        for user_id in ("", "  "):
+            for tool, args in [("recall", {"query": "tea"}), ("remember", {"content": "hi"}), ("facts", {})]:
+                assert "user_id must not be empty" in await _error(session, tool, **args, user_id=user_id)
+        assert "session_id must not be empty" in await _error(session, "remember", content="hi", session_id="")
+        assert await _call(session, "recent_sessions") == []  # nothing was stored by the failed calls
+
+
+async def test_context_tool_keeps_within_the_budget(tmp_path: Path) -> None:
+    async with _client(tmp_path / "m.db", "--encoder", "none") as session:
+        await _call(session, "remember", content="I moved to Porto in May", timestamp="2024-05-08T09:00")
+        blocks = {}
+        for query, budget in [("Porto " * 2000, 100), ("Porto " * 2000, 20), ("Porto", 50), ("zebra " * 2000, 20)]:
+            result = await session.call_tool("context", {"query": query, "budget_tokens": budget})
+            assert not result.is_error, result.content
+            block = blocks[query[:5], budget] = result.content[0].text
+            assert len(block) <= budget * 4, block
+            assert not block.endswith(":"), block  # no heading left with nothing under it
+        assert "[2024-05-08] user: I moved to Porto in May" in blocks["Porto", 100]
+        assert blocks["zebra", 20].startswith("No memories found for: zebra") and blocks["zebra", 20].endswith("…")
+
+
+def test_blank_user_exits_2_before_serving(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    args = [sys.executable, "-m", "hippodex.mcp_server", "--db", str(db), "--user", " ", "--encoder", "none"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done.stderr
+    assert "--user must not be empty" in done.stderr and done.stdout == "" and not db.exists()
+
+
+def test_docs_and_help_name_every_tool() -> None:
+    table = [line.split("|")[1].strip().strip("`") for line in DOCS.read_text().splitlines() if line.startswith("| `")]
+    assert set(table) >= TOOLS
+    done = subprocess.run(
+        [sys.executable, "-m", "hippodex.mcp_server", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and all(name in done.stdout for name in TOOLS)
+    doc = hippodex.mcp_server.__doc__ or ""
+    assert "six tools" in doc and all(f"``{name}``" in doc for name in TOOLS)
 
 
 @pytest.mark.slow

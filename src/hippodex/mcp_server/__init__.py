@@ -1,8 +1,9 @@
 """Memory for MCP clients: the ``hippodex mcp`` server.
 
 :func:`build_server` wraps a :class:`hippodex.Memory` in an MCP server with
-four tools (``remember``, ``recall``, ``forget``, ``recent_sessions``) and two
-resources (``memory://sessions`` and ``memory://sessions/{session_id}``).
+six tools (``remember``, ``recall``, ``context``, ``forget``, ``recent_sessions``,
+``facts``) and two resources (``memory://sessions`` and
+``memory://sessions/{session_id}``).
 The ``mcp`` SDK is an extra (``pip install 'hippodex[mcp]'``); importing this
 package does not import it, only calling :func:`build_server` does.
 """

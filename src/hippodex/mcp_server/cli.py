@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS
+from hippodex.ingest.normalize import check_id
 from hippodex.memory import Memory
 from hippodex.store.open import redact
 
@@ -35,7 +36,12 @@ def mcp(
     host: Annotated[str, typer.Option(help="Address to listen on with --http.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on with --http.")] = 8766,
 ) -> None:
-    """Serve the memory to MCP clients (chat apps, coding agents): tools remember, recall, forget, recent_sessions."""
+    """Serve the memory to MCP clients (chat apps, coding agents).
+
+    Tools: remember, recall, context, forget, recent_sessions, facts.
+    """
+    # Checked before serving: a bad --user would otherwise fail every tool call (exit 2, as a bad --db does).
+    check_id(user, "--user")
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         from hippodex.mcp_server.server import build_server

@@ -11,14 +11,16 @@ import inspect
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp_types import ToolAnnotations
+from pydantic import Field
 
 from hippodex._exceptions import HippodexError
 from hippodex._version import __version__
+from hippodex.ingest.normalize import check_id
 from hippodex.memory import Memory
 from hippodex.model import Episode, Hit, Session
 
@@ -26,6 +28,53 @@ __all__ = ["build_server"]
 
 _T = TypeVar("_T")
 _PAGE = 1000  # episodes per store page when a resource reads a whole session
+
+# Argument types: the SDK turns each Field into the tool's JSON schema (description, enum, bounds)
+# and checks calls against it, so a client sees the limits Memory enforces before it calls.
+Role = Literal["user", "assistant", "system", "tool"]  # hippodex.model.ROLES (a test keeps them equal)
+UserId = Annotated[
+    str | None,
+    Field(
+        description="Whose memory to use. Omit it for the server's own user (its --user option); "
+        "each user's memories are kept apart. Must not be empty."
+    ),
+]
+Content = Annotated[
+    str,
+    Field(
+        description='What to remember, as a self-contained sentence ("Ana moved to Lisbon in May 2023"); '
+        "not empty, at most 100000 characters."
+    ),
+]
+Timestamp = Annotated[str | None, Field(description="When it happened, ISO 8601 like 2024-05-08T14:00 (default: now).")]
+RoleArg = Annotated[Role, Field(description="Who said it: user, assistant, system or tool.")]
+RememberSession = Annotated[
+    str | None,
+    Field(description="The conversation to add it to (an id `remember` returned); omit to start a new one."),
+]
+Query = Annotated[
+    str, Field(description='A question or keywords ("where does Ana live?"); not empty, at most 100000 characters.')
+]
+K = Annotated[int, Field(ge=1, le=1000, description="How many hits to return, 1 to 1000.")]
+Now = Annotated[
+    str | None,
+    Field(description="When the question is asked, ISO 8601 (default: now); it anchors phrases like 'last week'."),
+]
+RecallSession = Annotated[str | None, Field(description="Search only this conversation (a `session` id).")]
+Since = Annotated[str | None, Field(description="Only what happened at or after this ISO 8601 time.")]
+Until = Annotated[str | None, Field(description="Only what happened before this ISO 8601 time.")]
+Budget = Annotated[
+    int,
+    Field(ge=20, le=200_000, description="The most the block may take, in tokens of about 4 characters; 20 to 200000."),
+]
+EpisodeId = Annotated[str, Field(description="The `id` of a memory, as `recall` or `remember` returned it.")]
+Limit = Annotated[int, Field(ge=1, le=10_000, description="How many sessions to list, 1 to 10000.")]
+Subject = Annotated[
+    str | None, Field(description='Only facts about this person: a speaker name, or "user" for the user.')
+]
+Superseded = Annotated[
+    bool, Field(description="Also list facts that later ones replaced (for questions like 'where did I live before?').")
+]
 
 INSTRUCTIONS = """\
 Long-term memory for this user, kept across conversations (hippodex).
@@ -41,13 +90,17 @@ def _json(value: Any) -> str:
 
 
 @contextmanager
-def _errors(kind: type[Exception] = ToolError) -> Iterator[None]:
-    """Turn a HippodexError into ``kind`` with its message only (no traceback reaches the client)."""
+def _errors(kind: type[Exception] = ToolError, prefix: str = "") -> Iterator[None]:
+    """Turn a HippodexError into ``kind`` with its message only (no traceback reaches the client).
+
+    ``prefix`` is dropped from the message: the library's name for what the
+    client passed as a plain argument (``messages[0].content`` is ``content``).
+    """
     try:
         yield
     except HippodexError as exc:
         message = "\n".join([str(exc), *getattr(exc, "__notes__", [])])
-        raise kind(message) from None
+        raise kind(message.replace(prefix, "") if prefix else message) from None
 
 
 def _episode(ep: Episode) -> dict[str, Any]:
@@ -92,10 +145,11 @@ def build_server(memory: Memory, *, default_user: str) -> MCPServer:
     )
 
     def user(user_id: str | None) -> str:
-        return user_id or default_user
+        # Only an omitted user_id means the default: "" is as wrong here as anywhere else.
+        return default_user if user_id is None else str(check_id(user_id, "user_id"))
 
-    def call(fn: Callable[[], _T]) -> _T:
-        with _errors():
+    def call(fn: Callable[[], _T], prefix: str = "") -> _T:
+        with _errors(prefix=prefix):
             return fn()
 
     def tool(annotations: ToolAnnotations) -> Callable[[Callable[..., str]], Callable[..., str]]:
@@ -110,11 +164,11 @@ def build_server(memory: Memory, *, default_user: str) -> MCPServer:
 
     @tool(ToolAnnotations(title="Remember", read_only_hint=False, destructive_hint=False))
     def remember(
-        content: str,
-        role: str = "user",
-        session_id: str | None = None,
-        timestamp: str | None = None,
-        user_id: str | None = None,
+        content: Content,
+        role: RoleArg = "user",
+        session_id: RememberSession = None,
+        timestamp: Timestamp = None,
+        user_id: UserId = None,
     ) -> str:
         """Store one message or fact in long-term memory, verbatim, so it can be recalled in later conversations.
 
@@ -126,24 +180,27 @@ def build_server(memory: Memory, *, default_user: str) -> MCPServer:
         Returns JSON {"ids": [...], "session": ..., "date": ...}.
         """
         message = {"role": role, "content": content}
-        eps = call(lambda: memory.add(message, user_id=user(user_id), session_id=session_id, timestamp=timestamp))
+        eps = call(
+            lambda: memory.add(message, user_id=user(user_id), session_id=session_id, timestamp=timestamp),
+            prefix="messages[0].",  # one message, so the client's names are content and role
+        )
         return _json({"ids": [e.id for e in eps], "session": eps[0].session_id, "date": eps[0].occurred_at.isoformat()})
 
     @tool(ToolAnnotations(title="Recall", read_only_hint=True))
     def recall(
-        query: str,
-        k: int = 8,
-        now: str | None = None,
-        session_id: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        user_id: str | None = None,
+        query: Query,
+        k: K = 8,
+        now: Now = None,
+        session_id: RecallSession = None,
+        since: Since = None,
+        until: Until = None,
+        user_id: UserId = None,
     ) -> str:
         """Search long-term memory for what was said before; call it before answering anything that may
         depend on earlier conversations (the user's facts, preferences, plans, people, past events).
 
         `query` is a natural-language question or keywords ("where does Ana live?"); it is matched by words
-        and by meaning. `k` is how many hits (default 8). `now` is when the question is asked, ISO 8601
+        and by meaning. `k` is how many hits (1-1000, default 8). `now` is when the question is asked, ISO 8601
         (default: the current time; it anchors phrases like "last week"). `session_id` limits to one
         conversation; `since`/`until` (ISO 8601) bound when things happened.
         Returns a JSON list, best first, of {"id", "date", "session", "seq", "role", "speaker"?, "content",
@@ -159,18 +216,18 @@ def build_server(memory: Memory, *, default_user: str) -> MCPServer:
         return _json([_hit(h) for h in hits])
 
     @tool(ToolAnnotations(title="Context", read_only_hint=True))
-    def context(query: str, budget_tokens: int = 1000, now: str | None = None, user_id: str | None = None) -> str:
+    def context(query: Query, budget_tokens: Budget = 1000, now: Now = None, user_id: UserId = None) -> str:
         """Get a ready-to-read block of what memory holds about a topic, within a token budget.
 
         Prefer it to `recall` when you want to read the evidence rather than act on ids: it returns plain
         text, the most relevant remembered turns (with a neighbouring turn each) grouped by conversation,
-        each line dated, in the order things happened. `budget_tokens` caps its length (about 4 characters
-        a token); `now` (ISO 8601) is when the question is asked.
+        each line dated, in the order things happened. `budget_tokens` (20-200000, default 1000) caps its
+        length (about 4 characters a token); `now` (ISO 8601) is when the question is asked.
         """
         return call(lambda: memory.context(query, user_id=user(user_id), budget_tokens=budget_tokens, now=now))
 
     @tool(ToolAnnotations(title="Forget", read_only_hint=False, destructive_hint=True, idempotent_hint=True))
-    def forget(episode_id: str, user_id: str | None = None) -> str:
+    def forget(episode_id: EpisodeId, user_id: UserId = None) -> str:
         """Delete one stored memory for good, by the `id` that `recall` or `remember` returned.
 
         Call it when the user asks to forget or correct something: recall it first, then forget each
@@ -181,8 +238,8 @@ def build_server(memory: Memory, *, default_user: str) -> MCPServer:
         return _json({"deleted": episode_id})
 
     @tool(ToolAnnotations(title="Recent sessions", read_only_hint=True))
-    def recent_sessions(limit: int = 10, user_id: str | None = None) -> str:
-        """List the most recent conversations (sessions) in memory, newest first.
+    def recent_sessions(limit: Limit = 10, user_id: UserId = None) -> str:
+        """List the most recent conversations (sessions) in memory, newest first: `limit` of them (1-10000, default 10).
 
         Use it to get an overview of what memory holds or to find a `session_id` to pass to `recall` or
         `remember`. Returns a JSON list of {"session", "started", "ended", "episodes"} (ISO 8601 dates,
@@ -192,7 +249,7 @@ def build_server(memory: Memory, *, default_user: str) -> MCPServer:
         return _json([_session(s) for s in sessions])
 
     @tool(ToolAnnotations(title="Known facts", read_only_hint=True))
-    def facts(subject: str | None = None, include_superseded: bool = False, user_id: str | None = None) -> str:
+    def facts(subject: Subject = None, include_superseded: Superseded = False, user_id: UserId = None) -> str:
         """List what memory knows about the user: facts distilled from past conversations, newest first.
 
         Use it for stable knowledge (where the user lives, works, what they like, who their family are)

@@ -96,11 +96,100 @@ def _session_header(ep: Episode) -> str:
     return f"Session {ep.session_id} ({ep.occurred_at:%A, %d %B %Y}):"
 
 
+#: The most of the query a block repeats: an echo is for orientation, not evidence.
+QUERY_ECHO_CHARS = 100
+_FACTS_HEADING = "Known facts:"
+_EVIDENCE_HEADING = "Evidence:"
+
+
+def _cost(line: str) -> int:
+    """Tokens a line of the block costs, its newline included."""
+    return estimate_tokens(line) + 1
+
+
+def echo_query(query: str, budget_tokens: int) -> str:
+    """The query on one line, cut with an ellipsis to at most :data:`QUERY_ECHO_CHARS`
+    characters and to a quarter of the budget (a token is about four characters).
+
+    >>> echo_query("where  does   Ana live?", 1000), echo_query("Porto " * 50, 20)
+    ('where does Ana live?', 'Porto Porto Porto P…')
+    """
+    text = " ".join(query.split())
+    limit = max(1, min(QUERY_ECHO_CHARS, budget_tokens))
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _fact_lines(facts: Sequence[Fact], allowance: int) -> tuple[list[str], int]:
+    """Fact lines, current ones first, that fit ``allowance`` tokens with their heading; and their cost."""
+    lines: list[str] = []
+    used = 0
+    for fact in sorted(facts, key=lambda f: not f.current):
+        line = _fact_line(fact)
+        cost = _cost(line) + (0 if lines else _cost(_FACTS_HEADING))
+        if used + cost > allowance:
+            break
+        lines.append(line)
+        used += cost
+    return lines, used
+
+
+def _pick(hits: Sequence[Hit], room: int, heading: int) -> tuple[dict[str, Episode], dict[str, str]]:
+    """The episodes to show, best hit first, within ``room`` tokens (``heading`` is charged with the first).
+
+    A hit that does not fit is cut to what fits, if a useful part does; the
+    second mapping holds the cut lines.
+    """
+    kept: dict[str, Episode] = {}
+    sessions: set[str] = set()
+    clipped: dict[str, str] = {}
+    used = 0
+    for hit in hits:
+        for ep in (hit.episode, *hit.context):
+            if ep.id in kept:
+                continue
+            line = _line(ep)
+            extra = (0 if kept else heading) + 1
+            if ep.session_id not in sessions:
+                extra += _cost(_session_header(ep))
+            if used + extra + estimate_tokens(line) > room:
+                chars = (room - used - extra) * 4
+                if ep is hit.episode and chars >= 80:  # a useful part of the hit itself still fits
+                    clipped[ep.id] = line[: chars - 1] + "…"
+                    kept[ep.id] = ep
+                    used = room
+                break
+            kept[ep.id] = ep
+            sessions.add(ep.session_id)
+            used += extra + estimate_tokens(line)
+        if used >= room:
+            break
+    return kept, clipped
+
+
+def _evidence_lines(kept: dict[str, Episode], clipped: dict[str, str]) -> list[str]:
+    """The kept episodes by session start and turn, each session under its header."""
+    starts: dict[str, float] = {}
+    for ep in kept.values():
+        starts[ep.session_id] = min(starts.get(ep.session_id, ep.occurred_at.timestamp()), ep.occurred_at.timestamp())
+    ordered = sorted(kept.values(), key=lambda e: (starts[e.session_id], e.session_id, e.seq))
+    lines: list[str] = []
+    session = None
+    for ep in ordered:
+        if ep.session_id != session:
+            session = ep.session_id
+            lines.append(_session_header(ep))
+        lines.append(clipped.get(ep.id, _line(ep)))
+    return lines
+
+
 def assemble(query: str, hits: Sequence[Hit], budget_tokens: int, facts: Sequence[Fact] = ()) -> str:
     """Known facts first, then the best hits that fit the budget, grouped by
     session and told in time order.
 
-    Facts take at most a third of the budget, current ones first.
+    The whole block, the echoed query included, stays within ``budget_tokens``
+    (as :func:`estimate_tokens` counts); the query is cut by :func:`echo_query`.
+    Facts take at most a third of what the header leaves, current ones first.
+    A heading with nothing under it is left out.
 
     Hits are taken best first until the budget is spent (a hit that does not
     fit is cut to what fits, if a useful part does); the kept ones are then
@@ -110,55 +199,20 @@ def assemble(query: str, hits: Sequence[Hit], budget_tokens: int, facts: Sequenc
     >>> assemble("q", [], 100)
     'No memories found for: q'
     """
+    asked = echo_query(query, budget_tokens)
     if not hits and not facts:
-        return f"No memories found for: {query}"
-    header = f"Memories relevant to: {query}\n"
-    used = estimate_tokens(header)
-    fact_lines: list[str] = []
-    for fact in sorted(facts, key=lambda f: not f.current):
-        line = _fact_line(fact)
-        cost = estimate_tokens(line) + 1 + (0 if fact_lines else 3)
-        if used + cost > budget_tokens // 3 + estimate_tokens(header):
-            break
-        fact_lines.append(line)
-        used += cost
-    if fact_lines:
-        header += "Known facts:\n" + "\n".join(fact_lines) + "\n"
-        if hits:
-            header += "Evidence:\n"
-    kept: dict[str, Episode] = {}
-    sessions: set[str] = set()
-    clipped: dict[str, str] = {}
-    for hit in hits:
-        for ep in (hit.episode, *hit.context):
-            if ep.id in kept:
-                continue
-            line = _line(ep)
-            cost = estimate_tokens(line) + 1
-            if ep.session_id not in sessions:
-                cost += estimate_tokens(_session_header(ep)) + 1
-            if used + cost > budget_tokens:
-                room = (budget_tokens - used - (cost - estimate_tokens(line))) * 4
-                if ep is hit.episode and room >= 80:  # a useful part of the hit itself still fits
-                    clipped[ep.id] = line[: room - 1] + "…"
-                    kept[ep.id] = ep
-                    used = budget_tokens
-                break
-            kept[ep.id] = ep
-            sessions.add(ep.session_id)
-            used += cost
-        if used >= budget_tokens:
-            break
+        return f"No memories found for: {asked}"
+    header = f"Memories relevant to: {asked}"
+    used = _cost(header)
+    fact_lines, fact_cost = _fact_lines(facts, max(0, budget_tokens - used) // 3)
+    used += fact_cost
+    heading = _cost(_EVIDENCE_HEADING) if fact_lines else 0
+    kept, clipped = _pick(hits, budget_tokens - used, heading)
     if not kept and not fact_lines:
-        return f"No memories fit a budget of {budget_tokens} tokens for: {query}"
-    starts: dict[str, float] = {}
-    for ep in kept.values():
-        starts[ep.session_id] = min(starts.get(ep.session_id, ep.occurred_at.timestamp()), ep.occurred_at.timestamp())
-    ordered = sorted(kept.values(), key=lambda e: (starts[e.session_id], e.session_id, e.seq))
-    lines, session = [header.rstrip()], None
-    for ep in ordered:
-        if ep.session_id != session:
-            session = ep.session_id
-            lines.append(_session_header(ep))
-        lines.append(clipped.get(ep.id, _line(ep)))
-    return "\n".join(lines)
+        return f"No memories fit a budget of {budget_tokens} tokens for: {asked}"
+    lines = [header]
+    if fact_lines:
+        lines += [_FACTS_HEADING, *fact_lines]
+    if kept and fact_lines:
+        lines.append(_EVIDENCE_HEADING)
+    return "\n".join([*lines, *_evidence_lines(kept, clipped)])

@@ -1,0 +1,61 @@
+"""Context assembly: the block stays within its token budget, whatever the query and budget."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hippodex.model import Episode, Fact, Hit
+from hippodex.recall.assemble import QUERY_ECHO_CHARS, assemble, estimate_tokens
+
+_DAY = datetime(2024, 5, 8, 9, 0, tzinfo=UTC)
+
+
+def _hit(n: int, content: str, session: str = "s1") -> Hit:
+    at = _DAY + timedelta(minutes=n)
+    return Hit(Episode(f"e{n}", "u", session, n, "user", content, at, at), 1.0 / (n + 1), {})
+
+
+def _fact(n: int, text: str, since: datetime | None = _DAY) -> Fact:
+    return Fact(f"f{n}", "u", "user", "lives_in", "Porto", text, 0.9, _DAY, _DAY, valid_from=since)
+
+
+HITS = [_hit(n, f"I moved to Porto in May and found a flat near the river, number {n}") for n in range(20)]
+FACTS = [_fact(n, f"The user lives in Porto (note {n})") for n in range(20)]
+
+
+@pytest.mark.parametrize("query", ["Porto", "Porto " * 2000, "Porto\n" * 300], ids=["short", "long", "lines"])
+@pytest.mark.parametrize("budget", [20, 50, 100, 1000])
+@pytest.mark.parametrize("facts", [(), FACTS], ids=["no-facts", "facts"])
+@pytest.mark.parametrize("hits", [[], HITS], ids=["no-hits", "hits"])
+def test_block_stays_within_the_budget(query: str, budget: int, facts: tuple[Fact, ...], hits: list[Hit]) -> None:
+    block = assemble(query, hits, budget, facts=facts)
+    assert estimate_tokens(block) <= budget
+    first = block.splitlines()[0]
+    assert first.endswith(("Porto", "…")) and len(first) < 60 + QUERY_ECHO_CHARS
+
+
+def test_long_query_is_echoed_cut_and_leaves_room_for_evidence() -> None:
+    block = assemble("Porto " * 2000, HITS, 100)
+    header, *rest = block.splitlines()
+    assert header.startswith("Memories relevant to: Porto Porto") and header.endswith("…")
+    assert len(header) <= len("Memories relevant to: ") + QUERY_ECHO_CHARS
+    assert any(line.startswith("- [2024-05-08] user: I moved to Porto") for line in rest)
+    assert assemble("Porto " * 2000, [], 100).endswith("…")
+    assert len(assemble("Porto " * 2000, [], 100)) < 40 + QUERY_ECHO_CHARS
+
+
+def test_an_empty_section_is_left_out() -> None:
+    # at 50 tokens the facts fit but no evidence line does: no bare "Evidence:" heading
+    block = assemble("where do I live?", [_hit(0, "word " * 100)], 50, facts=[_fact(0, "Lives in Porto", None)])
+    assert "Known facts:" in block and "Evidence:" not in block
+    assert not block.rstrip().endswith(":")
+    both = assemble("where do I live?", HITS, 1000, facts=FACTS[:1])
+    lines = both.splitlines()
+    assert lines[1] == "Known facts:" and "Evidence:" in lines and lines[-1].startswith("- [2024-05-08]")
+
+
+def test_short_query_is_echoed_whole() -> None:
+    assert assemble("where do I live?", [], 20) == "No memories found for: where do I live?"
+    assert assemble("where do I live?", HITS, 1000).splitlines()[0] == "Memories relevant to: where do I live?"
