@@ -137,5 +137,13 @@ class RecallConfig:
 
 
 def default_db_path() -> str:
-    """``HIPPODEX_DB`` if set, else ``memory.db`` in the working folder."""
-    return os.environ.get("HIPPODEX_DB", "memory.db")
+    """``HIPPODEX_DB`` if set, else ``memory.db`` in the working folder.
+
+    Set but empty is refused: SQLite would take it for a throwaway database and keep nothing.
+    """
+    target = os.environ.get("HIPPODEX_DB", "memory.db")
+    if not target.strip():
+        raise ConfigError(
+            "HIPPODEX_DB is set but empty: set it to a file path or a postgresql:// URL, or unset it for ./memory.db"
+        )
+    return target

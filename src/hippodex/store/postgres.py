@@ -298,6 +298,21 @@ class PostgresStore(PostgresKnowledge):
             (tsvector_literal(doc), len(doc), user_id, session_id),
         )
 
+    def _refit_session(self, conn: psycopg.Connection[Any], user_id: str, session_id: str) -> None:
+        """Fit a session's row to the turns it still has: their times and document, or no row at all."""
+        first, last = conn.execute(
+            "SELECT min(occurred_at), max(occurred_at) FROM episodes WHERE user_id = %s AND session_id = %s",
+            (user_id, session_id),
+        ).fetchone() or (None, None)
+        if first is None:
+            conn.execute("DELETE FROM sessions WHERE user_id = %s AND session_id = %s", (user_id, session_id))
+            return
+        conn.execute(
+            "UPDATE sessions SET started_at = %s, ended_at = %s WHERE user_id = %s AND session_id = %s",
+            (first, last, user_id, session_id),
+        )
+        self._rebuild_session_doc(conn, user_id, session_id)
+
     def has_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of these public ids exist already (import skips them)."""
         with self._conn("read") as conn:
@@ -332,7 +347,7 @@ class PostgresStore(PostgresKnowledge):
             conn.execute(
                 "UPDATE scopes SET docs = docs - 1, tokens = tokens - %s WHERE user_id = %s", (row[2] + 1, user_id)
             )
-            self._rebuild_session_doc(conn, user_id, row[1])
+            self._refit_session(conn, user_id, row[1])
             # Rowids come from a sequence and are never reused, so unlike SQLite
             # the learning cursor needs no rewinding here.
             self._forget_episodes(conn, user_id, [row[0]], [episode_id])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol
 
 from hippodex._exceptions import SchemaError
@@ -58,9 +60,91 @@ class Dialect:
         return f"{column} IN ({','.join(self.mark * len(values))})", list(values)
 
     def json_equals(self, column: str, key: str, value: Any) -> tuple[str, list[Any]]:
+        """Whether the JSON object in ``column`` holds ``key`` with a value JSON-equal to ``value``.
+
+        Both backends give jsonb's answers: null equals null, true is not 1,
+        1 equals 1.0, objects ignore key order, arrays compare in order.
+        """
         if self.postgres:
             return f"({column}::jsonb -> {self.mark}) = {self.mark}::jsonb", [key, json.dumps(value)]
-        return f"json_extract({column}, ?) = json_extract(?, '$')", [f'$."{key}"', json.dumps(value)]
+        return _sqlite_json_equals(column, key, value)
+
+
+#: The SQL function :func:`json_member_equals` is registered under on every SQLite store's connection.
+JSON_MEMBER_EQUALS = "hippodex_json_member_equals"
+_INT64 = range(-(2**63), 2**63)
+
+
+def _sqlite_json_equals(column: str, key: str, value: Any) -> tuple[str, list[Any]]:
+    """SQLite's spelling of :meth:`Dialect.json_equals`.
+
+    ``json_each`` matches the key as plain text (no JSON-path quoting) and its
+    ``type`` tells true from 1. Scalars compare in SQL; objects, arrays and
+    integers past 64 bits (which SQLite reads as doubles) go to Python.
+
+    >>> _sqlite_json_equals("m", 'a"b', None)
+    ("EXISTS (SELECT 1 FROM json_each(m) j WHERE j.key = ? AND j.type = 'null')", ['a"b'])
+    """
+    in_python = f"{JSON_MEMBER_EQUALS}({column}, ?, ?)"
+    exact: list[Any] = [key, json.dumps(value, ensure_ascii=False)]
+    args: list[Any] = []
+    if value is None or isinstance(value, bool):
+        cond = f"j.type = '{json.dumps(value)}'"
+    elif isinstance(value, str):
+        cond, args = "j.type = 'text' AND j.value = ?", [value]
+    elif isinstance(value, float) or (isinstance(value, int) and value in _INT64):
+        # A stored integer past 64 bits comes back as a double: compare its text in Python.
+        big = "j.type = 'integer' AND typeof(j.value) = 'real'"
+        cond = f"j.type IN ('integer', 'real') AND CASE WHEN {big} THEN {in_python} ELSE j.value = ? END"
+        args = [*exact, value]
+    else:
+        cond, args = f"j.type IN ({_json_types(value)}) AND {in_python}", exact
+    return f"EXISTS (SELECT 1 FROM json_each({column}) j WHERE j.key = ? AND {cond})", [key, *args]
+
+
+def _json_types(value: Any) -> str:
+    """The ``json_each`` types a value compared in Python may match."""
+    if isinstance(value, dict):
+        return "'object'"
+    if isinstance(value, list | tuple):
+        return "'array'"
+    return "'integer', 'real'"
+
+
+def json_member_equals(document: str, key: str, value: str) -> bool:
+    """Whether the JSON object ``document`` holds ``key`` with a value JSON-equal to the JSON ``value``.
+
+    >>> json_member_equals('{"d": {"x": 1, "y": 2.0}}', "d", '{"y": 2, "x": 1}')
+    True
+    >>> json_member_equals('{"b": 1}', "b", "true")
+    False
+    """
+    try:
+        found = _parse_json(document)
+    except ValueError:
+        return False
+    return isinstance(found, dict) and key in found and _json_same(found[key], _parse_value(value))
+
+
+def _parse_json(text: str) -> Any:
+    # Decimal keeps numbers exact, as PostgreSQL's numeric does.
+    return json.loads(text, parse_float=Decimal)
+
+
+_parse_value = functools.lru_cache(maxsize=64)(_parse_json)  # a filter's value: parsed once, not once a row
+
+
+def _json_same(a: Any, b: Any) -> bool:
+    """JSON equality: ``True`` is not ``1`` (though Python says so), ``1`` is ``1.0``, key order is irrelevant."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_json_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(_json_same, a, b))
+    if a is None or b is None or isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, int | Decimal) and isinstance(b, int | Decimal):
+        return a == b
+    return isinstance(a, str) and isinstance(b, str) and a == b
 
 
 SQLITE = Dialect("?")

@@ -34,7 +34,14 @@ from hippodex.store import word_sql
 from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, StoredText, VectorSet, build_layout
 from hippodex.store.lexical_index import LexicalIndex, from_instances
 from hippodex.store.postgres_text import analyze
-from hippodex.store.sql import SQLITE, filter_sql, stamp_schema, stored_schema_version
+from hippodex.store.sql import (
+    JSON_MEMBER_EQUALS,
+    SQLITE,
+    filter_sql,
+    json_member_equals,
+    stamp_schema,
+    stored_schema_version,
+)
 from hippodex.store.sqlite_knowledge import SQLiteKnowledge
 from hippodex.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, _tenant
 
@@ -105,6 +112,58 @@ def _row_to_episode(row: sqlite3.Row | tuple[Any, ...]) -> Episode:
     )
 
 
+def _file_path(path: str | os.PathLike[str]) -> str:
+    """The database file ``path`` names, ``~`` expanded; a StoreError when it can name none."""
+    text = os.fspath(path)
+    if text == ":memory:":
+        return text
+    if not text:  # sqlite3 would open a private temporary database: every add would be lost on close
+        raise StoreError("no database path given (it is empty): name a file such as memory.db")
+    text = os.path.expanduser(text)
+    if os.path.isdir(text):
+        raise StoreError(
+            f"{text} is a folder, not a database file: name a file in it, such as {Path(text) / 'memory.db'}"
+        )
+    parent = Path(text).resolve().parent
+    if not parent.is_dir():
+        raise StoreError(f"cannot create {text}: folder {parent} does not exist")
+    return text
+
+
+def _open_error(path: str, exc: sqlite3.Error) -> StoreError:
+    """What to raise when SQLite cannot open ``path``, saying what is wrong with it."""
+    code = _primary_code(exc)
+    if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return SchemaError(f"{path} is not a SQLite database hippodex can open: {exc}")
+    reason = _read_only(path, exc)
+    if reason is None and code == sqlite3.SQLITE_CANTOPEN:
+        if not os.path.exists(path) and not os.access(Path(path).resolve().parent, os.W_OK):
+            reason = f"folder {Path(path).resolve().parent} is not writable"
+        elif os.path.exists(path) and not os.access(path, os.R_OK):
+            reason = "the file is not readable (permission denied)"
+    return StoreError(f"cannot open {path}: {reason or exc}")
+
+
+def _primary_code(exc: sqlite3.Error) -> int:
+    """SQLite's result code without its extended bits (0 for errors of the sqlite3 module's own)."""
+    return int(getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+
+
+def _read_only(path: str, exc: sqlite3.Error) -> str | None:
+    """Why SQLite found ``path`` read-only (None when that is not what ``exc`` says)."""
+    if _primary_code(exc) != sqlite3.SQLITE_READONLY:
+        return None
+    folder = Path(path).resolve().parent
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        where = "the file is read-only"
+    elif not os.access(folder, os.W_OK):
+        where = f"its folder {folder} is read-only"
+    else:
+        where = "it was opened read-only"
+    # WAL mode: every connection, readers too, needs the -wal and -shm files beside the database.
+    return f"{where}; hippodex needs to write the file and create {Path(path).name}-wal and -shm beside it ({exc})"
+
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -134,19 +193,19 @@ class SQLiteStore(SQLiteKnowledge):
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = str(path)
+        self.path = _file_path(path)
         self._lock = threading.RLock()
         self._cache: dict[tuple[str, str], tuple[int, int, int, VectorSet]] = {}
         self._words = word_sql.WordCaches()
         self._layouts: dict[str, tuple[int, Layout]] = {}
         self._graphs: dict[str, tuple[tuple[int, int], EntityGraph]] = {}
         self._lexicons: dict[str, tuple[int, int, LexicalIndex]] = {}
-        if self.path != ":memory:":
-            parent = Path(self.path).expanduser().resolve().parent
-            if not parent.is_dir():
-                raise StoreError(f"cannot create {self.path}: folder {parent} does not exist")
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise _open_error(self.path, exc) from exc
+        try:
+            self._db.create_function(JSON_MEMBER_EQUALS, 3, json_member_equals, deterministic=True)
             self._db.execute("PRAGMA busy_timeout = 10000")
             self._db.execute("PRAGMA foreign_keys = ON")
             # Erased text must not linger in freed pages of the file.
@@ -155,8 +214,12 @@ class SQLiteStore(SQLiteKnowledge):
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
-        except sqlite3.DatabaseError as exc:
-            raise SchemaError(f"{self.path} is not a SQLite database hippodex can open: {exc}") from exc
+        except (sqlite3.Error, StoreError) as exc:
+            self._db.close()
+            cause = exc.__cause__ if isinstance(exc, StoreError) else exc
+            if not isinstance(cause, sqlite3.Error):  # SchemaError: the file's tables were read and refused
+                raise
+            raise _open_error(self.path, cause) from cause
 
     # -- schema -----------------------------------------------------------
     def _migrate(self) -> None:
@@ -199,14 +262,14 @@ class SQLiteStore(SQLiteKnowledge):
             try:
                 self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                raise StoreError(f"cannot write to {self.path}: {exc}") from exc
+                raise StoreError(f"cannot write to {self.path}: {_read_only(self.path, exc) or exc}") from exc
             try:
                 yield self._db
                 self._db.execute("COMMIT")
             except BaseException as exc:
                 self._db.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"write to {self.path} failed: {exc}") from exc
+                    raise StoreError(f"write to {self.path} failed: {_read_only(self.path, exc) or exc}") from exc
                 raise
 
     def _bump(self, user_id: str, deletions: int = 0) -> None:
@@ -349,6 +412,21 @@ class SQLiteStore(SQLiteKnowledge):
         else:
             db.execute("DELETE FROM session_keys WHERE rowid = ?", (row[0],))
 
+    @staticmethod
+    def _refit_session(db: sqlite3.Connection, user_id: str, session_id: str) -> None:
+        """Fit a session's row to the turns it still has: their first and last times, or no row at all."""
+        first, last = db.execute(
+            "SELECT min(occurred_at), max(occurred_at) FROM episodes WHERE user_id = ? AND session_id = ?",
+            (user_id, session_id),
+        ).fetchone()
+        if first is None:
+            db.execute("DELETE FROM sessions WHERE user_id = ? AND session_id = ?", (user_id, session_id))
+        else:
+            db.execute(
+                "UPDATE sessions SET started_at = ?, ended_at = ? WHERE user_id = ? AND session_id = ?",
+                (first, last, user_id, session_id),
+            )
+
     @_locked
     def has_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of these public ids exist already (import skips them)."""
@@ -394,6 +472,7 @@ class SQLiteStore(SQLiteKnowledge):
             self._delete_rowids(db, user_id, [row[0]])
             self._rewind_cursors(db)
             self._rebuild_session_doc(db, user_id, row[1])
+            self._refit_session(db, user_id, row[1])
             self._bump(user_id, deletions=1)
 
     def erase(self, user_id: str) -> int:
