@@ -506,6 +506,9 @@ def import_(
     file: FileArg,
     user: ImportUserOpt = None,
     fmt: FormatOpt = "auto",
+    new_ids: Annotated[
+        bool, typer.Option("--new-ids", help="Give the records fresh ids: to copy a user's export to another user.")
+    ] = False,
     batch: BatchOpt = 500,
     db: DbOpt = None,
     encoder: EncoderOpt = DEFAULT_ENCODER,
@@ -514,9 +517,13 @@ def import_(
 
     Records are committed a batch at a time, so batches before a bad record
     stay stored (the error says how many episodes that is). Episodes whose ids
-    are already present are skipped, so an export file can be imported again
-    after an interruption.
+    the user already has are skipped, so an export file can be imported again
+    after an interruption. To copy an export to another user (--user), add
+    --new-ids: in a SQLite file, where ids are unique across users, ids
+    another user's episodes have are an error otherwise.
     """
+    # Opened and checked before the database, so a missing or unreadable file leaves no empty one behind.
+    records = read_records(file, fmt=fmt, user_id=user)
     read = 0
     err = _console(stderr=True)
     with (
@@ -539,17 +546,8 @@ def import_(
                 read += 1
                 bar.update(task, description=f"{file.name}: {read} records read")
 
-        before = m.stats().episodes
-        try:
-            result = m.import_episodes(counted(read_records(file, fmt=fmt, user_id=user)), batch=batch)
-        except HippodexError as exc:
-            stored = m.stats().episodes - before
-            exc.add_note(
-                f"{stored} episode(s) from the batches before it were stored ({batch} records a batch)"
-                if stored
-                else "nothing was stored"
-            )
-            raise
+        # import_episodes notes on any error how many episodes were stored before it.
+        result = m.import_episodes(counted(records), batch=batch, new_ids=new_ids)
     _console().print(f"{read} records read: {result.added} added, {result.skipped} skipped (already present)")
 
 

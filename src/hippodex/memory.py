@@ -615,25 +615,34 @@ class Memory:
         for ep in self.store.iter_episodes(check_id(user_id, "user_id", required=False)):
             yield ep.to_dict()
 
-    def import_episodes(self, records: Iterable[tuple[int, Mapping[str, Any]]], *, batch: int = 500) -> ImportResult:
+    def import_episodes(
+        self, records: Iterable[tuple[int, Mapping[str, Any]]], *, batch: int = 500, new_ids: bool = False
+    ) -> ImportResult:
         """Restore exported episodes (``(line, record)`` pairs), keeping ids, times and order.
 
-        Records already present (same id) are skipped, so an import can be
-        re-run after an interruption. A malformed record raises
-        :class:`ImportFormatError` naming its line; earlier batches stay stored.
+        Records whose id the user already has are skipped, so an import can be
+        re-run after an interruption. Each batch is checked before it is
+        written: a malformed record, an id or ``seq`` repeated in the file, a
+        ``seq`` its session already has, or (in SQLite, where ids are unique per
+        file) an id another user's episode has, raises :class:`ImportFormatError`
+        naming its line; earlier batches stay stored, and a note says how many
+        episodes that is. To copy records to another user, pass ``new_ids=True``:
+        each gets a fresh id derived from its user and old id (so a re-run still
+        skips what was stored).
         """
-        added = skipped = 0
-        pending: list[tuple[Scope, str, NewEpisode]] = []
+        from hippodex.ingest.importers import ImportBatch
 
-        def flush() -> None:
-            nonlocal added, skipped
-            present = self.store.has_ids([n.id for _, _, n in pending if n.id])
+        added = skipped = 0
+        anonymous = False  # an id-less record was stored: a re-run would store it again
+        pending = ImportBatch(self.store, new_ids=new_ids)
+
+        def write() -> None:
+            nonlocal added, skipped, anonymous
+            fresh, present = pending.take()
+            skipped += present
             groups: dict[tuple[Scope, str], list[NewEpisode]] = {}
-            for scope, session, item in pending:
-                if item.id in present:
-                    skipped += 1
-                else:
-                    groups.setdefault((scope, session), []).append(item)
+            for e in fresh:
+                groups.setdefault((e.scope, e.session), []).append(e.item)
             # One embedding call for the whole batch: bigger batches of similar
             # lengths pad less (about 1.7x the throughput of per-session calls).
             # Sentence and word vectors for the whole batch too, dealt back to their groups in order.
@@ -649,17 +658,25 @@ class Memory:
                 start += len(items)
                 self._store(scope, session, items, vectors)
                 added += len(items)
+                anonymous = anonymous or any(it.id is None for it in items)
             if self.learn_on_add:
                 for user in {scope.user_id for scope, _ in groups}:
                     self._learn_quietly(user)
-            pending.clear()
 
-        for line, rec in records:
-            pending.append(self._record(line, rec))
-            if len(pending) >= batch:
-                flush()
-        if pending:
-            flush()
+        try:
+            for line, rec in records:
+                entry = pending.entry(line, *self._record(line, rec))
+                if not pending.admits(entry):
+                    write()
+                pending.add(entry)
+                if len(pending) >= batch:
+                    write()
+            if len(pending):
+                write()
+        except Exception as exc:  # whatever stopped it, say what is already stored
+            rerun = "" if anonymous else "; re-running the import skips them"
+            exc.add_note(f"{added} episode(s) before it were stored{rerun}" if added else "nothing was stored")
+            raise
         return ImportResult(added, skipped)
 
     def _record(self, line: int, rec: Mapping[str, Any]) -> tuple[Scope, str, NewEpisode]:

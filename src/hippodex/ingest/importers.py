@@ -1,4 +1,5 @@
-"""Readers for import files. Each yields ``(line, record)`` pairs in the export shape.
+"""Readers for import files. Each yields ``(line, record)`` pairs in the export shape;
+:class:`ImportBatch` checks each batch of them before it is written.
 
 Formats:
 
@@ -18,31 +19,96 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import zlib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hippodex._exceptions import ImportFormatError
+from hippodex.model import Scope
+from hippodex.store.base import NewEpisode
+
+if TYPE_CHECKING:
+    from hippodex.store.base import Store
 
 FORMATS = ("auto", "export", "messages", "locomo", "longmemeval")
 
 
-def _open(path: Path) -> Any:
-    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
+_GZIP_MAGIC = b"\x1f\x8b"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+# What a damaged or mislabelled file raises while it is read (BadGzipFile is an OSError).
+_READ_ERRORS = (OSError, EOFError, zlib.error)
+
+
+def _is_gzip(path: Path) -> bool:
+    """Whether to read ``path`` through gzip, by its magic bytes; a ``.gz`` name that lies is an error."""
+    with path.open("rb") as fh:
+        head = fh.read(len(_SQLITE_MAGIC))
+    if head.startswith(_SQLITE_MAGIC):
+        raise ImportFormatError(
+            f"{path}: a SQLite database, not an import file; to copy a memory, "
+            f"run `hippodex export --db {path} -o FILE.jsonl` and import that"
+        )
+    if head.startswith(_GZIP_MAGIC):
+        return True
+    if path.suffix == ".gz":
+        raise ImportFormatError(f"{path}: not gzip-compressed, though its name ends in .gz")
+    return False
+
+
+def _unreadable(path: Path, exc: BaseException) -> ImportFormatError:
+    """The error for a file that breaks while being read, naming what is wrong with it."""
+    if isinstance(exc, EOFError):
+        return ImportFormatError(f"{path}: the compressed data ends early (is the file truncated?)")
+    if isinstance(exc, gzip.BadGzipFile | zlib.error):
+        return ImportFormatError(f"{path}: the compressed data is corrupt ({exc})")
+    if isinstance(exc, OSError):
+        return ImportFormatError(f"{path}: cannot be read ({exc.strerror or exc})")
+    return ImportFormatError(f"{path}: cannot be read ({exc})")
+
+
+def _open_text(path: Path) -> Any:
+    return gzip.open(path, "rt", encoding="utf-8") if _is_gzip(path) else path.open(encoding="utf-8")
 
 
 def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with _open(path) as fh:
-        for n, line in enumerate(fh, start=1):
+    # Bytes, decoded a line at a time, so bad UTF-8 is reported with its line and column.
+    with gzip.open(path, "rb") if _is_gzip(path) else path.open("rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                col = len(raw[: exc.start].decode("utf-8", "replace")) + 1
+                raise ImportFormatError(
+                    f"not UTF-8 text in {path} (byte 0x{raw[exc.start]:02x} at column {col}); "
+                    "import reads JSON Lines or a benchmark's JSON file",
+                    line=n,
+                ) from None
+            line = line.rstrip("\r\n")  # else a line cut short is reported at the next line's column 1
             if not line.strip():
                 continue
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ImportFormatError(f"not valid JSON ({exc.msg} at column {exc.colno})", line=n) from None
+                raise ImportFormatError(f"not valid JSON ({_json_problem(exc, line)})", line=n) from None
             if not isinstance(rec, dict):
                 raise ImportFormatError("expected a JSON object", line=n)
             yield n, rec
+
+
+def _json_problem(exc: json.JSONDecodeError, line: str) -> str:
+    """What is wrong with a JSON line and at which column (1-based, in characters)."""
+    where = f"{exc.msg} column {exc.colno}" if exc.msg.endswith(" at") else f"{exc.msg} at column {exc.colno}"
+    cut = exc.pos >= len(line.rstrip()) or exc.msg.startswith("Unterminated string")
+    return f"{where}; the line ends early: is it cut short?" if cut else where
+
+
+def _read_text(path: Path, fh: Any) -> str:
+    try:
+        return str(fh.read(1 << 16))
+    except UnicodeDecodeError:
+        raise ImportFormatError(f"{path}: not UTF-8 text; import reads JSON Lines or a benchmark's JSON file") from None
 
 
 def detect_format(path: Path) -> str:
@@ -51,9 +117,9 @@ def detect_format(path: Path) -> str:
     if name.endswith((".json", ".json.gz")):
         # Key order varies (LoCoMo files may open with a long "qa" list), so
         # read on until a telling key shows up, within a bounded prefix.
-        with _open(path) as fh:
+        with _open_text(path) as fh:
             head = ""
-            while chunk := fh.read(1 << 16):
+            while chunk := _read_text(path, fh):
                 head += chunk
                 if '"sample_id"' in head or '"conversation"' in head:
                     return "locomo"
@@ -149,7 +215,8 @@ def _benchmark(path: Path, fmt: str, user_id: str | None) -> Iterator[tuple[int,
     except ValueError as exc:
         if isinstance(exc, ImportFormatError):
             raise
-        raise ImportFormatError(f"{path}: {exc}") from None
+        message = str(exc)
+        raise ImportFormatError(message if message.startswith(str(path)) else f"{path}: {message}") from None
 
 
 def read_records(
@@ -162,10 +229,141 @@ def read_records(
         raise ImportFormatError(f"{p}: no such file")
     if fmt not in FORMATS:
         raise ImportFormatError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
-    if fmt == "auto":
-        fmt = detect_format(p)
+    # The file is opened (and its format sniffed) now, not when reading starts,
+    # so a caller can check it before creating a database to import into.
+    try:
+        fmt = detect_format(p) if fmt == "auto" else fmt
+        _is_gzip(p)
+    except _READ_ERRORS as exc:
+        raise _unreadable(p, exc) from None
     if fmt == "messages":
-        return _messages(p, user_id)
+        return _guarded(p, _messages(p, user_id))
     if fmt == "export":
-        return _export(p, user_id)
-    return _benchmark(p, fmt, user_id)
+        return _guarded(p, _export(p, user_id))
+    return _guarded(p, _benchmark(p, fmt, user_id))
+
+
+def _guarded(path: Path, records: Iterator[tuple[int, dict[str, Any]]]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``records``, with a file that breaks while being read reported as an ImportFormatError."""
+    try:
+        yield from records
+    except _READ_ERRORS as exc:
+        raise _unreadable(path, exc) from None
+
+
+# -- checks before each batch is written --------------------------------------------
+class Pending(NamedTuple):
+    """A validated record waiting in the batch: its line, scope, session and episode."""
+
+    line: int
+    scope: Scope
+    session: str
+    item: NewEpisode
+
+
+class ImportBatch:
+    """The records of an import not yet written, checked so a batch is written whole or not at all.
+
+    Before anything is written it finds: an id repeated in the file, a ``seq``
+    repeated in a session, an id another user's episode holds (in stores where
+    ids are unique per database), and a ``seq`` a session already has. Ids the
+    user already has are skipped, so an interrupted import can be re-run.
+    """
+
+    def __init__(self, store: Store, *, new_ids: bool = False) -> None:
+        self.store = store
+        self.new_ids = new_ids
+        self.items: list[Pending] = []
+        self._seen: dict[str, tuple[int, str]] = {}  # id -> (line, user) where this import first had it
+        self._places: dict[tuple[str, str, int], int] = {}  # (user, session, seq) -> line, in this batch
+        self._held: dict[str, str] = {}  # id -> user, in this batch
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def entry(self, line: int, scope: Scope, session: str, item: NewEpisode) -> Pending:
+        """The record as it will be imported; with ``new_ids``, under an id derived from the
+        user and its old one (deterministic, so a re-run still skips what was stored)."""
+        if self.new_ids and item.id:
+            item = replace(item, id=stable_id("copy", scope.user_id, item.id))
+        return Pending(line, scope, session, item)
+
+    def admits(self, entry: Pending) -> bool:
+        """False when another user's record in this batch has the same id: write the batch
+        first, so the store's check (:meth:`take`) sees it and says whether that clashes."""
+        held = self._held.get(entry.item.id or "")
+        return held is None or held == entry.scope.user_id
+
+    def add(self, entry: Pending) -> None:
+        line, scope, session, item = entry
+        user = scope.user_id
+        if item.id:
+            first = self._seen.get(item.id)
+            if first is None:
+                self._seen[item.id] = (line, user)
+            elif first[1] == user:
+                raise ImportFormatError(f"id {item.id!r} repeats line {first[0]}", line=line, field="id")
+            self._held[item.id] = user
+        if item.seq is not None:
+            place = (user, session, item.seq)
+            if place in self._places:
+                raise ImportFormatError(
+                    f"seq {item.seq} of session {session!r} repeats line {self._places[place]}", line=line, field="seq"
+                )
+            self._places[place] = line
+        self.items.append(entry)
+
+    def take(self) -> tuple[list[Pending], int]:
+        """The batch's records to write, and how many were skipped as already the user's;
+        raises for the first record (by line) that cannot be written. Empties the batch."""
+        pending, self.items = self.items, []
+        self._places.clear()
+        self._held.clear()
+        fresh: list[Pending] = []
+        for user in dict.fromkeys(e.scope.user_id for e in pending):
+            mine = [e for e in pending if e.scope.user_id == user]
+            present = self.store.has_ids([e.item.id for e in mine if e.item.id], user)
+            fresh += [e for e in mine if e.item.id not in present]
+        fresh.sort(key=lambda e: e.line)
+        self._check_ids(fresh)
+        self._check_places(fresh)
+        return fresh, len(pending) - len(fresh)
+
+    def _check_ids(self, fresh: list[Pending]) -> None:
+        taken: set[str] = set()
+        for user in dict.fromkeys(e.scope.user_id for e in fresh):
+            ids = [e.item.id for e in fresh if e.scope.user_id == user and e.item.id]
+            taken |= self.store.has_ids(ids, user, others=True) if ids else set()
+        for line, scope, _, item in fresh:
+            if item.id in taken:
+                first, owner = self._seen[item.id]
+                used = f"repeats line {first} (another user's)" if owner != scope.user_id else "is another user's"
+                raise ImportFormatError(
+                    f"id {item.id!r} {used}, and ids are unique in this database; "
+                    "to copy records to another user, import with fresh ids (--new-ids, or new_ids=True)",
+                    line=line,
+                    field="id",
+                )
+
+    def _check_places(self, fresh: list[Pending]) -> None:
+        groups: dict[tuple[Scope, str], list[Pending]] = {}
+        for e in fresh:
+            if e.item.seq is not None:
+                groups.setdefault((e.scope, e.session), []).append(e)
+        clashes: list[tuple[int, str, int, str]] = []
+        for (scope, session), entries in groups.items():
+            seqs = [e.item.seq for e in entries if e.item.seq is not None]
+            lo, hi = min(seqs), max(seqs)
+            first = entries[0].item
+            probe = first.stored(scope, session, "", lo, first.occurred_at, first.occurred_at)
+            taken = {ep.seq: ep.id for ep in self.store.neighbours(scope.user_id, probe, 0, hi - lo)}
+            clashes += [(e.line, session, s, taken[s]) for e in entries if (s := e.item.seq) is not None and s in taken]
+        if clashes:
+            line, session, seq, other = min(clashes)
+            raise ImportFormatError(
+                f"session {session!r} already has a different turn at seq {seq} (episode {other!r}), and "
+                "importing would interleave the two; import it into another session, or drop its seq to "
+                "append it at the end",
+                line=line,
+                field="seq",
+            )

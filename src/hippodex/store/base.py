@@ -267,8 +267,12 @@ class Store(Protocol):
 
         ``user_id`` narrows the lookup to one tenant's rows (a store may look wider)."""
 
-    def has_ids(self, ids: Sequence[str]) -> set[str]:
-        """Which of these public episode ids exist already (import skips them)."""
+    def has_ids(self, ids: Sequence[str], user_id: str | None = None, *, others: bool = False) -> set[str]:
+        """Which of these public episode ids exist already: anywhere, or ``user_id``'s (import skips those).
+
+        With ``others=True``, those ``user_id`` cannot take because another user's
+        episode has them (where ids are unique per database rather than per user);
+        import reports these as errors, and asks about no other ids of other users."""
 
     def get(self, user_id: str, episode_id: str) -> Episode:
         """One episode by its public id; raises MemoryNotFound outside the scope."""

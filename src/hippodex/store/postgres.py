@@ -313,10 +313,15 @@ class PostgresStore(PostgresKnowledge):
         )
         self._rebuild_session_doc(conn, user_id, session_id)
 
-    def has_ids(self, ids: Sequence[str]) -> set[str]:
-        """Which of these public ids exist already (import skips them)."""
+    def has_ids(self, ids: Sequence[str], user_id: str | None = None, *, others: bool = False) -> set[str]:
+        """Which of these public ids exist already: anywhere, or ``user_id``'s; with
+        ``others``, those ``user_id`` cannot take because another user's episode has them:
+        none, as ids here are unique per user (``UNIQUE (user_id, id)``)."""
+        if user_id is not None and others:
+            return set()
+        owner, args = ("", [list(ids)]) if user_id is None else (" AND user_id = %s", [list(ids), user_id])
         with self._conn("read") as conn:
-            return {r[0] for r in conn.execute("SELECT id FROM episodes WHERE id = ANY(%s)", (list(ids),))}
+            return {r[0] for r in conn.execute(f"SELECT id FROM episodes WHERE id = ANY(%s){owner}", args)}
 
     def update_metadata(self, user_id: str, episode_id: str, metadata: dict[str, Any]) -> Episode:
         with self._conn("write") as conn:

@@ -428,12 +428,15 @@ class SQLiteStore(SQLiteKnowledge):
             )
 
     @_locked
-    def has_ids(self, ids: Sequence[str]) -> set[str]:
-        """Which of these public ids exist already (import skips them)."""
+    def has_ids(self, ids: Sequence[str], user_id: str | None = None, *, others: bool = False) -> set[str]:
+        """Which of these public ids exist already: anywhere, or ``user_id``'s; with
+        ``others``, those ``user_id`` cannot take because another user's episode has them
+        (ids are unique in the whole file here)."""
+        owner = "" if user_id is None else (" AND user_id != ?" if others else " AND user_id = ?")
         found: set[str] = set()
         for chunk in _chunks(list(ids), 500):
-            q = f"SELECT id FROM episodes WHERE id IN ({','.join('?' * len(chunk))})"
-            found.update(r[0] for r in self._db.execute(q, chunk))
+            q = f"SELECT id FROM episodes WHERE id IN ({','.join('?' * len(chunk))}){owner}"
+            found.update(r[0] for r in self._db.execute(q, [*chunk, *([user_id] if user_id is not None else [])]))
         return found
 
     def update_metadata(self, user_id: str, episode_id: str, metadata: dict[str, Any]) -> Episode:
