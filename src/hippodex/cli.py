@@ -110,9 +110,11 @@ def _console(*, stderr: bool = False) -> Console:
 def _open(db: str | Path | None, encoder: str, *, create: bool = False) -> Memory:
     """The memory at --db; commands that only read or remove don't create a stray empty file."""
     target = str(db if db is not None else default_db_path())
+    if not target.strip():  # Path("") would read as the current folder
+        raise typer.BadParameter("is empty: name a memory file or a postgresql:// URL", param_hint="--db")
     if is_postgres_url(target):
         return Memory(target, encoder=None if encoder == "none" else encoder)
-    path = Path(target)
+    path = Path(target).expanduser()  # a quoted "~/memory.db" too
     if not create and not path.exists():
         raise typer.BadParameter(f"no memory file at {path} (record something first, or pass --db)", param_hint="--db")
     return Memory(path, encoder=None if encoder == "none" else encoder)

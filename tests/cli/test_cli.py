@@ -292,6 +292,18 @@ def test_read_commands_do_not_create_a_missing_db(tmp_path: Path) -> None:
     assert not missing.exists()
 
 
+def test_an_empty_db_is_refused_and_home_is_expanded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    empty = run("list", "--user", "a", "--db", "", "--encoder", "none")
+    assert empty.exit_code == 2 and "--db: is empty" in empty.output
+    ok("add", "hello", "--user", "a", "--db", tmp_path / "m.db", "--encoder", "none")
+    # A quoted ~ reaches hippodex unexpanded; it names the same file the shell would.
+    listed = ok("list", "--user", "a", "--db", "~/m.db", "--encoder", "none", "--json")
+    assert [e["content"] for e in json.loads(listed.stdout)["items"]] == ["hello"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".db") == ["m.db"]
+
+
 # -- export and import ----------------------------------------------------------
 def test_export_then_import_gives_identical_episodes(db: Path, tmp_path: Path, filled: dict[str, list[str]]) -> None:
     original = export_records(db)
