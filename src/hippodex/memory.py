@@ -470,6 +470,8 @@ class Memory:
 
         Dated excerpts grouped by session and told in order, best evidence
         first to fill the budget (tokens estimated at four characters each).
+        With ``now`` given, the known facts before them are those the memory
+        had heard by then, as the evidence is what had happened by then.
 
         >>> m = Memory(":memory:", encoder=None)
         >>> _ = m.add("I moved to Lisbon in May", user_id="ana", session_id="s1", timestamp="2023-05-08")
