@@ -222,3 +222,36 @@ def test_an_episode_deleted_while_it_is_read_leaves_nothing_behind(db_target: st
         m.add("I live in Paris with my dog Rex", user_id="ana", timestamp="2021-01-01")
         report = m.consolidate(user_id="ana")
         assert report.learned.episodes == 0 and m.facts("ana", current_only=False) == [] and m.entities("ana") == []
+
+
+def test_a_batch_learns_what_the_same_messages_one_by_one_learn(db_target: str) -> None:
+    """Learning keeps each slot's facts for the rest of its transaction (so a batch stating many
+    values of one slot is not quadratic); what it learns must not depend on the batching."""
+    texts = [
+        "I live in Porto",
+        "I like green tea",
+        "I like black coffee",
+        "I love green tea",  # reinforces a fact added earlier in the batch
+        "We moved to Lisbon last month",  # supersedes one
+        "I like jazz",
+        "I live in Lisbon",
+        "I don't like black coffee anymore",  # closes one by negation
+    ]
+    messages = [{"content": t, "timestamp": f"2023-0{i + 1}-01"} for i, t in enumerate(texts)]
+    with Memory(db_target, encoder=None) as m:
+        m.add(messages, user_id="batch")
+        for message in messages:
+            m.add(message, user_id="single")
+
+        def learned(user: str) -> list[tuple[Any, ...]]:
+            facts = m.facts(user, current_only=False)
+            objects = {f.id: f.object for f in facts}
+            return sorted(
+                (f.predicate, f.object, f.negated, f.seen, f.valid_from, f.valid_to, objects.get(f.superseded_by))
+                for f in facts
+            )
+
+        batch = learned("batch")
+        assert batch == learned("single")
+        assert ("likes", "green tea", False, 2) in [row[:4] for row in batch]
+        assert sum(1 for row in batch if row[6] is not None) == 2  # Porto by Lisbon, coffee by its negation

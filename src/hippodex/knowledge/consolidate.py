@@ -23,6 +23,7 @@ Nothing is overwritten or deleted: closing a fact sets ``valid_to`` and
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -103,6 +104,7 @@ def slot(subject: str, predicate: str) -> tuple[str, str]:
     return subject.strip().casefold(), PREDICATE_ALIASES.get(pred, pred)
 
 
+@functools.lru_cache(maxsize=65_536)  # each claim is compared with every value of its slot
 def object_tokens(text: str) -> frozenset[str]:
     """Content words of a fact's object, casefolded, without articles and possessives."""
     return frozenset(w for w in _WORD.findall(text.casefold()) if w not in _NOISE)

@@ -10,7 +10,7 @@ holds one step of a consolidation pass.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,20 +90,46 @@ def _load_facts(tx: Tx, where: str, args: Sequence[Any]) -> list[Fact]:
     return [_fact(r, tuple(sources.get((r[0], r[1]), ()))) for r in rows]
 
 
+def _as_stored(fact: Fact) -> Fact:
+    """The fact as reading its row back gives it: times pass through the stored float seconds."""
+    return replace(
+        fact,
+        valid_from=_dt(_ts(fact.valid_from)),
+        valid_to=_dt(_ts(fact.valid_to)),
+        recorded_at=_dt(_ts(fact.recorded_at)) or fact.recorded_at,
+        last_seen=_dt(_ts(fact.last_seen)) or fact.last_seen,
+        last_recalled=_dt(_ts(fact.last_recalled)),
+    )
+
+
 class SQLLearning:
     """Knowledge writes of one user inside one open transaction."""
 
     def __init__(self, tx: Tx, user_id: str) -> None:
         self.tx = tx
         self.user_id = user_id
+        # Slots read in this transaction, kept as facts are added: a batch that states many
+        # values of one slot ("I like ...") would otherwise reload the whole slot per claim.
+        self._slots: dict[tuple[str, str], list[Fact]] = {}
 
     def slot_facts(self, subject_key: str, predicate: str) -> list[Fact]:
         """Every fact (current or not) of one subject and predicate."""
-        return _load_facts(
-            self.tx, "user_id = ? AND subject_key = ? AND predicate = ?", (self.user_id, subject_key, predicate)
-        )
+        key = (subject_key, predicate)
+        if key not in self._slots:
+            self._slots[key] = _load_facts(
+                self.tx, "user_id = ? AND subject_key = ? AND predicate = ?", (self.user_id, *key)
+            )
+        return list(self._slots[key])
+
+    def _changed(self, fact_id: str) -> None:
+        """Forget the slots holding a fact whose row changed (read afresh when next asked)."""
+        for key in [k for k, facts in self._slots.items() if any(f.id == fact_id for f in facts)]:
+            del self._slots[key]
 
     def insert_fact(self, fact: Fact) -> None:
+        cached = self._slots.get((fact.subject.strip().casefold(), fact.predicate))
+        if cached is not None:
+            cached.append(_as_stored(fact))
         self.tx.execute(
             f"INSERT INTO facts ({_FACT_COLUMNS}, subject_key) VALUES ({', '.join('?' * 20)})",
             (
@@ -145,6 +171,7 @@ class SQLLearning:
         )
         if cur.rowcount == 0:
             return False
+        self._changed(fact_id)
         self.tx.execute(
             f"UPDATE facts SET seen = seen + 1, last_seen = {self.tx.dialect.greatest}(last_seen, ?), "
             "confidence = 1 - (1 - confidence) * (1 - ?) WHERE user_id = ? AND id = ?",
@@ -153,6 +180,7 @@ class SQLLearning:
         return True
 
     def close_fact(self, fact_id: str, valid_to: datetime | None, superseded_by: str) -> None:
+        self._changed(fact_id)
         self.tx.execute(
             "UPDATE facts SET valid_to = ?, superseded_by = ? WHERE user_id = ? AND id = ?",
             (_ts(valid_to), superseded_by, self.user_id, fact_id),
