@@ -3,6 +3,7 @@ and the options that take a time or a name do what they say at the extremes."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,6 +69,8 @@ def test_one_channel_may_be_named_as_a_string(mem: Memory) -> None:
     assert [("lexical" in h.channels, "graph" in h.channels) for h in hits] == [(True, False)]
     with pytest.raises(ValidationError, match=r"channels: unknown \['lexicon'\]"):
         mem.search("sister", user_id="u", channels="lexicon")
+    with pytest.raises(ValidationError, match="channels: none given; choose one or more of lexical, dense, graph"):
+        mem.search("sister", user_id="u", channels=[])
 
 
 def test_merged_metadata_is_held_to_the_size_limit(mem: Memory) -> None:
@@ -133,3 +136,18 @@ def test_expand_keeps_to_the_agent_the_search_is_narrowed_to(mem: Memory) -> Non
     assert {e.agent_id for h in hits for e in h.context} == {"planner"}
     wide = mem.search("trip", user_id="u", expand=2)
     assert {e.agent_id for h in wide for e in h.context} == {"planner", "booker"}
+
+
+def test_metadata_nested_too_deep_is_refused_before_anything_is_written(mem: Memory) -> None:
+    deep: list = []
+    inner = deep
+    for _ in range(10_000):  # deep enough to overflow a recursive encoder
+        inner.append([])
+        inner = inner[0]
+    for depth_doc in ({"x": deep}, {"x": json.loads("[" * 33 + "]" * 33)}):
+        with pytest.raises(ValidationError, match="metadata is nested more than 32 levels deep"):
+            mem.add("hello", user_id="u", metadata=depth_doc)
+    assert mem.stats().episodes == 0
+    ok = mem.add("hello", user_id="u", metadata={"x": json.loads("[" * 31 + "]" * 31)})[0]
+    with pytest.raises(ValidationError, match="nested more than"):
+        mem.update_metadata(ok.id, {"y": deep}, user_id="u")

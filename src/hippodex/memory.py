@@ -370,6 +370,8 @@ class Memory:
         if isinstance(names, str):  # one name, not its letters
             names = (names,)
         wanted = tuple(names) if names is not None else self.config.channels
+        if not wanted:
+            raise ValidationError(f"channels: none given; choose one or more of {', '.join(CHANNELS)}")
         unknown = [n for n in wanted if n not in CHANNELS]
         if unknown:
             raise ValidationError(f"channels: unknown {unknown}; choose from {', '.join(CHANNELS)}")

@@ -20,6 +20,9 @@ from hippodex.model import ROLES
 MAX_CONTENT_CHARS = 100_000
 MAX_ID_CHARS = 256
 MAX_METADATA_BYTES = 64_000
+#: Levels of nesting metadata may have: deeper documents break JSON encoders along the way
+#: (pydantic refuses to serialise 256), and no real record needs them.
+MAX_METADATA_DEPTH = 32
 MAX_BATCH = 10_000
 
 TimeLike = datetime | date | str | int | float
@@ -113,6 +116,8 @@ def check_metadata(value: object, name: str = "metadata") -> dict[str, Any]:
         return {}
     if not isinstance(value, Mapping):
         raise ValidationError(f"{name} must be a JSON object (dict), got {type(value).__name__}")
+    if _depth(value) > MAX_METADATA_DEPTH:  # before encoding it: a deep enough one overflows the stack there
+        raise ValidationError(f"{name} is nested more than {MAX_METADATA_DEPTH} levels deep; flatten it")
     try:
         encoded = json.dumps(dict(value), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -123,6 +128,25 @@ def check_metadata(value: object, name: str = "metadata") -> dict[str, Any]:
     if any(not isinstance(k, str) for k in value):
         raise ValidationError(f"{name} keys must be strings")
     return dict(value)
+
+
+def _depth(value: object) -> int:
+    """Levels of nesting of a JSON value (a scalar is 0, ``{"a": [1]}`` is 2), without recursion.
+
+    >>> _depth({"a": [1, {"b": []}]}), _depth("x")
+    (4, 0)
+    """
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, Mapping):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((v, level + 1) for v in item)
+        else:
+            continue
+        deepest = max(deepest, level + 1)
+    return deepest
 
 
 def check_content(value: object, name: str = "content") -> str:
