@@ -59,7 +59,7 @@ search_bodies = (
         role=st.sampled_from(["user", "tool", "x"]) | st.lists(st.sampled_from(["user", "bad"]), max_size=3),
         metadata=json_values,
         expand=st.integers(-2, 30) | json_scalars,
-        channels=st.lists(st.sampled_from(["lexical", "dense", "x"]), max_size=2) | json_scalars,
+        channels=st.lists(st.sampled_from(["lexical", "dense", "graph", "x"]), max_size=2) | json_scalars,
     )
     | json_values
 )

@@ -58,11 +58,19 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
+# Each description names the code the response carries (the table above), so /docs tells the truth.
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": s.ErrorOut, "description": code}
-    for status, code in [(401, "unauthorized"), (403, "forbidden"), (413, "payload_too_large"), (422, "validation")]
+    status: {"model": s.ErrorOut, "description": f"`{code}`: {why}"}
+    for status, code, why in [
+        (401, "unauthorized", "missing, unknown or revoked API key"),
+        (403, "forbidden", "the key may not touch that user_id"),
+        (413, "payload_too_large", "the body is over the server's limit"),
+        (422, "validation_error", "malformed body or value; the message says what to fix"),
+    ]
 }
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": s.ErrorOut, "description": "not_found"}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": s.ErrorOut, "description": "`not_found`: no such memory for that user"}
+}
 
 
 class _BodyLimit:
@@ -110,11 +118,25 @@ class _BodyLimit:
         await self.app(scope, replay, send)
 
 
+def _json_message(exc: RequestValidationError) -> str | None:
+    """Where and why the body is not JSON, or None if it parsed (FastAPI only gives the offset)."""
+    errors = exc.errors()
+    if len(errors) != 1 or errors[0].get("type") != "json_invalid":
+        return None
+    err, doc = errors[0], exc.body if isinstance(exc.body, str) else ""
+    pos = err["loc"][-1]
+    line, column = doc.count("\n", 0, pos) + 1, pos - doc.rfind("\n", 0, pos)
+    why = err.get("ctx", {}).get("error", "invalid")
+    return f"the body is not valid JSON: {why} at line {line}, column {column} (character {pos})"
+
+
 def _pydantic_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
         loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+        # A ValueError from our own validators already reads as a sentence.
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}")
     more = len(exc.errors()) - 5
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
@@ -127,7 +149,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(422, "validation_error", _pydantic_message(exc))
+        return _error(422, "validation_error", _json_message(exc) or _pydantic_message(exc))
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -251,8 +273,10 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
         offset: OffsetQ = 0,
         session_id: Annotated[list[str] | None, Query()] = None,
         role: Annotated[list[s.Role] | None, Query()] = None,
-        since: str | None = None,
-        until: str | None = None,
+        since: Annotated[
+            s.QueryTime | None, Query(description="Only episodes at or after this time. " + s.TIME)
+        ] = None,
+        until: Annotated[s.QueryTime | None, Query(description="Only episodes before this time. " + s.TIME)] = None,
         agent_id: str | None = None,
         run_id: str | None = None,
         metadata: Annotated[str | None, Query(description="A JSON object the metadata must match.")] = None,
@@ -262,12 +286,6 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
             meta = json.loads(metadata) if metadata is not None else None
         except ValueError:
             raise ValidationError('metadata must be a JSON object, e.g. {"topic": "travel"}') from None
-        for name, value in (("since", since), ("until", until)):
-            try:
-                if value is not None:
-                    s.check_time(value)
-            except ValueError as exc:
-                raise ValidationError(f"{name}: {exc}") from None
         page = memory.list(
             user_id=allow(key, user_id),
             limit=limit,

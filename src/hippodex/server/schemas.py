@@ -11,33 +11,78 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from hippodex.config import CHANNELS
 from hippodex.ingest.normalize import MAX_BATCH, MAX_CONTENT_CHARS, MAX_ID_CHARS, parse_time
 
 Role = Literal["user", "assistant", "system", "tool"]
 
 
 def check_time(value: str | float) -> str | float:
-    """Reject a time :func:`parse_time` cannot represent in UTC, as a ``ValueError``."""
+    """Reject a time :func:`parse_time` cannot read or represent in UTC, as a ``ValueError``."""
     # parse_time lets OverflowError escape for times that leave datetime's range
     # once moved to UTC (e.g. 9999-12-31T23:59-01:00); report it as a bad value.
     try:
-        parse_time(value)
+        parse_time(value, "time")
     except OverflowError:
         raise ValueError("time is out of range (years 1 to 9999 in UTC)") from None
     return value
 
 
-Time = Annotated[str | float, AfterValidator(check_time)]
-"""An ISO 8601 time (naive means UTC) or Unix seconds."""
+_JSON_TYPES: dict[type, str] = {dict: "object", list: "array", type(None): "null"}
 
-_TIME = "ISO 8601 time such as 2024-05-08T14:00 (naive means UTC), or Unix seconds."
+
+def _json_type(value: object) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _time_input(value: object) -> object:
+    """Let only text and numbers through: JSON true is not Unix second 1."""
+    # bool is an int subclass, so lax number parsing would read true/false as 1/0.
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        got = str(value).lower() if isinstance(value, bool) else f"a JSON {_json_type(value)}"
+        raise ValueError(f"expected an ISO 8601 time or Unix seconds, got {got}")
+    return value
+
+
+def _query_time(value: object) -> object:
+    """Read a query value (always text) as Unix seconds when it is a number but not an ISO time."""
+    # ISO goes first so a basic date such as 20240508 means what it means in a JSON body.
+    if isinstance(value, str):
+        try:
+            datetime.fromisoformat(value.strip())
+        except ValueError:
+            try:
+                return float(value)
+            except ValueError:
+                pass
+    return value
+
+
+def check_channel(name: str) -> str:
+    """Reject a recall channel :mod:`hippodex.config` does not know."""
+    if name not in CHANNELS:
+        raise ValueError(f"unknown channel {name!r}; choose from {', '.join(CHANNELS)}")
+    return name
+
+
+Time = Annotated[str | float, BeforeValidator(_time_input), AfterValidator(check_time)]
+"""An ISO 8601 time (naive means UTC) or Unix seconds, in a JSON body."""
+
+QueryTime = Annotated[str | float, BeforeValidator(_query_time), AfterValidator(check_time)]
+"""The same, as a query parameter, where Unix seconds arrive as text."""
+
+Channel = Annotated[str, AfterValidator(check_channel), Field(json_schema_extra={"enum": list(CHANNELS)})]
+"""A recall channel; the names come from :data:`hippodex.config.CHANNELS` so they cannot drift."""
+
+TIME = "ISO 8601 time such as 2024-05-08T14:00 (naive means UTC), or Unix seconds."
 UserId = Field(min_length=1, max_length=MAX_ID_CHARS, description="The tenant whose memory to use.")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: JSON true is not 1 (a count or Unix second 1), nor "5" an integer.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class MessageIn(_Strict):
@@ -46,7 +91,7 @@ class MessageIn(_Strict):
     role: Role = "user"
     content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
     speaker: str | None = Field(None, max_length=MAX_ID_CHARS, description="Who said it, e.g. a name.")
-    timestamp: Time | None = Field(None, description=_TIME)
+    timestamp: Time | None = Field(None, description=TIME)
     metadata: dict[str, Any] | None = None
 
 
@@ -56,7 +101,7 @@ class AddRequest(_Strict):
     user_id: str = UserId
     messages: list[MessageIn] = Field(min_length=1, max_length=MAX_BATCH)
     session_id: str | None = Field(None, max_length=MAX_ID_CHARS, description="Session to add to (default: new).")
-    timestamp: Time | None = Field(None, description="When the messages happened (default: now). " + _TIME)
+    timestamp: Time | None = Field(None, description="When the messages happened (default: now). " + TIME)
     metadata: dict[str, Any] | None = Field(None, description="Metadata shared by every message.")
     agent_id: str | None = Field(None, max_length=MAX_ID_CHARS)
     run_id: str | None = Field(None, max_length=MAX_ID_CHARS)
@@ -68,15 +113,15 @@ class SearchRequest(_Strict):
     user_id: str = UserId
     query: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
     k: int = Field(10, ge=1, le=1000, description="How many hits.")
-    now: Time | None = Field(None, description="When the question is asked (default: now). " + _TIME)
+    now: Time | None = Field(None, description="When the question is asked (default: now). " + TIME)
     agent_id: str | None = None
     run_id: str | None = None
     session_id: str | list[str] | None = None
-    since: Time | None = Field(None, description="Only episodes at or after this time. " + _TIME)
-    until: Time | None = Field(None, description="Only episodes before this time. " + _TIME)
+    since: Time | None = Field(None, description="Only episodes at or after this time. " + TIME)
+    until: Time | None = Field(None, description="Only episodes before this time. " + TIME)
     role: Role | list[Role] | None = None
     metadata: dict[str, Any] | None = Field(None, description="Only episodes whose metadata has these values.")
-    channels: list[Literal["lexical", "dense"]] | None = Field(None, description="Recall channels (default: all).")
+    channels: list[Channel] | None = Field(None, description="Recall channels (default: all): " + ", ".join(CHANNELS))
     expand: int = Field(0, ge=0, le=20, description="Neighbouring turns to attach on each side of a hit.")
 
 
@@ -86,7 +131,7 @@ class ContextRequest(_Strict):
     user_id: str = UserId
     query: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
     budget_tokens: int = Field(1000, ge=20, le=200_000, description="Token budget (about 4 characters a token).")
-    now: Time | None = Field(None, description="When the question is asked (default: now). " + _TIME)
+    now: Time | None = Field(None, description="When the question is asked (default: now). " + TIME)
 
 
 class ContextResponse(BaseModel):
