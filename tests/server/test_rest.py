@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.server.envelope import auth, envelope
 
 from hippodex import Memory, MemoryNotFound, ValidationError
 from hippodex.client import AuthError, Client
@@ -18,14 +19,8 @@ from hippodex.server import create_app
 Runner = Callable[[Any], AbstractContextManager[str]]
 
 
-def auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
 def error_code(r: httpx.Response) -> str:
-    body = r.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
-    return str(body["error"]["code"])
+    return envelope(r)[0]
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.server.envelope import auth, envelope
 
 from hippodex.client import Client
 from hippodex.config import CHANNELS
@@ -17,18 +18,13 @@ from hippodex.server import schemas
 MAY_6 = 1715000000  # 2024-05-06T12:53:20Z
 
 
-def auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
 def error(r: httpx.Response, status: int = 422) -> str:
     """The error message of a response that must be ``status`` in the usual envelope."""
     assert r.status_code == status, r.text
-    body = r.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    code, message = envelope(r)
     if status == 422:
-        assert body["error"]["code"] == "validation_error"
-    return str(body["error"]["message"])
+        assert code == "validation_error"
+    return message
 
 
 @pytest.fixture
