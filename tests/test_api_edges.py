@@ -4,13 +4,15 @@ and the options that take a time or a name do what they say at the extremes."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from hippodex import Memory, ValidationError
+from hippodex import Memory, SchemaError, StoreError, ValidationError
 from hippodex.ingest.normalize import MAX_METADATA_BYTES
+from hippodex.store.open import redact
 
 
 @pytest.fixture
@@ -151,3 +153,46 @@ def test_metadata_nested_too_deep_is_refused_before_anything_is_written(mem: Mem
     ok = mem.add("hello", user_id="u", metadata={"x": json.loads("[" * 31 + "]" * 31)})[0]
     with pytest.raises(ValidationError, match="nested more than"):
         mem.update_metadata(ok.id, {"y": deep}, user_id="u")
+
+
+def test_a_fact_recalled_thousands_of_times_still_goes_into_context(mem: Memory, tmp_path: Path) -> None:
+    mem.add("I live in Lisbon", user_id="u")
+    assert "The user lives in Lisbon." in mem.context("where do I live?", user_id="u")
+    # 2 ** 1024 overflows a float: the forgetting curve's stability must stop growing before that.
+    with sqlite3.connect(tmp_path / "m.db") as db:
+        assert db.execute("UPDATE facts SET recalled = 5000 WHERE user_id = 'u'").rowcount >= 1
+    assert "The user lives in Lisbon." in mem.context("where do I live?", user_id="u")
+
+
+@pytest.mark.parametrize("metadata", [{"a": "x\x00y"}, {"a\x00": 1}, {"a": ["ok", {"b": "\x00"}]}])
+def test_metadata_holding_a_nul_character_is_refused(mem: Memory, metadata: dict) -> None:
+    # PostgreSQL's jsonb cannot hold one: stored, it failed every later metadata filter of the user.
+    with pytest.raises(ValidationError, match="metadata contains a NUL character"):
+        mem.add("hello", user_id="u", metadata=metadata)
+    assert mem.stats().episodes == 0
+
+
+def test_a_schema_version_that_is_not_a_number_is_a_schema_error(tmp_path: Path) -> None:
+    Memory(tmp_path / "m.db", encoder=None).close()
+    with sqlite3.connect(tmp_path / "m.db") as db:
+        db.execute("UPDATE meta SET value = 'seven' WHERE key = 'schema_version'")
+    with pytest.raises(SchemaError, match=r"records schema version 'seven', not a number"):
+        Memory(tmp_path / "m.db", encoder=None)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://ana:s3cret@[::1/mem", "postgresql://***@[::1/mem"),
+        ("postgresql://ana:s3cret@db.example:port/mem", "postgresql://ana:***@db.example:port/mem"),
+    ],
+)
+def test_a_malformed_postgres_url_is_a_store_error_that_hides_the_password(url: str, shown: str) -> None:
+    with pytest.raises(StoreError, match="is not a PostgreSQL URL hippodex can read") as caught:
+        Memory(url, encoder=None)
+    assert shown in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+def test_a_password_in_the_query_string_is_hidden_too() -> None:
+    url = "postgresql://ana@/mem?host=/run/pg&password=s3cret&sslmode=disable"
+    assert redact(url) == "postgresql://ana@/mem?host=/run/pg&password=***&sslmode=disable"

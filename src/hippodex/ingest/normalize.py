@@ -116,8 +116,11 @@ def check_metadata(value: object, name: str = "metadata") -> dict[str, Any]:
         return {}
     if not isinstance(value, Mapping):
         raise ValidationError(f"{name} must be a JSON object (dict), got {type(value).__name__}")
-    if _depth(value) > MAX_METADATA_DEPTH:  # before encoding it: a deep enough one overflows the stack there
+    depth, nul = _shape(value)
+    if depth > MAX_METADATA_DEPTH:  # before encoding it: a deep enough one overflows the stack there
         raise ValidationError(f"{name} is nested more than {MAX_METADATA_DEPTH} levels deep; flatten it")
+    if nul:  # PostgreSQL's jsonb cannot hold one: every metadata filter of the user would fail
+        raise ValidationError(f"{name} contains a NUL character")
     try:
         encoded = json.dumps(dict(value), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -130,23 +133,28 @@ def check_metadata(value: object, name: str = "metadata") -> dict[str, Any]:
     return dict(value)
 
 
-def _depth(value: object) -> int:
-    """Levels of nesting of a JSON value (a scalar is 0, ``{"a": [1]}`` is 2), without recursion.
+def _shape(value: object) -> tuple[int, bool]:
+    """Levels of nesting of a JSON value (a scalar is 0, ``{"a": [1]}`` is 2), and whether any
+    key or string in it holds a NUL character; without recursion.
 
-    >>> _depth({"a": [1, {"b": []}]}), _depth("x")
-    (4, 0)
+    >>> _shape({"a": [1, {"b": []}]}), _shape("x"), _shape({"k": ["a\\x00b"]})
+    ((4, False), (0, False), (2, True))
     """
-    deepest, stack = 0, [(value, 0)]
+    deepest, nul, stack = 0, False, [(value, 0)]
     while stack:
         item, level = stack.pop()
+        if isinstance(item, str):
+            nul = nul or "\x00" in item
+            continue
         if isinstance(item, Mapping):
+            stack.extend((k, level) for k in item)
             stack.extend((v, level + 1) for v in item.values())
         elif isinstance(item, list | tuple):
             stack.extend((v, level + 1) for v in item)
         else:
             continue
         deepest = max(deepest, level + 1)
-    return deepest
+    return deepest, nul
 
 
 def check_content(value: object, name: str = "content") -> str:

@@ -15,6 +15,9 @@ from datetime import datetime
 
 from hippodex._exceptions import ConfigError
 
+#: The longest a memory takes to fade to 1/e: a thousand years, as good as never.
+MAX_STABILITY_DAYS = 365_250.0
+
 
 @dataclass(frozen=True)
 class DecayConfig:
@@ -34,8 +37,16 @@ class DecayConfig:
             raise ConfigError("decay: base_days must be > 0, growth >= 1 and 0 <= floor < 1")
 
     def stability(self, repetitions: int) -> float:
-        """Days for retention to fall to 1/e after ``repetitions`` repetitions."""
-        return self.base_days * self.growth ** max(0, repetitions)
+        """Days for retention to fall to 1/e after ``repetitions`` repetitions, at most
+        :data:`MAX_STABILITY_DAYS` (a fact recalled a thousand times would overflow a float).
+
+        >>> DecayConfig().stability(5_000) == MAX_STABILITY_DAYS
+        True
+        """
+        reps = max(0, repetitions)
+        if self.growth > 1 and reps * math.log(self.growth) >= math.log(MAX_STABILITY_DAYS / self.base_days):
+            return max(self.base_days, MAX_STABILITY_DAYS)
+        return min(self.base_days * self.growth**reps, max(self.base_days, MAX_STABILITY_DAYS))
 
     def retention(self, elapsed_days: float, repetitions: int = 0) -> float:
         """Share of strength left after ``elapsed_days`` (1.0 at 0 days).

@@ -196,7 +196,10 @@ def stored_schema_version(conn: SqlConnection, path: str, tables: Collection[str
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if row is None:
         raise SchemaError(f"{path} has no schema version: not a hippodex memory")
-    version = int(row[0])
+    try:
+        version = int(row[0])
+    except (TypeError, ValueError):
+        raise SchemaError(f"{path} records schema version {row[0]!r}, not a number: not a hippodex memory") from None
     if version > current:
         raise SchemaError(
             f"{path} has schema version {version}, newer than this hippodex "
