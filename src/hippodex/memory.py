@@ -304,9 +304,11 @@ class Memory:
         """Set an episode's metadata (merged into what it has, unless ``merge=False``)."""
         user = str(check_id(user_id, "user_id"))
         new = check_metadata(metadata)
-        if merge:  # checked again: the merged whole must keep within the size limit too
-            new = check_metadata({**self.get(episode_id, user_id=user).metadata, **new})
-        return self.store.update_metadata(user, str(check_id(episode_id, "episode_id")), new)
+        # Merged inside the store's write transaction (a read here, then a write, lost concurrent
+        # merges); checked again there: the merged whole must keep within the limits too.
+        return self.store.update_metadata(
+            user, str(check_id(episode_id, "episode_id")), new, merge=merge, check=check_metadata if merge else None
+        )
 
     def delete(self, episode_id: str, *, user_id: str) -> None:
         """Delete one episode with everything derived only from it: its vector,

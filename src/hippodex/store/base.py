@@ -7,7 +7,7 @@ of encoders or fusion: the facade computes vectors and hands them over.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -298,8 +298,21 @@ class Store(Protocol):
     def neighbours(self, user_id: str, episode: Episode, before: int, after: int) -> list[Episode]:
         """Episodes of the same session around ``episode``, in order."""
 
-    def update_metadata(self, user_id: str, episode_id: str, metadata: dict[str, Any]) -> Episode:
-        """Replace an episode's metadata."""
+    def update_metadata(
+        self,
+        user_id: str,
+        episode_id: str,
+        metadata: dict[str, Any],
+        *,
+        merge: bool = False,
+        check: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> Episode:
+        """Replace an episode's metadata, or with ``merge`` set its keys in what the episode has.
+
+        Read, merge and write are one transaction, so concurrent merges all land.
+        ``check`` (e.g. a size limit) sees the metadata about to be stored and
+        returns it, or raises to leave the episode as it was.
+        """
 
     def delete(self, user_id: str, episode_id: str) -> None:
         """Delete one episode with its vector and index rows."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -45,10 +45,11 @@ from hippodex.store.sqlite import _dt, _row_to_episode, key_hash, new_episode_id
 
 try:
     import psycopg
+    from psycopg import sql
     from psycopg.adapt import Dumper, Loader
     from psycopg.pq import Format
     from psycopg.types import TypeInfo
-    from psycopg_pool import ConnectionPool
+    from psycopg_pool import ConnectionPool, PoolTimeout
 except ImportError:  # pragma: no cover - exercised only without the extra
     psycopg = None  # type: ignore[assignment]
 
@@ -58,6 +59,8 @@ _EPISODE_COLUMNS = (
     "rowid, id, user_id, agent_id, run_id, session_id, seq, role, speaker, content, occurred_at, recorded_at, metadata"
 )
 _MIGRATION_LOCK = 0x68697070  # "hipp": one migrator at a time per database
+#: Seconds a call waits for a pooled connection before asking whether the server answers at all.
+_FIRST_WAIT = 1.0
 
 
 def _filter_sql(filters: Filters, alias: str = "e") -> tuple[str, list[Any]]:
@@ -69,6 +72,29 @@ def _one(conn: psycopg.Connection[Any], sql: str, args: Sequence[Any]) -> Any:
     row = conn.execute(sql, args).fetchone()
     assert row is not None
     return row[0]
+
+
+def _vector_schema(conn: psycopg.Connection[Any]) -> str | None:
+    """The schema pgvector is installed in (one per database, wherever the search_path points)."""
+    row = conn.execute(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'vector'"
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _install_vector(conn: psycopg.Connection[Any]) -> str:
+    """Install pgvector if absent; returns its schema.
+
+    It goes into ``public`` (when there is one), not the first schema of the
+    search_path: the extension exists once per database, so inside one
+    hippodex schema it would be out of sight of the next.
+    """
+    found = _vector_schema(conn)
+    if found is not None:
+        return found
+    public = _one(conn, "SELECT to_regnamespace('public')", ()) is not None
+    conn.execute("CREATE EXTENSION IF NOT EXISTS vector" + (" WITH SCHEMA public" if public else ""))
+    return _vector_schema(conn) or "public"
 
 
 def _vector_adapters(oid: int) -> tuple[type[Any], type[Any]]:
@@ -95,12 +121,17 @@ def _vector_adapters(oid: int) -> tuple[type[Any], type[Any]]:
 class PostgresStore(PostgresKnowledge):
     """Episodes, index keys, vectors, facts and entities in a PostgreSQL database (``postgresql://...``).
 
-    ``pool_size`` bounds the connections this process opens.
+    ``pool_size`` bounds the connections this process opens; ``timeout`` is
+    how many seconds a call may wait for one of them before it fails. When the
+    server does not answer, calls fail at once with a StoreError until it
+    does; the first call after that opens fresh connections.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+    def __init__(self, url: str, *, pool_size: int = 8, timeout: float = 5.0) -> None:
         if psycopg is None:
             raise ConfigError("PostgreSQL support needs its extra: pip install 'hippodex[postgres]'")
+        if not timeout > 0:
+            raise ConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
         self.url = url
         self.path = redact(url)
         self._lock = threading.RLock()
@@ -110,48 +141,85 @@ class PostgresStore(PostgresKnowledge):
         self._lexicons: dict[str, tuple[int, int, LexicalIndex]] = {}
         self._hnsw: set[tuple[str, int]] = set()
         self._graphs: dict[str, tuple[tuple[int, int], EntityGraph]] = {}
+        self._pool_size = pool_size
+        self._timeout = float(timeout)
+        # The URL's own connect_timeout wins; psycopg would let a keyword override it.
+        given = psycopg.conninfo.conninfo_to_dict(url).get("connect_timeout")
+        self._connect_timeout = int(given) if given else 10
         try:
-            with psycopg.connect(url, connect_timeout=10) as conn:
-                self._migrate(conn)
-                info = TypeInfo.fetch(conn, "vector")
+            with psycopg.connect(url, connect_timeout=self._connect_timeout) as conn:
+                vector = self._migrate(conn)
+                info = TypeInfo.fetch(conn, vector)
         except psycopg.Error as exc:
             raise StoreError(f"cannot open PostgreSQL database {self.path}: {exc}") from exc
         if info is None:
             raise StoreError(f"{self.path}: the pgvector extension is missing")
         self._dumper, self._loader = _vector_adapters(info.oid)
-        self._pool = ConnectionPool(
-            url, min_size=1, max_size=pool_size, configure=self._configure, open=False, kwargs={"connect_timeout": 10}
-        )
+        self._pool_lock = threading.Lock()
+        self._down = False  # the server did not answer: the next call probes it and renews the pool
+        self._pool = self._new_pool()
         try:
             self._pool.open(wait=True, timeout=30)
         except Exception as exc:
             raise StoreError(f"cannot open a connection pool to {self.path}: {exc}") from exc
+
+    def _new_pool(self) -> ConnectionPool[psycopg.Connection[Any]]:
+        # check: a connection the server dropped (restart, failover) is replaced, never handed out.
+        return ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self._pool_size,
+            configure=self._configure,
+            check=ConnectionPool.check_connection,
+            timeout=self._timeout,
+            open=False,
+            kwargs={"connect_timeout": self._connect_timeout},
+        )
 
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
         conn.adapters.register_dumper(np.ndarray, self._dumper)
         conn.adapters.register_loader(self._dumper.oid, self._loader)
 
     # -- schema -------------------------------------------------------------
-    def _migrate(self, conn: psycopg.Connection[Any]) -> None:
+    def _migrate(self, conn: psycopg.Connection[Any]) -> str:
+        """Create or upgrade the schema; returns pgvector's type, schema-qualified."""
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            if _one(conn, "SELECT current_schema()", ()) is None:
+                raise StoreError(
+                    f"{self.path}: no schema on the search_path exists; create it first (CREATE SCHEMA ...)"
+                )
             present = {t for t in TABLES if _one(conn, "SELECT to_regclass(%s)", (t,)) is not None}
             version = stored_schema_version(
                 conn, self.path, present, current=SCHEMA_VERSION, hint="choose another database or schema"
             )
-            if version == SCHEMA_VERSION:
-                return
+            schema = _vector_schema(conn) if version == SCHEMA_VERSION else _install_vector(conn)
+            if schema is None:
+                raise StoreError(f"{self.path}: the pgvector extension is missing")
+            # The extension's schema need not be on the search_path: add it last, for this
+            # transaction only, so VECTOR resolves while tables still go to the first schema.
+            path = _one(conn, "SELECT current_setting('search_path')", ())
+            conn.execute(
+                "SELECT set_config('search_path', %s, true)", (f"{path}, {sql.Identifier(schema).as_string(conn)}",)
+            )
             for v in range(version + 1, SCHEMA_VERSION + 1):
                 for step in MIGRATIONS[v]:
                     conn.execute(step)
-            stamp_schema(conn, POSTGRES, SCHEMA_VERSION)
+            if version != SCHEMA_VERSION:
+                stamp_schema(conn, POSTGRES, SCHEMA_VERSION)
+        return sql.Identifier(schema, "vector").as_string(conn)
 
     @contextmanager
     def _conn(self, what: str) -> Iterator[psycopg.Connection[Any]]:
         """A pooled connection in one transaction (committed on success); errors become StoreError."""
         try:
-            with self._pool.connection() as conn:
-                yield conn
+            pool = self._live_pool()
+            conn = self._checkout(pool)
+            try:
+                with conn:  # commits on success, rolls back on an error
+                    yield conn
+            finally:
+                pool.putconn(conn)
         except (MemoryNotFound, StoreError):
             raise
         except psycopg.Error as exc:
@@ -160,6 +228,48 @@ class PostgresStore(PostgresKnowledge):
             if type(exc).__module__.startswith("psycopg_pool"):
                 raise StoreError(f"{what} on {self.path} failed: {exc}") from exc
             raise
+
+    def _live_pool(self) -> ConnectionPool[psycopg.Connection[Any]]:
+        """The pool; after an outage, a fresh one once the server answers again.
+
+        The old pool would still be backing off between reconnection attempts
+        (up to half a minute apart), so the first call after an outage would wait.
+        """
+        if not self._down:
+            return self._pool
+        with self._pool_lock:
+            if self._down:
+                self._probe()
+                old, self._pool = self._pool, self._new_pool()
+                self._pool.open(wait=False)
+                self._down = False
+                old.close(timeout=1.0)
+            return self._pool
+
+    def _checkout(self, pool: ConnectionPool[psycopg.Connection[Any]]) -> psycopg.Connection[Any]:
+        """A connection from ``pool``; a StoreError at once if the server does not answer."""
+        first = min(self._timeout, _FIRST_WAIT)
+        try:
+            return pool.getconn(timeout=first)
+        except PoolTimeout:
+            pass
+        self._probe()  # no connection yet: a busy pool is worth waiting for, a dead server is not
+        try:
+            return pool.getconn(timeout=max(self._timeout - first, 0.001))
+        except PoolTimeout:
+            raise StoreError(
+                f"no free connection to {self.path} within {self._timeout:g} s: all {self._pool_size} are busy "
+                "(open the store with a larger pool_size or timeout)"
+            ) from None
+
+    def _probe(self) -> None:
+        """Connect once outside the pool; a StoreError saying why if the server does not answer."""
+        try:
+            psycopg.connect(self.url, connect_timeout=max(2, round(self._timeout))).close()
+        except psycopg.Error as exc:
+            self._down = True
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreError(f"cannot reach the PostgreSQL server of {self.path}: {reason}") from exc
 
     def meta(self, key: str) -> str | None:
         with self._conn("read") as conn:
@@ -258,25 +368,15 @@ class PostgresStore(PostgresKnowledge):
                 word_rows = word_sql.add_rows(user, word_sql.counted(item_words), words, encoder)
                 cur.executemany(word_sql.add_sql(POSTGRES), word_rows)
             rebuilt = self._version(conn, user)[1]
-            doc = [t for toks in tokens for t in toks]
+            # Only the session's length: its lexical counts are its turns' (see session_lexical).
             conn.execute(
                 "INSERT INTO sessions (user_id, session_id, agent_id, run_id, started_at, ended_at, next_seq, "
-                "doc, doc_len) VALUES (%s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s) "
+                "doc_len) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (user_id, session_id) DO UPDATE SET "
                 "started_at = least(sessions.started_at, excluded.started_at), "
                 "ended_at = greatest(sessions.ended_at, excluded.ended_at), next_seq = excluded.next_seq, "
-                "doc = sessions.doc || excluded.doc, doc_len = sessions.doc_len + excluded.doc_len",
-                (
-                    user,
-                    session_id,
-                    scope.agent_id,
-                    scope.run_id,
-                    min(times),
-                    max(times),
-                    next_seq,
-                    tsvector_literal(doc),
-                    len(doc),
-                ),
+                "doc_len = sessions.doc_len + excluded.doc_len",
+                (user, session_id, scope.agent_id, scope.run_id, min(times), max(times), next_seq, sum(lens)),
             )
         with self._lock:  # write-through: the search after an add finds these words in memory
             self._words.episodes.put(user, "", rebuilt, dict(zip(rowids, item_words, strict=True)))
@@ -284,18 +384,12 @@ class PostgresStore(PostgresKnowledge):
                 self._words.vectors.put(user, encoder, rebuilt, word_sql.written_vectors(word_rows))
         return out
 
-    def _rebuild_session_doc(self, conn: psycopg.Connection[Any], user_id: str, session_id: str) -> None:
-        """Recompute a session's document from the keys of the turns it still has."""
-        keys = [
-            r[0]
-            for r in conn.execute(
-                "SELECT key FROM episodes WHERE user_id = %s AND session_id = %s ORDER BY seq", (user_id, session_id)
-            )
-        ]
-        doc = [t for toks in analyze(keys) for t in toks]
+    def _recount_session(self, conn: psycopg.Connection[Any], user_id: str, session_id: str) -> None:
+        """Recount a session's length from the turns it still has (and drop a document older versions wrote)."""
         conn.execute(
-            "UPDATE sessions SET doc = %s::tsvector, doc_len = %s WHERE user_id = %s AND session_id = %s",
-            (tsvector_literal(doc), len(doc), user_id, session_id),
+            "UPDATE sessions SET doc = '', doc_len = (SELECT coalesce(sum(key_len), 0) FROM episodes "
+            "WHERE user_id = %(u)s AND session_id = %(s)s) WHERE user_id = %(u)s AND session_id = %(s)s",
+            {"u": user_id, "s": session_id},
         )
 
     def _refit_session(self, conn: psycopg.Connection[Any], user_id: str, session_id: str) -> None:
@@ -311,7 +405,7 @@ class PostgresStore(PostgresKnowledge):
             "UPDATE sessions SET started_at = %s, ended_at = %s WHERE user_id = %s AND session_id = %s",
             (first, last, user_id, session_id),
         )
-        self._rebuild_session_doc(conn, user_id, session_id)
+        self._recount_session(conn, user_id, session_id)
 
     def has_ids(self, ids: Sequence[str], user_id: str | None = None, *, others: bool = False) -> set[str]:
         """Which of these public ids exist already: anywhere, or ``user_id``'s; with
@@ -323,16 +417,31 @@ class PostgresStore(PostgresKnowledge):
         with self._conn("read") as conn:
             return {r[0] for r in conn.execute(f"SELECT id FROM episodes WHERE id = ANY(%s){owner}", args)}
 
-    def update_metadata(self, user_id: str, episode_id: str, metadata: dict[str, Any]) -> Episode:
+    def update_metadata(
+        self,
+        user_id: str,
+        episode_id: str,
+        metadata: dict[str, Any],
+        *,
+        merge: bool = False,
+        check: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> Episode:
         with self._conn("write") as conn:
             self._bump(conn, user_id)
-            cur = conn.execute(
-                "UPDATE episodes SET metadata = %s WHERE user_id = %s AND id = %s",
-                (json.dumps(metadata, ensure_ascii=False), user_id, episode_id),
-            )
-            if cur.rowcount == 0:
+            # Read and write under the row lock: a concurrent merge waits and then merges into this one.
+            row = conn.execute(
+                "SELECT metadata FROM episodes WHERE user_id = %s AND id = %s FOR UPDATE", (user_id, episode_id)
+            ).fetchone()
+            if row is None:
                 conn.rollback()
                 raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
+            new = {**json.loads(row[0]), **metadata} if merge else metadata
+            if check is not None:  # the limits hold for the merged whole, as it is now
+                new = check(new)
+            conn.execute(
+                "UPDATE episodes SET metadata = %s WHERE user_id = %s AND id = %s",
+                (json.dumps(new, ensure_ascii=False), user_id, episode_id),
+            )
         return self.get(user_id, episode_id)
 
     def delete(self, user_id: str, episode_id: str) -> None:
@@ -513,21 +622,25 @@ class PostgresStore(PostgresKnowledge):
             ).fetchone() or (0, 0)
             if not stats[0]:
                 return {}
-            keep = "s.session_id = ANY(%s)" if filters.session_ids else "TRUE"
+            # A session's counts are its turns' sums (as the in-memory index's group_scores):
+            # no per-session document to outgrow tsvector's 1 MB, and the GIN index finds the turns.
+            keep = "e.session_id = ANY(%s)" if filters.session_ids else "TRUE"
             rows = conn.execute(
-                f"SELECT s.session_id, s.doc_len + 1, u.lexeme, cardinality(u.positions), {keep} "
-                "FROM sessions s CROSS JOIN LATERAL unnest(s.doc) u "
-                "WHERE s.user_id = %s AND s.doc @@ %s::tsquery AND u.lexeme = ANY(%s)",
+                f"SELECT e.session_id, s.doc_len + 1, u.lexeme, sum(cardinality(u.positions)), {keep} "
+                "FROM episodes e CROSS JOIN LATERAL unnest(e.tsv) u "
+                "JOIN sessions s ON s.user_id = e.user_id AND s.session_id = e.session_id "
+                "WHERE e.user_id = %s AND e.tsv @@ %s::tsquery AND u.lexeme = ANY(%s) "
+                "GROUP BY e.session_id, s.doc_len, u.lexeme",
                 [
                     *([list(filters.session_ids)] if filters.session_ids else []),
                     user_id,
-                    tsquery_literal(lexemes),
+                    tsquery_literal(lexemes, tenant_token(user_id)),
                     list(set(lexemes)),
                 ],
             ).fetchall()
         codes = {sid: i for i, sid in enumerate(dict.fromkeys(r[0] for r in rows))}
         scored = score_matches(
-            lexemes, [(codes[r[0]], r[1], r[2], r[3]) for r in rows], int(stats[0]), int(stats[1]) / int(stats[0])
+            lexemes, [(codes[r[0]], r[1], r[2], int(r[3])) for r in rows], int(stats[0]), int(stats[1]) / int(stats[0])
         )
         allowed = {r[0] for r in rows if r[4]}
         names = list(codes)

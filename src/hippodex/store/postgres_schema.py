@@ -1,7 +1,13 @@
 """PostgreSQL schema and its forward-only migrations.
 
 ``MIGRATIONS[v]`` takes a database from version ``v - 1`` to ``v`` inside one
-transaction; old entries never change, a new version appends one. Every
+transaction; old entries never change, a new version appends one. Before
+them the store installs pgvector if it is absent (into ``public``, see
+``postgres._install_vector``, so version 1's CREATE EXTENSION finds it) and
+puts the extension's schema at the end of the search_path for the
+transaction: ``VECTOR`` resolves wherever pgvector lives while the tables go
+into the first schema, which may be one of their own
+(``options=-csearch_path=...``). Every
 table's primary key and every index starts with ``user_id`` (the tables
 without one, ``meta`` and ``api_keys``, are small and global), so the schema
 can be distributed by tenant, e.g. with Citus (see docs/postgres.md).
@@ -29,8 +35,9 @@ MIGRATIONS: dict[int, list[str]] = {
             docs BIGINT NOT NULL DEFAULT 0,
             tokens BIGINT NOT NULL DEFAULT 0
         )""",
-        # doc is the session's document (its turns' keys as one text) for
-        # session-level BM25; doc_len counts its tokens.
+        # doc_len counts the tokens of the session's turns' keys (its length for
+        # session-level BM25, whose counts are its turns' sums). doc is no longer
+        # written: a tsvector holds at most 1 MB, which a long session outgrew.
         """CREATE TABLE sessions (
             user_id TEXT NOT NULL,
             session_id TEXT NOT NULL,

@@ -439,14 +439,28 @@ class SQLiteStore(SQLiteKnowledge):
             found.update(r[0] for r in self._db.execute(q, [*chunk, *([user_id] if user_id is not None else [])]))
         return found
 
-    def update_metadata(self, user_id: str, episode_id: str, metadata: dict[str, Any]) -> Episode:
-        with self._write() as db:
-            cur = db.execute(
-                "UPDATE episodes SET metadata = ? WHERE user_id = ? AND id = ?",
-                (json.dumps(metadata, ensure_ascii=False), user_id, episode_id),
-            )
-            if cur.rowcount == 0:
+    def update_metadata(
+        self,
+        user_id: str,
+        episode_id: str,
+        metadata: dict[str, Any],
+        *,
+        merge: bool = False,
+        check: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> Episode:
+        with self._write() as db:  # BEGIN IMMEDIATE: no other writer between the read and the write
+            row = db.execute(
+                "SELECT metadata FROM episodes WHERE user_id = ? AND id = ?", (user_id, episode_id)
+            ).fetchone()
+            if row is None:
                 raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
+            new = {**json.loads(row[0]), **metadata} if merge else metadata
+            if check is not None:  # the limits hold for the merged whole, as it is now
+                new = check(new)
+            db.execute(
+                "UPDATE episodes SET metadata = ? WHERE user_id = ? AND id = ?",
+                (json.dumps(new, ensure_ascii=False), user_id, episode_id),
+            )
             self._bump(user_id)
         return self.get(user_id, episode_id)
 
