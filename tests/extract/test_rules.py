@@ -129,3 +129,66 @@ def test_it_is_a_fact_extractor() -> None:
     assert ex.name == "rules"
     out = ex.extract("I love jazz.", speaker=None, role="user", occurred_at=NOW)
     assert all(isinstance(f, FactCandidate) for f in out) and len(out) == 1
+
+
+def test_anymore_negates_only_its_own_clause() -> None:
+    found = extract_facts("I love sushi but I don't eat meat anymore.", speaker=None, role="user", occurred_at=NOW)
+    assert [(f.predicate, f.object, f.negated) for f in found] == [("likes", "sushi", False)]
+    [fact] = extract_facts("I love cats, my dog isn't with us anymore.", speaker=None, role="user", occurred_at=NOW)[1:]
+    assert (fact.predicate, fact.object, fact.negated) == ("has", "a dog", True)  # its own clause still counts
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "If Maria lives in Berlin, she can host us.",
+        "I doubt Tom works at Google.",
+        "Maybe Sara lives in Oslo.",
+        "I'm not sure Tom works at Google.",
+    ],
+)
+def test_hedged_third_parties_state_nothing(sentence: str) -> None:
+    assert extract_facts(sentence, speaker=None, role="user", occurred_at=NOW) == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "do i like sushi",
+        "So do I live in Rome",
+        "where do i work at the moment",
+        "Suppose I live in Rome.",
+        "Imagine I work at Google.",
+    ],
+)
+def test_questions_without_a_question_mark_and_suppositions_state_nothing(sentence: str) -> None:
+    assert extract_facts(sentence, speaker=None, role="user", occurred_at=NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("What can I say, I love turtles.", ("likes", "turtles")),  # the question ends at its comma
+        ("When I was a kid I loved sushi.", ("likes", "sushi")),  # a wh-word without inversion asks nothing
+        ("I think Tom works at Google.", ("works_at", "Google")),
+    ],
+)
+def test_statements_that_only_look_like_questions_still_count(sentence: str, expected: tuple[str, str]) -> None:
+    found = extract_facts(sentence, speaker=None, role="user", occurred_at=NOW)
+    assert [(f.predicate, f.object) for f in found] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "text"),
+    [
+        ("I don't live in Vienna.", "The user does not live in Vienna."),
+        ("I do not work at Google.", "The user does not work at Google."),
+        ("I don't live in Rome anymore.", "The user no longer lives in Rome."),
+        ("I no longer live in Paris.", "The user no longer lives in Paris."),
+        ("I used to work at Amazon.", "The user no longer works at Amazon."),
+        ("I quit my job at Google.", "The user no longer works at Google."),
+    ],
+)
+def test_not_doing_something_is_not_having_stopped(sentence: str, text: str) -> None:
+    [fact] = extract_facts(sentence, speaker=None, role="user", occurred_at=NOW)
+    assert fact.negated and fact.text == text

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from tests.knowledge.scripted import Scripted, claim
 
 from hippodex import Memory
-from hippodex.knowledge.consolidate import Plan, decide, same_object, slot
+from hippodex.knowledge.consolidate import Plan, decide, same_object, slot, slot_predicates
 from hippodex.model import Fact
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
@@ -42,6 +43,15 @@ def fact(fid: str, obj: str, *, valid_from: datetime | None = T0, negated: bool 
         ("the red car", "a red car", True),
         ("", "", True),
         ("Paris", "", False),
+        # A capitalised word in front makes another name; trailing words qualify.
+        ("York", "New York", False),
+        ("New York", "York", False),
+        ("Africa", "South Africa", False),
+        ("New York", "New York City", True),
+        ("The Hague", "Hague", True),
+        ("a dog", "my dog", True),
+        ("friend: Ana", "best friend: Ana", True),  # lowercase words describe
+        ("Portugal", "Lisbon, Portugal", False),
     ],
 )
 def test_same_object(a: str, b: str, same: bool) -> None:
@@ -65,6 +75,40 @@ def test_decide_each_rule() -> None:
     closed = fact("f3", "Paris")
     closed = Fact(**{**closed.__dict__, "valid_to": later, "superseded_by": "f9"})
     assert decide(claim("Ana", "lives_in", "Madrid"), later, "Ana", [closed]) == Plan("add")
+
+
+def _sentiment(fid: str, predicate: str, obj: str, *, valid_from: datetime = T0, negated: bool = False) -> Fact:
+    return replace(fact(fid, obj, valid_from=valid_from, negated=negated), predicate=predicate, single_valued=False)
+
+
+def test_an_opposite_sentiment_closes_the_older_one() -> None:
+    later = datetime(2022, 1, 1, tzinfo=UTC)
+    hate = _sentiment("f1", "dislikes", "sushi")
+    assert decide(claim("Ana", "likes", "sushi"), later, "Ana", [hate]) == Plan("add", closes=("f1",))
+    love = _sentiment("f2", "likes", "Sushi")
+    assert decide(claim("Ana", "dislikes", "sushi"), later, "Ana", [love]) == Plan("add", closes=("f2",))
+    # Told late: the older sentiment lands in history, closed by the newer one.
+    earlier = datetime(2019, 1, 1, tzinfo=UTC)
+    assert decide(claim("Ana", "likes", "sushi"), earlier, "Ana", [hate]) == Plan("add", closed_by="f1", closed_at=T0)
+    # A liked fact repeated reinforces itself and still closes the rival dislike.
+    assert decide(claim("Ana", "likes", "sushi"), later, "Ana", [love, hate]) == Plan(
+        "reinforce", target="f2", closes=("f1",)
+    )
+
+
+def test_sentiments_that_agree_or_differ_in_object_stay() -> None:
+    later = datetime(2022, 1, 1, tzinfo=UTC)
+    hate = _sentiment("f1", "dislikes", "sushi")
+    assert decide(claim("Ana", "likes", "sushi", negated=True), later, "Ana", [hate]) == Plan("add")  # agrees
+    assert decide(claim("Ana", "likes", "ramen"), later, "Ana", [hate]) == Plan("add")
+    not_liked = _sentiment("f2", "likes", "sushi", negated=True)
+    assert decide(claim("Ana", "dislikes", "sushi"), later, "Ana", [not_liked]) == Plan("add")
+
+
+def test_slot_predicates_name_the_opposite_sentiment() -> None:
+    assert slot_predicates("likes") == ("likes", "dislikes")
+    assert slot_predicates("dislikes") == ("dislikes", "likes")
+    assert slot_predicates("location") == ("lives_in",)
 
 
 def _memory(db_target: str, script: dict[str, list]) -> Memory:  # type: ignore[type-arg]

@@ -5,9 +5,13 @@ table of patterns (``I live in X``, ``my sister Maria``, ``I'm planning to
 X``, ``last week I visited X``...), each naming a predicate of
 :data:`~hippodex.extract.types.PREDICATES` and a confidence. The speaker is
 the subject (their name when known, else ``"user"``); assistant turns state
-no user facts and yield nothing. Questions yield only what their possessives
-say ("my sister" in "what should I get my sister?"). Relative times resolve
-against ``occurred_at`` through :mod:`hippodex.recall.temporal`.
+no user facts and yield nothing. Questions (a trailing "?", or a question's
+word order: "do i like sushi") yield only what their possessives say ("my
+sister" in "what should I get my sister?"); nothing after a hedge ("if",
+"maybe", "suppose", "I doubt") is recorded. A negation is read within its own
+clause: "anymore" in "..., but I don't eat meat anymore" leaves the "I love
+sushi" before it alone. Relative times resolve against ``occurred_at``
+through :mod:`hippodex.recall.temporal`.
 
 Precision comes first: a pattern whose object is vague ("I love that",
 "I'll keep it up") is dropped rather than guessed at.
@@ -206,7 +210,34 @@ _THIRD_PRED = {
 # A place or employer ends where "with my husband" or "for two years" begins.
 _PLACE_LIKE = frozenset({"from", "lives_in", "moved_to", "works_at"})
 _PLACE_TAIL = re.compile(r" (?:with|for|since|because|and|where|to|after|before|as) ", re.I)
-_HYPOTHETICAL = re.compile(r"\b(?:if|whether|unless|wish|would|could|should|might|hope)\b[^.!?]*$", re.I)
+_HYPOTHETICAL = re.compile(
+    r"\b(?:if|whether|unless|wish|would|could|should|might|hope|maybe|perhaps|suppose|supposing|imagine|pretend|"
+    r"assume|assuming|doubt|in case|not sure|unsure|(?:don'?t|do not) think|let'?s say)\b[^.!?]*$",
+    re.I,
+)
+# A question without its "?": an auxiliary, or a wh-phrase then one, before a subject
+# ("do i like sushi", "where do you live"). "When I was a kid..." has no inversion.
+_AUX = (
+    r"(?:do|does|did|is|are|am|was|were|can|could|would|will|should|shall|have|has|had|may|might|"
+    r"(?:do|does|did|is|are|was|were|ca|could|would|wo|should|have|has)n'?t)"
+)
+_QUESTION = re.compile(
+    r"^(?i:(?:so|and|but|well|hey|oh|ok|okay|also|then|anyway|btw),?\s+)*"
+    r"(?:(?i:what|why|how|where|when|who|whom|whose|which)"
+    r"(?:\s+(?![A-Z])(?!(?i:i|you|we|they|he|she|it|my|your|our|his|her|their|the|a|an|this|that)\b)\w+){0,3}\s+)?"
+    r"(?i:" + _AUX + r")\s+(?:(?i:i|you|we|they|he|she|it|there|this|that|my|your|our|his|her|their|the|a|an|any|"
+    r"anyone|someone|somebody)\b|[A-Z][a-z]+\b)"
+)
+# Negations that say something has ended ("no longer lives in"), as against "does not live in".
+_ENDED = re.compile(r"\b(?:no longer|used to|quit|left|anymore|any more)\b", re.I)
+_NOT_TEXT = {
+    "lives_in": "{s} does not live in {o}.",
+    "works_at": "{s} does not work at {o}.",
+    "works_as": "{s} does not work as {o}.",
+    "has": "{s} does not have {o}.",
+    "uses": "{s} does not use {o}.",
+    "member_of": "{s} is not a member of {o}.",
+}
 _PLAN_VAGUE = re.compile(
     r"^(?:keep|see|check|look|let|do my best|give up|think|have to|try (?:it|that|them)|be|get back|figure|"
     r"stay|continue|go for it|make it|work on it|how|what|whether|why|where|which|who)\b",
@@ -243,6 +274,27 @@ def _third_person(obj: str) -> str:
     return re.sub(r"\b(my|me|myself|mine|i|i'm)\b", lambda m: swaps[m[1].lower()], obj, flags=re.IGNORECASE)
 
 
+def _is_question(sentence: str) -> bool:
+    return sentence.rstrip().endswith("?") or bool(_QUESTION.match(sentence.lstrip()))
+
+
+def _clause(sentence: str, m: re.Match[str]) -> str:
+    """The clause a match reads: from its start to the first boundary after its object
+    ("I love sushi" in "I love sushi but I don't eat meat anymore")."""
+    start = m.start("o") if m.groupdict().get("o") is not None else m.end()
+    stop = _STOP.search(sentence, start)
+    return sentence[m.start() : stop.start() if stop else len(sentence)]
+
+
+def _negated_text(subject: str, predicate: str, obj: str, clause: str) -> str:
+    """A negated fact's text: "no longer" only when the clause says it ended ("used to",
+    "anymore"); "I don't live in Vienna" says nothing about having lived there."""
+    template = _NOT_TEXT.get(predicate)
+    if template is None or _ENDED.search(clause):
+        return fact_text(subject, predicate, obj, negated=True)
+    return template.format(s="The user" if subject == "user" else subject, o=obj)
+
+
 def _when(window: TimeWindow) -> datetime:
     """The day a fact became true: the window's start, or its centre for "N units ago"
     (whose window spreads either side of the point meant)."""
@@ -255,8 +307,13 @@ def _when(window: TimeWindow) -> datetime:
 def _sentences(content: str) -> Iterator[str]:
     for s in _SENTENCE.split(_CAPTION.sub("", content)):
         s = s.strip()
-        if s:
-            yield s
+        if not s:
+            continue
+        # Without a "?" a question's word order ends at its comma: "What can I say, I love turtles."
+        head, _, tail = s.partition(",") if _QUESTION.match(s) and not s.endswith("?") else (s, "", "")
+        yield head
+        if tail.strip():
+            yield tail.strip()
 
 
 class RuleExtractor:
@@ -288,7 +345,7 @@ class RuleExtractor:
     def _sentence(
         self, sentence: str, subject: str, occurred_at: datetime, turn_window: TimeWindow | None
     ) -> Iterator[FactCandidate]:
-        question = sentence.rstrip().endswith("?")
+        question = _is_question(sentence)
         window = parse_window(sentence, occurred_at)
         cue = window is not None or turn_window is not None or bool(_EVENT_CUE.search(sentence))
         taken: list[tuple[int, int]] = []
@@ -331,8 +388,9 @@ class RuleExtractor:
             head = re.findall(r"[a-z]+", obj.lower())[1:2]
             if not head or head[0] in lexicon.ABSTRACT_HAVES:
                 return None
-        groups = m.groupdict()
-        negated = bool(groups.get("neg")) or bool(re.search(r"\b(?:anymore|any more)\b", sentence, re.I))
+        clause = _clause(sentence, m)
+        # "anymore" negates only its own clause, not "I love sushi" before "but I don't eat meat anymore".
+        negated = bool(m.groupdict().get("neg")) or bool(re.search(r"\b(?:anymore|any more)\b", clause, re.I))
         confidence = rule.confidence
         if rule.predicate == "did":
             if negated or len(obj.split()) < 2:
@@ -351,7 +409,9 @@ class RuleExtractor:
             subject=subject,
             predicate=rule.predicate,
             object=obj,
-            text=fact_text(subject, rule.predicate, obj, negated=negated),
+            text=_negated_text(subject, rule.predicate, obj, clause)
+            if negated
+            else fact_text(subject, rule.predicate, obj),
             confidence=confidence,
             negated=negated,
             valid_from=valid_from,
@@ -360,6 +420,8 @@ class RuleExtractor:
 
     def _third_parties(self, sentence: str, window: TimeWindow | None) -> Iterator[FactCandidate]:
         for m in _THIRD.finditer(sentence):
+            if _HYPOTHETICAL.search(sentence[: m.start()]):
+                continue  # "If Maria lives in Berlin...", "I doubt Tom works at Google"
             who = m["s"]
             if who in lexicon.NOT_NAMES or who in lexicon.MONTHS_DAYS or who in lexicon.PLACES:
                 continue

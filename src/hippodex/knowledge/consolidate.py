@@ -7,8 +7,10 @@ The rules, in order (``t`` is when the claim became true: its own
    fact with the same polarity: **reinforce** it (another source, ``seen + 1``);
    the subject confirming a disputed value closes its rival.
 2. Same object, opposite polarity ("I like sushi" then "I don't like sushi
-   any more"): the newer statement **supersedes** the older; a claim older
-   than the fact it contradicts is recorded as already superseded by it.
+   any more"), or the opposite sentiment ("I hate sushi" then "I love
+   sushi", see :data:`OPPOSITES`): the newer statement **supersedes** the
+   older; a claim older than the fact it contradicts is recorded as already
+   superseded by it.
 3. A single-valued slot (where one lives, works, one's age) with a different
    value: the claim closes the value that held the slot at time ``t`` and is
    itself closed by the first later value, if one is known (episodes can
@@ -19,6 +21,9 @@ The rules, in order (``t`` is when the claim became true: its own
 
 Nothing is overwritten or deleted: closing a fact sets ``valid_to`` and
 ``superseded_by`` and the store logs an event.
+
+Objects compare by :func:`same_object`: "Lisbon" is "Lisbon, Portugal" and
+"a dog" is "my dog", but "York" is not "New York".
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -34,6 +39,8 @@ from hippodex.model import Fact
 
 #: Predicate spellings an LLM may use for a slot of the rule vocabulary.
 PREDICATE_ALIASES = {"lives": "lives_in", "location": "lives_in", "job": "works_as", "occupation": "works_as"}
+#: Predicates whose positive facts contradict each other about one object.
+OPPOSITES = {"likes": "dislikes", "dislikes": "likes"}
 
 _NOISE = frozenset(
     [
@@ -104,24 +111,55 @@ def slot(subject: str, predicate: str) -> tuple[str, str]:
     return subject.strip().casefold(), PREDICATE_ALIASES.get(pred, pred)
 
 
+def slot_predicates(predicate: str) -> tuple[str, ...]:
+    """The predicates whose facts :func:`decide` must see for a claim: its own and its opposite.
+
+    >>> slot_predicates("Likes"), slot_predicates("lives")
+    (('likes', 'dislikes'), ('lives_in',))
+    """
+    pred = slot("", predicate)[1]
+    return (pred, OPPOSITES[pred]) if pred in OPPOSITES else (pred,)
+
+
 @functools.lru_cache(maxsize=65_536)  # each claim is compared with every value of its slot
 def object_tokens(text: str) -> frozenset[str]:
     """Content words of a fact's object, casefolded, without articles and possessives."""
     return frozenset(w for w in _WORD.findall(text.casefold()) if w not in _NOISE)
 
 
+def _named_in_front(larger: str, shared: frozenset[str]) -> bool:
+    """Whether ``larger`` puts a capitalised word before the words it shares with the
+    other object: part of a longer proper name ("New York", "South Africa")."""
+    for word in _WORD.findall(larger):
+        if word.casefold() in shared:
+            return False
+        if word.casefold() not in _NOISE and word[0].isupper():
+            return True
+    return False
+
+
 def same_object(a: str, b: str) -> bool:
-    """Whether two objects name the same thing: one's words contain the other's,
-    or they share most of them.
+    """Whether two objects name the same thing: the same words, one's words within
+    the other's, or most words shared.
+
+    Words after the shared ones qualify ("Lisbon, Portugal", "hiking with friends")
+    and lowercase words describe ("my best friend"); a capitalised word in front
+    makes another name, so "York" is not "New York".
 
     >>> same_object("Lisbon", "Lisbon, Portugal"), same_object("a dog", "a cat")
     (True, False)
+    >>> same_object("York", "New York")
+    False
     """
     ta, tb = object_tokens(a), object_tokens(b)
     if not ta or not tb:
         return a.strip().casefold() == b.strip().casefold()
-    small, large = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    return small <= large or len(ta & tb) / len(ta | tb) >= 0.6
+    if ta == tb:
+        return True
+    if ta < tb or tb < ta:
+        small, large_text = (ta, b) if ta < tb else (tb, a)
+        return not _named_in_front(large_text, small)
+    return len(ta & tb) / len(ta | tb) >= 0.6
 
 
 def _self_report(fact_subject: str, asserted_by: str | None) -> bool:
@@ -130,7 +168,33 @@ def _self_report(fact_subject: str, asserted_by: str | None) -> bool:
 
 def decide(claim: Claim, at: datetime, asserted_by: str | None, existing: Sequence[Fact]) -> Plan:
     """Decide what ``claim`` (true from ``at``, said by ``asserted_by``) does to
-    ``existing`` facts of the same slot (see the module docstring for the rules)."""
+    ``existing`` facts of its subject under :func:`slot_predicates` (see the module
+    docstring for the rules)."""
+    pred = slot(claim.subject, claim.predicate)[1]
+    own = [f for f in existing if slot(f.subject, f.predicate)[1] == pred]
+    plan = _decide_slot(claim, at, asserted_by, own)
+    if claim.negated or pred not in OPPOSITES:
+        return plan
+    opposed = [
+        f
+        for f in existing
+        if f.current
+        and not f.negated
+        and slot(f.subject, f.predicate)[1] == OPPOSITES[pred]
+        and same_object(f.object, claim.object)
+    ]
+    # Like a reversal within one predicate: the newer sentiment closes the older.
+    older = tuple(f.id for f in opposed if f.valid_from is None or f.valid_from <= at)
+    newer = [f for f in opposed if f.valid_from is not None and f.valid_from > at]
+    plan = replace(plan, closes=plan.closes + older)
+    if newer and plan.action == "add" and plan.closed_by is None:  # told late: already overtaken
+        first = min(newer, key=lambda f: f.valid_from or at)
+        plan = replace(plan, closed_by=first.id, closed_at=first.valid_from)
+    return plan
+
+
+def _decide_slot(claim: Claim, at: datetime, asserted_by: str | None, existing: Sequence[Fact]) -> Plan:
+    """Rules 1-4 within the claim's own predicate."""
     current = [f for f in existing if f.current]
     match = next((f for f in current if same_object(f.object, claim.object)), None)
     if match is not None:
