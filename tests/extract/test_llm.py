@@ -13,7 +13,7 @@ import pytest
 
 from hippodex import ConfigError
 from hippodex.extract import PREDICATES
-from hippodex.extract.llm import LLMExtractor
+from hippodex.extract.llm import ExtractorUnavailable, LLMExtractor, UnusableReply
 
 NOW = datetime(2023, 5, 8, 13, 56)
 TEXT = "I moved to Lisbon last month with my sister Maria. Hey Ana!"
@@ -96,14 +96,13 @@ def test_invalid_items_are_dropped_and_counted(chat_server: Any, bad: dict[str, 
         "[1, 2, 3]",
         {"facts": "none"},
         {"facts": [], "entities": "none"},
-        ("raw", b'{"unexpected": true}'),
-        ("raw", b"<html>oops</html>"),
     ],
 )
 def test_malformed_replies_are_retried_then_given_up_on(chat_server: Any, malformed: Any) -> None:
     ex = _ex(chat_server, retries=2)
     chat_server.reply(malformed, malformed, malformed)
-    assert ex.extract(TEXT, speaker=None, role="user", occurred_at=NOW) == []
+    with pytest.raises(UnusableReply, match="malformed"):
+        ex.extract(TEXT, speaker=None, role="user", occurred_at=NOW)
     assert len(chat_server.requests) == 3
     assert ex.last_error is not None and "malformed" in ex.last_error
 
@@ -129,10 +128,12 @@ def test_code_fenced_json_is_accepted(chat_server: Any) -> None:
 def test_server_errors_retry_and_client_errors_do_not(chat_server: Any) -> None:
     ex = _ex(chat_server, retries=1)
     chat_server.reply(("status", 500), ("status", 429))
-    assert ex.extract(TEXT, speaker=None, role="user", occurred_at=NOW) == []
+    with pytest.raises(ExtractorUnavailable):
+        ex.extract(TEXT, speaker=None, role="user", occurred_at=NOW)
     assert "HTTP 429" in (ex.last_error or "") and len(chat_server.requests) == 2
     chat_server.reply(("status", 400))
-    assert ex.extract(TEXT, speaker=None, role="user", occurred_at=NOW) == []
+    with pytest.raises(ExtractorUnavailable):
+        ex.extract(TEXT, speaker=None, role="user", occurred_at=NOW)
     assert "HTTP 400" in (ex.last_error or "") and len(chat_server.requests) == 3
 
 
@@ -149,9 +150,10 @@ def test_wrong_path_is_a_config_error(chat_server: Any) -> None:
         ex.extract(TEXT, speaker=None, role="user", occurred_at=NOW)
 
 
-def test_unreachable_endpoint_returns_nothing() -> None:
+def test_unreachable_endpoint_raises_unavailable() -> None:
     ex = LLMExtractor("http://127.0.0.1:9/v1", model="m", retries=1, backoff=0, timeout=2)
-    assert ex.extract(TEXT, speaker=None, role="user", occurred_at=NOW) == []
+    with pytest.raises(ExtractorUnavailable, match="cannot reach"):
+        ex.extract(TEXT, speaker=None, role="user", occurred_at=NOW)
     assert "cannot reach" in (ex.last_error or "")
 
 

@@ -42,11 +42,12 @@ def test_llm_facts_consolidate_and_bad_replies_change_nothing(tmp_path: Path, ll
         llm_server.reply(
             {"facts": [_fact("Porto", "2022-01-01")], "entities": [{"name": "Porto", "kind": "place"}]},
             {"facts": [_fact("Lisbon", "2023-05-01")], "entities": []},
-            "{not json",  # malformed, then a server error: the third episode yields nothing
-            ("status", 500),
+            "{not json",  # malformed twice: the third episode yields nothing, and says so
+            "[]",
         )
         report = m.consolidate(user_id="ana")
         assert report.learned.episodes == 3 and report.learned.added == 2 and report.learned.superseded == 1
+        assert len(report.learned.errors) == 1 and "malformed" in report.learned.errors[0]
         [now] = m.facts("ana")
         assert (now.object, f"{now.valid_from:%Y-%m-%d}", now.extractor) == ("Lisbon", "2023-05-01", "llm:test-chat")
         assert [f.object for f in m.history(now.id)] == ["Porto", "Lisbon"]

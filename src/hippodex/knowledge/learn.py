@@ -4,23 +4,48 @@ Learning follows a per-user cursor (the last episode read), so it resumes
 after a crash and never reads an episode twice. Extraction (which may call an
 LLM) runs outside any transaction; the writes of a batch, with the cursor
 move, commit together.
+
+When the extractor itself fails (unreachable, timed out, an HTTP error, a
+configuration error; see :data:`RETRY_LATER`), learning stops before that
+episode: what came before it is kept, the cursor stays, and the next pass
+retries it. Between :func:`learn` calls made without ``force`` (those after
+``add``), an extractor that just failed is left alone for :data:`RETRY_PAUSE`
+seconds, so writes stay fast while an endpoint is down. Any other extractor
+error (an unusable model reply, a bug) is reported and the episode is learned
+as having no facts, so one bad episode never blocks the rest.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
-from hippodex.extract import EntityMention, FactCandidate, FactExtractor
-from hippodex.knowledge.consolidate import decide, slot
+from hippodex._exceptions import ConfigError
+from hippodex.extract import EntityMention, FactCandidate, FactExtractor, LLMExtractor
+from hippodex.extract.llm import MAX_FACTS, ExtractorUnavailable
+from hippodex.knowledge.consolidate import decide, slot, slot_predicates
 from hippodex.model import Episode, Fact
 
 EntityExtractor = Callable[[str, str | None], list[EntityMention]]
+
+log = logging.getLogger("hippodex.knowledge.learn")
+
+#: Extractor errors that say nothing about the episode: learning stops before
+#: it and retries later (an ``OSError`` covers network errors of any extractor).
+RETRY_LATER: tuple[type[BaseException], ...] = (ExtractorUnavailable, ConfigError, OSError)
+#: Seconds learning on ``add`` leaves an extractor alone after it failed that way.
+RETRY_PAUSE = 60.0
+
+_paused_until: weakref.WeakKeyDictionary[object, float] = weakref.WeakKeyDictionary()
+_pause_lock = threading.Lock()
 
 
 class LearningTx(Protocol):
@@ -52,12 +77,15 @@ class LearnReport:
     disputed: int = 0
     mentions: int = 0
     errors: list[str] = field(default_factory=list)
+    #: Learning stopped early because the extractor failed; a later pass resumes there.
+    unavailable: bool = False
 
     def merge(self, other: LearnReport) -> None:
         """Add another report's counts to this one."""
         for name in ("episodes", "added", "reinforced", "superseded", "disputed", "mentions"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
+        self.unavailable = self.unavailable or other.unavailable
 
 
 def new_fact_id() -> str:
@@ -96,7 +124,9 @@ def apply_claim(tx: LearningTx, claim: FactCandidate, episode: Episode, extracto
     subject_key, predicate = slot(claim.subject, claim.predicate)
     at = _utc(claim.valid_from) or episode.occurred_at
     speaker = asserted_by(episode)
-    plan = decide(claim, at, speaker, tx.slot_facts(subject_key, predicate))
+    # Its own predicate's facts and its opposite's ("I love sushi" closes "I hate sushi").
+    existing = [f for p in slot_predicates(predicate) for f in tx.slot_facts(subject_key, p)]
+    plan = decide(claim, at, speaker, existing)
     if plan.action == "reinforce" and plan.target is not None:
         if tx.reinforce(plan.target, episode.id, claim.confidence, episode.occurred_at):
             tx.log(plan.target, "reinforced", now, episode.id)
@@ -192,14 +222,20 @@ def learn(
     entities: EntityExtractor | None,
     *,
     batch_size: int = 256,
+    force: bool = False,
 ) -> LearnReport:
     """Read every episode of ``user_id`` after its cursor, in batches.
 
-    A failing extractor never corrupts memory: the episode is learned as
-    having no facts, and the error is reported.
+    A failing extractor never corrupts memory (see the module docstring).
+    ``force`` calls an extractor even within :data:`RETRY_PAUSE` of its last
+    failure (``consolidate()`` does; learning after ``add`` does not).
     """
     report = LearnReport()
     cursor = store.learn_cursor(user_id)
+    if extractor is not None and not force and _paused(extractor):
+        log.debug("learning for %r waits: the extractor failed less than %g s ago", user_id, RETRY_PAUSE)
+        report.unavailable = bool(store.episodes_after(user_id, cursor, 1))
+        return report
     name = extractor.name if extractor is not None else "none"
     while True:
         rows = store.episodes_after(user_id, cursor, batch_size)
@@ -207,16 +243,72 @@ def learn(
             return report
         batch = []
         for rowid, episode in rows:
-            claims: list[FactCandidate] = []
-            if extractor is not None:
-                try:
-                    claims = extractor.extract(
-                        episode.content, speaker=episode.speaker, role=episode.role, occurred_at=episode.occurred_at
-                    )
-                except Exception as exc:  # an extractor bug must not stop memory
-                    report.errors.append(f"{episode.id}: {type(exc).__name__}: {exc}")
+            try:
+                claims = _claims(extractor, episode, report)
+            except RETRY_LATER as exc:
+                report.errors.append(
+                    f"{episode.id}: not learned yet, retried on the next pass: {type(exc).__name__}: {exc}"
+                )
+                report.unavailable = True
+                break
             mentions = entities(episode.content, episode.speaker) if entities is not None else []
             batch.append((rowid, episode, claims, mentions))
-        with store.learning(user_id) as tx:
-            report.merge(learn_batch(tx, batch, name))
+        if batch:  # the episodes before a failure stay learned
+            with store.learning(user_id) as tx:
+                report.merge(learn_batch(tx, batch, name))
+        if extractor is not None:
+            _pause(extractor, report.unavailable)
+        if report.unavailable:
+            return report
         cursor = rows[-1][0]
+
+
+def _claims(extractor: FactExtractor | None, episode: Episode, report: LearnReport) -> list[FactCandidate]:
+    """What ``extractor`` claims ``episode`` says, at most :data:`MAX_FACTS` of it.
+
+    Raises :data:`RETRY_LATER` errors; reports any other error and returns ``[]``.
+    """
+    if extractor is None:
+        return []
+    ep = episode
+    try:
+        if isinstance(extractor, LLMExtractor):  # it can say more than extract() does
+            result = extractor.extract_all(ep.content, speaker=ep.speaker, role=ep.role, occurred_at=ep.occurred_at)
+            if result.error is not None:
+                report.errors.append(f"{episode.id}: UnusableReply: {result.error}")
+            if result.truncated:
+                report.errors.append(
+                    f"{episode.id}: the reply held {result.truncated} item(s) past the cap; kept {MAX_FACTS} facts"
+                )
+            claims = result.facts
+        else:
+            claims = extractor.extract(ep.content, speaker=ep.speaker, role=ep.role, occurred_at=ep.occurred_at)
+    except RETRY_LATER:
+        raise
+    except Exception as exc:  # a bad reply or an extractor bug must not stop memory
+        report.errors.append(f"{episode.id}: {type(exc).__name__}: {exc}")
+        return []
+    if len(claims) > MAX_FACTS:  # bounds the work of one write transaction, whatever the extractor
+        report.errors.append(f"{episode.id}: the extractor gave {len(claims)} facts; kept the first {MAX_FACTS}")
+        claims = claims[:MAX_FACTS]
+    return claims
+
+
+def _paused(extractor: object) -> bool:
+    with _pause_lock:
+        try:
+            until = _paused_until.get(extractor)
+        except TypeError:  # not weak-referenceable or not hashable: never paused
+            return False
+    return until is not None and time.monotonic() < until
+
+
+def _pause(extractor: object, failed: bool) -> None:
+    with _pause_lock:
+        try:
+            if failed:
+                _paused_until[extractor] = time.monotonic() + RETRY_PAUSE
+            else:
+                _paused_until.pop(extractor, None)
+        except TypeError:
+            pass

@@ -133,9 +133,13 @@ def sleep(
     """Consolidate one user's memory, or everyone's (see the module docstring)."""
     start = time.perf_counter()
     report = SleepReport()
+    waiting = 0
     for user in [user_id] if user_id is not None else store.users():
         report.users += 1
-        report.learned.merge(learn(store, user, extractor, entities))
+        # Retry a failed extractor once per pass, not once per user.
+        learned = learn(store, user, extractor, entities, force=not report.learned.unavailable)
+        waiting += learned.unavailable and not learned.errors
+        report.learned.merge(learned)
         now = datetime.now(UTC)
         with store.sleeping(user) as tx:
             for keep, dup in duplicates(tx.current_facts()):
@@ -150,5 +154,9 @@ def sleep(
             for session, (text, ids) in summarise_sessions(history).items():
                 report.summaries += tx.set_summary(session, text, ids, now)
             report.entities_recounted += tx.refresh_entities()
+    if waiting:
+        report.learned.errors.append(
+            f"{waiting} more user(s) not learned: the extractor failed earlier in this pass; consolidate() again"
+        )
     report.seconds = time.perf_counter() - start
     return report
