@@ -7,6 +7,7 @@ of encoders or fusion: the facade computes vectors and hands them over.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -151,6 +152,22 @@ class Layout:
         if not len(codes):
             return np.zeros(0, dtype=np.int64)
         return np.concatenate([self.by_session[self.session_start[c] : self.session_start[c + 1]] for c in codes])
+
+
+MetadataCheck = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def new_metadata(stored: str, metadata: dict[str, Any], *, merge: bool, check: MetadataCheck | None) -> str:
+    """The metadata JSON an update writes over ``stored``: ``metadata`` itself, or with ``merge``
+    its keys set in the stored object; ``check`` (the API's limits) sees the whole result.
+
+    >>> new_metadata('{"a": 1, "b": 2}', {"b": 3}, merge=True, check=None)
+    '{"a": 1, "b": 3}'
+    """
+    new = {**json.loads(stored), **metadata} if merge else metadata
+    if check is not None:
+        new = check(new)
+    return json.dumps(new, ensure_ascii=False)
 
 
 def build_layout(rows: Sequence[tuple[int, str, int, float, str, str | None]]) -> Layout:
@@ -305,7 +322,7 @@ class Store(Protocol):
         metadata: dict[str, Any],
         *,
         merge: bool = False,
-        check: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        check: MetadataCheck | None = None,
     ) -> Episode:
         """Replace an episode's metadata, or with ``merge`` set its keys in what the episode has.
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,7 +28,17 @@ from hippodex.model import Episode, Page, Scope, Session
 from hippodex.recall.cues import stored_reading
 from hippodex.recall.text import content_words
 from hippodex.store import word_sql
-from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, StoredText, VectorSet, build_layout
+from hippodex.store.base import (
+    EntityGraph,
+    Filters,
+    Layout,
+    MetadataCheck,
+    NewEpisode,
+    StoredText,
+    VectorSet,
+    build_layout,
+    new_metadata,
+)
 from hippodex.store.lexical_index import LexicalIndex, from_tokens
 from hippodex.store.open import redact
 from hippodex.store.postgres_knowledge import PostgresKnowledge
@@ -424,7 +434,7 @@ class PostgresStore(PostgresKnowledge):
         metadata: dict[str, Any],
         *,
         merge: bool = False,
-        check: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        check: MetadataCheck | None = None,
     ) -> Episode:
         with self._conn("write") as conn:
             self._bump(conn, user_id)
@@ -435,12 +445,9 @@ class PostgresStore(PostgresKnowledge):
             if row is None:
                 conn.rollback()
                 raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
-            new = {**json.loads(row[0]), **metadata} if merge else metadata
-            if check is not None:  # the limits hold for the merged whole, as it is now
-                new = check(new)
             conn.execute(
                 "UPDATE episodes SET metadata = %s WHERE user_id = %s AND id = %s",
-                (json.dumps(new, ensure_ascii=False), user_id, episode_id),
+                (new_metadata(row[0], metadata, merge=merge, check=check), user_id, episode_id),
             )
         return self.get(user_id, episode_id)
 

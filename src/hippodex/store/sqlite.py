@@ -31,7 +31,17 @@ from hippodex.model import Episode, Page, Scope, Session
 from hippodex.recall.cues import stored_reading
 from hippodex.recall.text import content_words
 from hippodex.store import word_sql
-from hippodex.store.base import EntityGraph, Filters, Layout, NewEpisode, StoredText, VectorSet, build_layout
+from hippodex.store.base import (
+    EntityGraph,
+    Filters,
+    Layout,
+    MetadataCheck,
+    NewEpisode,
+    StoredText,
+    VectorSet,
+    build_layout,
+    new_metadata,
+)
 from hippodex.store.lexical_index import LexicalIndex, from_instances
 from hippodex.store.postgres_text import analyze
 from hippodex.store.sql import (
@@ -446,7 +456,7 @@ class SQLiteStore(SQLiteKnowledge):
         metadata: dict[str, Any],
         *,
         merge: bool = False,
-        check: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        check: MetadataCheck | None = None,
     ) -> Episode:
         with self._write() as db:  # BEGIN IMMEDIATE: no other writer between the read and the write
             row = db.execute(
@@ -454,12 +464,9 @@ class SQLiteStore(SQLiteKnowledge):
             ).fetchone()
             if row is None:
                 raise MemoryNotFound(f"no episode {episode_id!r} for user {user_id!r}")
-            new = {**json.loads(row[0]), **metadata} if merge else metadata
-            if check is not None:  # the limits hold for the merged whole, as it is now
-                new = check(new)
             db.execute(
                 "UPDATE episodes SET metadata = ? WHERE user_id = ? AND id = ?",
-                (json.dumps(new, ensure_ascii=False), user_id, episode_id),
+                (new_metadata(row[0], metadata, merge=merge, check=check), user_id, episode_id),
             )
             self._bump(user_id)
         return self.get(user_id, episode_id)
