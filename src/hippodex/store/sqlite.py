@@ -174,6 +174,25 @@ def _read_only(path: str, exc: sqlite3.Error) -> str | None:
     return f"{where}; hippodex needs to write the file and create {Path(path).name}-wal and -shm beside it ({exc})"
 
 
+def _enter_wal(db: sqlite3.Connection, seconds: float = 10.0) -> None:
+    """Switch the file to WAL, waiting out other processes doing the same.
+
+    SQLite can answer "database is locked" to the switch without calling the
+    busy handler when several processes open a new file at once (here, in about
+    one start of four processes in twenty), so the wait is here rather than in
+    ``busy_timeout``.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if _primary_code(exc) not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -222,7 +241,7 @@ class SQLiteStore(SQLiteKnowledge):
             self._db.execute("PRAGMA secure_delete = ON")
             self._migrate()
             if self.path != ":memory:":
-                self._db.execute("PRAGMA journal_mode = WAL")
+                _enter_wal(self._db)
             self._db.execute("PRAGMA synchronous = FULL")
         except (sqlite3.Error, StoreError) as exc:
             self._db.close()
