@@ -26,7 +26,65 @@ _PERSON_CUE = re.compile(
     r"(?:\b(?:named|called|with|by|and|to|from|for|friend|sister|brother|mom|dad|wife|husband|son|daughter|"
     r"aunt|uncle|cousin|niece|nephew|boss|coach|instructor|teacher|Hey|Hi|Thanks|Thank you),?\s+)$"
 )
-_PLACE_CUE = re.compile(r"\b(?:in|to|from|at|near|visit|visited|around)\s+$")
+# "in"/"at"/"near"/"visit" make a lone word a place ("in Lima", "visit Oslo").
+_PLACE_CUE = re.compile(r"\b(?:in|at|near|around|visit|visited|visiting)\s+$")
+# "to"/"from" make a place only after travel ("moved to Oslo", "flight from
+# Lima", "get there from Shinjuku"), on a route ("from LAX to JFK") or for a
+# hometown ("I'm from Akron") -- not after talk or gifts ("talked to Jon").
+_MOTION = (
+    r"go|goes|going|gone|went|get|gets|getting|got|move|moves|moving|moved|relocate|relocated|fly|flies|flying|"
+    r"flew|flight|flights|drive|drives|driving|drove|trip|trips|travel|travels|traveling|travelling|traveled|"
+    r"travelled|come|comes|coming|came|head|heads|heading|headed|return|returns|returning|returned|back|been|"
+    r"visit|journey|vacation|holiday|getaway|cruise|way|welcome"
+)
+_TRAVEL_CUE = re.compile(
+    r"\b(?:" + _MOTION + r")\s+(?:(?:here|there|back|over|down|up|out|away|home|all the way)\s+)?(?:to|from)\s+$"
+    r"|\bfrom\s+(?-i:[A-Z])[\w.]*\s+to\s+$"
+    r"|(?:\bI['’]m|\bI am|['’]re|\b(?:he|she)['’]s|\boriginally|\bhails?)\s+from\s+$",
+    re.IGNORECASE,
+)
+# A bare "from" is as often a shop or brand ("a dog bed from Petco") as a
+# person, so it makes a lone word a person only after something people send
+# ("a letter from Maria", "heard from Jon"); otherwise the kind stays "other".
+_FROM = re.compile(r"\bfrom\s+$")
+_FROM_PERSON = re.compile(
+    r"\b(?:letter|letters|message|messages|call|calls|text|texts|email|emails|note|notes|card|cards|gift|gifts|"
+    r"present|presents|hug|advice|help|support|news|word|heard|hear|hearing|invite|invitation|visit|reply|"
+    r"feedback|tip|tips)\s+from\s+$",
+    re.IGNORECASE,
+)
+# An all-capitals token ("NASA", "LGBTQ") is an acronym, not a person; a long
+# one, or a shouted common word ("INTENSE", "YOU"), is no organisation.
+_ACRONYM = re.compile(r"[A-Z][A-Z&.]*[A-Z]")
+
+
+def _shouted(name: str) -> bool:
+    return len(name) > 5 or name.title() in lexicon.NOT_NAMES or name.title() in lexicon.COMMON_STARTERS
+
+
+# A brand by its spelling: inner capitals ("PetSmart", "JetBlue"; not "McDonald",
+# "LeBron") or a web domain ("Chewy.com").
+_BRAND = re.compile(r"(?!Mc|Mac|De|Le|La|Di|Da|Du|Van|Von)[A-Z][a-z]+[A-Z]\w*|\w+\.(?:com|org|net|io|co)")
+# A lone capitalised first word says nothing ("Honestly", "Wow") unless the text
+# shows it is a name: a possessive ("Ana's brother", but not "Life's good"), or
+# a verb that takes a person, maybe after an adverb ("Ana lives", "Ana just moved").
+_NOT_AFTER_POSSESSIVE = lexicon.words(
+    """a an the my your his her our their its this that so very really too such just still also always never not
+    all like kinda pretty super quite been got gotten gonna going doing done getting coming having here there back
+    out over up off what how why where when great good fine ok okay amazing awesome perfect cute sweet fun hard
+    tough crazy wild nice cool right sure busy happy sad tired sick excited ready"""
+)
+_NAMED_AFTER = re.compile(
+    r"['’]s\s+(?!(?:" + "|".join(sorted(_NOT_AFTER_POSSESSIVE)) + r")\b)[a-z]"
+    r"|\s+(?:(?:" + "|".join(sorted(lexicon.VERB_ADVERBS)) + r")\s+)?"
+    r"(?:" + "|".join(sorted(lexicon.PERSON_VERBS)) + r")\b"
+)
+# Common nouns by their ending ("Painting is fun", "Education matters",
+# "Basketball has"), contractions ("You've got", "Don't quit") and lower-case
+# compounds ("Dairy-free is"): not names even before such a verb.
+_COMMON_FORM = re.compile(
+    r"(?:[a-z]{2}ing|tion|sion|ness|ment|ism|ship|ity|ics|ture|sure|ology|phy|ball)$|['’](?:ve|re|ll|d|m|t)$|-[a-z]"
+)
 
 
 def canonical(name: str) -> str:
@@ -40,7 +98,7 @@ def canonical(name: str) -> str:
     return key.removeprefix("the ").strip(" .-")
 
 
-def _kind(name: str, before: str, known_people: set[str]) -> str:
+def _kind(name: str, before: str, known_people: set[str], possessive: bool = False) -> str:
     words = name.split()
     key = canonical(name)
     if key in known_people:
@@ -56,8 +114,18 @@ def _kind(name: str, before: str, known_people: set[str]) -> str:
     if any(w in _EVENT_WORDS for w in words) or name in lexicon.MONTHS_DAYS:
         return "event"
     if len(words) == 1:
+        if _TRAVEL_CUE.search(before) and not possessive:
+            return "place"
+        if _ACRONYM.fullmatch(name):
+            return "other" if name in lexicon.NOT_ORG_ACRONYMS or _shouted(name) else "org"
+        if _BRAND.fullmatch(name):
+            return "org"
+        if possessive:  # "went to Maria's", "at Sarah's place": her home
+            return "person"
         if _PLACE_CUE.search(before):
             return "place"
+        if _FROM.search(before) and not _FROM_PERSON.search(before):
+            return "other"
         return "person"  # a lone capitalised word mid-sentence is most often a name in chat
     if len(words) == 2 and _PERSON_CUE.search(before):
         return "person"
@@ -68,18 +136,23 @@ def extract_entities(content: str, *, speaker: str | None = None, known: Iterabl
     """Named things in ``content``, in order of position.
 
     ``speaker`` and ``known`` names are always people; a prefix of a known name
-    of three or more letters ("Mel") is an alias of it.
+    of three or more letters ("Mel") is an alias of it. A lone capitalised word
+    that opens a sentence counts only when the text shows it is a name: a
+    possessive, a verb that takes a person, or the same word mid-sentence.
 
     >>> [(e.name, e.canonical, e.kind) for e in extract_entities(
     ...     "Hey Mel! I saw The 1975 at the Hollywood Bowl with Maria's sister.", known=["Melanie"])]
     ... # doctest: +NORMALIZE_WHITESPACE
     [('Mel', 'melanie', 'person'), ('The 1975', '1975', 'other'),
      ('Hollywood Bowl', 'hollywood bowl', 'other'), ('Maria', 'maria', 'person')]
+    >>> [(e.name, e.kind) for e in extract_entities("Ana's brother wrote to Jon and flew to Oslo. Life is good.")]
+    [('Ana', 'person'), ('Jon', 'person'), ('Oslo', 'place')]
     """
     people = [n for n in (speaker, *known) if n and n.strip().lower() not in ("user", "assistant")]
     known_keys = {canonical(n): n for n in people}
     mentions: list[EntityMention] = []
     taken: list[tuple[int, int]] = []
+    first_words: list[tuple[int, int, str, bool]] = []  # lone sentence-initial words: span, key, named by context
 
     def add(start: int, end: int, kind: str | None = None) -> None:
         surface = content[start:end]
@@ -113,9 +186,18 @@ def extract_entities(content: str, *, speaker: str | None = None, known: Iterabl
         sentence_start = bool(_SENTENCE_START.search(content[:start]))
         if kind is None:
             lone_first = sentence_start and len(words) == 1 and key not in known_keys and alias is None
-            if lone_first and surface not in lexicon.PLACES and surface not in lexicon.ORGS:
-                return  # a capitalised first word says nothing
-            kind = _kind(surface, content[max(0, start - 40) : start], set(known_keys))
+            if (
+                lone_first
+                and surface not in lexicon.PLACES
+                and surface not in lexicon.ORGS
+                and not (_ACRONYM.fullmatch(surface) and not _shouted(surface))  # "NASA", not "WOW"
+            ):
+                # A capitalised first word says nothing, unless what follows
+                # shows a name or the word recurs mid-sentence (settled below).
+                if surface not in lexicon.COMMON_STARTERS and not _COMMON_FORM.search(surface):
+                    first_words.append((start, end, key, bool(_NAMED_AFTER.match(content, end))))
+                return
+            kind = _kind(surface, content[max(0, start - 40) : start], set(known_keys), possessive=bool(m))
         mentions.append(EntityMention(surface, key, kind, start, end))
         taken.append((start, end))
 
@@ -130,4 +212,11 @@ def extract_entities(content: str, *, speaker: str | None = None, known: Iterabl
             add(cut, b.start())
             cut = b.end()
         add(cut, m.end())
+    # A lone first word takes the kind of the same word met mid-sentence ("Oslo
+    # is cold. We moved to Oslo."); else it is a person if the context said so.
+    seen = {e.canonical: e.kind for e in reversed(mentions)}
+    for start, end, key, named in first_words:
+        kind = seen.get(key, "person" if named else None)
+        if kind is not None:
+            mentions.append(EntityMention(content[start:end], key, kind, start, end))
     return sorted(mentions, key=lambda e: e.start)

@@ -163,6 +163,12 @@ PLACES = words(
     Indonesia Philippines Singapore Malaysia Bali Hawaii California Texas Florida Oregon Washington Colorado Arizona
     Nevada Utah Alaska Georgia Ohio Michigan Virginia Carolina Jersey York Europe Asia Africa America Tasmania
     Roppongi Amsterdam Prague Vienna Dublin Edinburgh Barcelona Venice Florence Milan Munich Zurich Geneva Sedona
+    US USA UK UAE DC CA Alabama Arkansas Connecticut Delaware Idaho Illinois Indiana Iowa Kansas Kentucky
+    Louisiana Maine Maryland Massachusetts Minnesota Mississippi Missouri Montana Nebraska Oklahoma Pennsylvania
+    Tennessee Vermont Wisconsin Wyoming Caribbean Iceland Croatia Hungary Romania Czechia Israel Lebanon Iran Iraq
+    Pakistan Bangladesh Nepal Tibet Taiwan Cambodia Laos Myanmar Ethiopia Ghana Tanzania Uganda Rwanda Zimbabwe
+    Colombia Venezuela Ecuador Bolivia Uruguay Paraguay Cuba Jamaica Haiti Guatemala Honduras Nicaragua Panama
+    Zealand Fiji Scandinavia
     """
 )
 ORG_WORDS = words(
@@ -182,7 +188,49 @@ NOT_NAMES = words(
     Which Do Does Did Can Could Would Should Will Just Also Really Totally Love Glad Sounds Congrats Congratulations
     Haha Lol Omg Ah Aw Aww Hmm Yep Nope Sorry Please Take Talk Bye See Let Let's Same Anyway Btw By As If My Your
     Our His Her Their We You They He She Me Us Not Any Some All Every Being Having Got Getting Gonna Wanna Maybe
-    Last Next Since After Before Then Now Today Tomorrow Yesterday Tonight Woah Whoa Woohoo Yay Ugh Guess"""
+    Last Next Since After Before Then Now Today Tomorrow Yesterday Tonight Woah Whoa Woohoo Yay Ugh Guess
+    LOL LMAO OMG BTW FYI TBH IDK IMO IMHO ASAP BRB TTYL NGL IKR AKA XOXO"""
+)
+# Common words that may open a sentence before a verb yet are never names: a
+# lone one first in a sentence stays dropped even in "Life is good", "Work was
+# hard", "Everyone loves it". Kept apart from NOT_NAMES, which also trims the
+# front of longer names and vets names in the fact rules.
+COMMON_STARTERS = words(
+    """He She It They We You One Someone Somebody Something Anyone Anybody Anything Everyone Everybody Everything Nobody
+    Nothing Noone None Each Both Either Neither Most Many Few Several Much More Less Others Other Another Things Stuff
+    Such Whoever Whatever Mine Yours Ours Theirs Hers Lots Tons Plenty Half Part Nor Yet Still Even Only Never Always
+    Sometimes Often Usually Mostly Recently Lately Finally Actually Honestly Basically Luckily Hopefully Seriously
+    Apparently Obviously Definitely Probably Suddenly Eventually Overall Otherwise However Everywhere Somewhere
+    Anywhere Nowhere Everyday Morning Evening Afternoon Night Weekend Weekends Summer Winter Spring Fall Autumn Day
+    Days Week Weeks Month Months Year Years Time Times
+    Life Work Job Career School College Class Classes Home House Family Friends People Person Kids Baby Parents Mom
+    Mum Dad Mother Father Grandma Grandpa Brother Sister Son Daughter Husband Wife Boyfriend Girlfriend Partner Team
+    Teammates Coach Boss Music Art Arts Nature Love Health Money Food Dinner Lunch Breakfast Coffee Tea Pizza Cake
+    Wine Beer Weather Rain Snow Sun Traffic Travel Trip Vacation Holiday Holidays Party Game Games Sports Sport Dance
+    Yoga Pottery Clay Guitar Piano Poetry Books Book Movies Movie Film Films Shows Show Theater Theatre Church Faith
+    God Heaven Therapy Exercise Fitness Gym Practice Change Success Failure Progress Balance Confidence Courage
+    Patience Hope Fear Stress Anxiety Pain Injury Grief Loss Joy Peace Freedom Growth Support Advice Business Studies
+    Exams Exam Homework Research Stories Story Words Ideas Pets Pet Dogs Dog Cats Cat Puppies Puppy Animals Birds Fish
+    Turtles Plants Flowers Garden Trees Water Ocean Beach Mountains City Town Store Shop Office Car Cars Phone
+    Internet Social Media News History Math Tech Tournaments Tournament Concert Concerts Festival Camp Blue Red Green
+    Black White Pink Purple Yellow Orange Gold Silver"""
+)
+# Verbs that mostly take a person subject, third person or past: after one, a
+# lone capitalised first word is a name ("Ana lives in Rome"). No bare plural
+# forms ("Cats sleep"), nor verbs any noun takes ("Art gives", "Yoga helps").
+PERSON_VERBS = words(
+    """is was has had lives lived works worked said says told tells asked asks moved moves went goes got gets
+    loves loved likes liked hates hated wants wanted studies studied teaches taught plays played thinks thought
+    knows knew met meets called calls texted texts married graduated joined visited visits bought adopted
+    quit retired wrote writes sings sang paints painted cooks cooked"""
+)
+# Adverbs that may sit between such a name and its verb ("Ana just moved").
+VERB_ADVERBS = words("just also really always never still recently finally actually even often usually already")
+# All-capital tokens that name no organisation (the default for an acronym).
+NOT_ORG_ACRONYMS = words(
+    """LGBTQ LGBT LGBTQIA TV DIY RPG FPS MMO PTSD ADHD OCD DNA CEO CPR GPS AI PC VR R&R BBQ SUV RV ER ICU
+    ID PDF USB GPA MBA HR PR II III IV AM PM NLP CPU GPU RAM SSD HDD HDR GB MB TB KB SEO EP LP CD DVD HD UI UX API
+    OS FAQ ETA URL HTML CSS SQL QA IQ DM MRI CT ECG EKG UTI ENT EMG BP RAW DI"""
 )
 MONTHS_DAYS = words(
     """January February March April May June July August September October November December Monday Tuesday
