@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -12,6 +13,15 @@ from hippodex import Memory
 from hippodex.recall.temporal import TimeWindow, order_preference, parse_window, time_boost, window_weights
 
 NOW = datetime(2023, 5, 30, 23, 40)  # a Tuesday
+WED = datetime(2023, 5, 17, 14, 30)  # a Wednesday mid-month
+SAT = datetime(2023, 5, 20, 10, 0)
+SUN = datetime(2023, 5, 21, 18, 0)
+MON = datetime(2023, 5, 15, 8, 0)
+MAY10 = datetime(2023, 5, 10, 12, 0)
+JAN15 = datetime(2023, 1, 15, 12, 0)
+MAR31 = datetime(2023, 3, 31, 10, 0)  # a Friday; February is shorter
+JAN1 = datetime(2024, 1, 1, 9, 0)  # a Monday
+LEAP = datetime(2024, 2, 29, 12, 0)  # a Thursday
 
 
 @pytest.mark.parametrize(
@@ -80,6 +90,329 @@ def test_aware_now_gives_aware_window() -> None:
     assert window is not None and window.start.tzinfo is UTC
 
 
+D = date
+# What a careful reader means, with the reading chosen where English is ambiguous
+# (see the module docstring): windows are whole days, [start, end).
+TABLE = [
+    # WED is Wednesday 17 May 2023; its week is Monday 15 - Sunday 21 May.
+    ("What did I do yesterday?", WED, D(2023, 5, 16), D(2023, 5, 17)),
+    ("what did I eat today", WED, D(2023, 5, 17), D(2023, 5, 18)),
+    ("what are we doing tonight", WED, D(2023, 5, 17), D(2023, 5, 18)),
+    ("what did I have for breakfast this morning", WED, D(2023, 5, 17), D(2023, 5, 18)),
+    ("this evening", WED, D(2023, 5, 17), D(2023, 5, 18)),
+    ("last night", WED, D(2023, 5, 16), D(2023, 5, 17)),
+    ("the day before yesterday", WED, D(2023, 5, 15), D(2023, 5, 16)),
+    ("the night before last", WED, D(2023, 5, 15), D(2023, 5, 16)),
+    ("tomorrow", WED, D(2023, 5, 18), D(2023, 5, 19)),
+    ("what did I do last Saturday", WED, D(2023, 5, 13), D(2023, 5, 14)),
+    ("on Saturday", WED, D(2023, 5, 13), D(2023, 5, 14)),
+    ("this Saturday", WED, D(2023, 5, 20), D(2023, 5, 21)),
+    ("next Saturday", WED, D(2023, 5, 20), D(2023, 5, 21)),  # the first after today
+    ("last Wednesday", WED, D(2023, 5, 10), D(2023, 5, 11)),
+    ("this Monday", WED, D(2023, 5, 15), D(2023, 5, 16)),
+    ("two Saturdays ago", WED, D(2023, 5, 6), D(2023, 5, 7)),
+    ("Monday night", WED, D(2023, 5, 15), D(2023, 5, 16)),
+    ("last week", WED, D(2023, 5, 8), D(2023, 5, 15)),
+    ("this week", WED, D(2023, 5, 15), D(2023, 5, 22)),
+    ("next week", WED, D(2023, 5, 22), D(2023, 5, 29)),
+    ("earlier this week", WED, D(2023, 5, 15), D(2023, 5, 18)),
+    ("last month", WED, D(2023, 4, 1), D(2023, 5, 1)),
+    ("this month", WED, D(2023, 5, 1), D(2023, 6, 1)),
+    ("earlier this month", WED, D(2023, 5, 1), D(2023, 5, 18)),
+    ("next month", WED, D(2023, 6, 1), D(2023, 7, 1)),
+    ("last year", WED, D(2022, 1, 1), D(2023, 1, 1)),
+    ("this year", WED, D(2023, 1, 1), D(2024, 1, 1)),
+    ("so far this year", WED, D(2023, 1, 1), D(2023, 5, 18)),
+    ("the past few days", WED, D(2023, 5, 14), D(2023, 5, 18)),
+    ("in the last 3 weeks", WED, D(2023, 4, 26), D(2023, 5, 18)),
+    ("over the past two months", WED, D(2023, 3, 18), D(2023, 5, 18)),
+    ("in the past year", WED, D(2022, 5, 17), D(2023, 5, 18)),
+    ("this past week", WED, D(2023, 5, 10), D(2023, 5, 18)),
+    ("the past couple of weeks", WED, D(2023, 5, 3), D(2023, 5, 18)),
+    ("over the last couple weeks", WED, D(2023, 5, 3), D(2023, 5, 18)),
+    ("in the last 24 hours", WED, D(2023, 5, 16), D(2023, 5, 18)),
+    ("2 days ago", WED, D(2023, 5, 14), D(2023, 5, 17)),
+    ("a couple of weeks ago", WED, D(2023, 4, 30), D(2023, 5, 7)),
+    ("a few days ago", WED, D(2023, 5, 13), D(2023, 5, 16)),
+    ("10 days ago", WED, D(2023, 5, 6), D(2023, 5, 9)),
+    ("ten days ago", WED, D(2023, 5, 6), D(2023, 5, 9)),
+    ("a month ago", WED, D(2023, 4, 2), D(2023, 5, 3)),
+    ("a year ago", WED, D(2021, 11, 16), D(2022, 11, 16)),
+    ("a fortnight ago", WED, D(2023, 4, 30), D(2023, 5, 7)),
+    ("a few weeks back, I went", WED, D(2023, 4, 23), D(2023, 4, 30)),
+    ("half a year ago", WED, D(2022, 11, 3), D(2022, 12, 4)),
+    ("0 days ago", WED, D(2023, 5, 16), D(2023, 5, 18)),  # cut at the end of today
+    ("in May", WED, D(2023, 5, 1), D(2023, 5, 18)),  # not past now
+    ("in June", WED, D(2022, 6, 1), D(2022, 7, 1)),
+    ("in May 2023", WED, D(2023, 5, 1), D(2023, 6, 1)),
+    ("May of 2023", WED, D(2023, 5, 1), D(2023, 6, 1)),
+    ("May 8", WED, D(2023, 5, 8), D(2023, 5, 9)),
+    ("8 May", WED, D(2023, 5, 8), D(2023, 5, 9)),
+    ("on the 8th of May", WED, D(2023, 5, 8), D(2023, 5, 9)),
+    ("May 8th, 2023", WED, D(2023, 5, 8), D(2023, 5, 9)),
+    ("2023-05-08", WED, D(2023, 5, 8), D(2023, 5, 9)),
+    ("5/8/2023", WED, D(2023, 5, 8), D(2023, 5, 9)),  # US order
+    ("25/12/2022", WED, D(2022, 12, 25), D(2022, 12, 26)),  # only a day can be 25
+    ("12/25/22", WED, D(2022, 12, 25), D(2022, 12, 26)),
+    ("Sept. 3", WED, D(2022, 9, 3), D(2022, 9, 4)),
+    ("Jan 2nd", WED, D(2023, 1, 2), D(2023, 1, 3)),
+    ("on the first of May", WED, D(2023, 5, 1), D(2023, 5, 2)),
+    ("on the 8th", WED, D(2023, 5, 8), D(2023, 5, 9)),
+    ("on the 4th of July", WED, D(2022, 7, 4), D(2022, 7, 5)),  # a date, which is the holiday
+    ("in 2022", WED, D(2022, 1, 1), D(2023, 1, 1)),
+    ("in the 1990s", WED, D(1990, 1, 1), D(2000, 1, 1)),
+    ("last spring", WED, D(2022, 3, 1), D(2022, 6, 1)),  # this spring is not over
+    ("last summer", WED, D(2022, 6, 1), D(2022, 9, 1)),
+    ("last winter", WED, D(2022, 12, 1), D(2023, 3, 1)),
+    ("this summer", WED, D(2023, 6, 1), D(2023, 9, 1)),
+    ("in the fall", WED, D(2022, 9, 1), D(2022, 12, 1)),
+    ("summer 2021", WED, D(2021, 6, 1), D(2021, 9, 1)),
+    ("last weekend", WED, D(2023, 5, 13), D(2023, 5, 15)),
+    ("this past weekend", WED, D(2023, 5, 13), D(2023, 5, 15)),
+    ("over the weekend", WED, D(2023, 5, 13), D(2023, 5, 15)),
+    ("the weekend before last", WED, D(2023, 5, 6), D(2023, 5, 8)),
+    ("this weekend", WED, D(2023, 5, 20), D(2023, 5, 22)),
+    ("at Christmas", WED, D(2022, 12, 25), D(2022, 12, 26)),
+    ("on Christmas Eve", WED, D(2022, 12, 24), D(2022, 12, 25)),
+    ("on New Year's Eve", WED, D(2022, 12, 31), D(2023, 1, 1)),
+    ("around Easter", WED, D(2023, 4, 9), D(2023, 4, 10)),
+    ("last Thanksgiving", WED, D(2022, 11, 24), D(2022, 11, 25)),
+    ("on valentine’s day", WED, D(2023, 2, 14), D(2023, 2, 15)),
+    ("since March", WED, D(2023, 3, 1), D(2023, 5, 18)),
+    ("since 2021", WED, D(2021, 1, 1), D(2023, 5, 18)),
+    ("after June 2022", WED, D(2022, 7, 1), D(2023, 5, 18)),
+    ("between March and May", WED, D(2023, 3, 1), D(2023, 5, 18)),
+    ("from March 2022 to May", WED, D(2022, 3, 1), D(2022, 6, 1)),
+    ("the first week of June", WED, D(2022, 6, 1), D(2022, 6, 8)),
+    ("the last week of April", WED, D(2023, 4, 24), D(2023, 5, 1)),
+    ("early May", WED, D(2023, 5, 1), D(2023, 5, 11)),
+    ("mid-May", WED, D(2023, 5, 11), D(2023, 5, 18)),
+    ("late May", WED, D(2022, 5, 21), D(2022, 6, 1)),  # this year's has not begun
+    ("the end of last year", WED, D(2022, 12, 1), D(2023, 1, 1)),
+    ("in early 2022", WED, D(2022, 1, 1), D(2022, 5, 1)),
+    ("the week of May 8", WED, D(2023, 5, 8), D(2023, 5, 15)),
+    ("the week after Easter", WED, D(2023, 4, 10), D(2023, 4, 17)),
+    # Counted back from a named date, the window runs on to that date (when it was said).
+    ("the day before Christmas", WED, D(2022, 12, 24), D(2022, 12, 26)),
+    ("two weeks before May 1, 2023", WED, D(2023, 4, 14), D(2023, 5, 2)),
+    ("the Sunday before April 10, 2023", WED, D(2023, 4, 9), D(2023, 4, 11)),
+    ("as of December 2022", WED, D(2022, 12, 1), D(2023, 1, 1)),
+    ("WHAT DID I DO LAST SATURDAY?", WED, D(2023, 5, 13), D(2023, 5, 14)),
+    ("last   Saturday", WED, D(2023, 5, 13), D(2023, 5, 14)),
+    ("Last Saturday's dinner", WED, D(2023, 5, 13), D(2023, 5, 14)),
+    ("what did I eat on 29 February", WED, D(2020, 2, 29), D(2020, 3, 1)),  # the latest leap day
+    ("February 30", WED, D(2023, 2, 1), D(2023, 3, 1)),  # no such day: the month
+    # Said on a Saturday and on a Sunday.
+    ("last Saturday", SAT, D(2023, 5, 13), D(2023, 5, 14)),
+    ("this Saturday", SAT, D(2023, 5, 20), D(2023, 5, 21)),
+    ("last weekend", SAT, D(2023, 5, 13), D(2023, 5, 15)),
+    ("this weekend", SAT, D(2023, 5, 20), D(2023, 5, 22)),
+    ("last Saturday", SUN, D(2023, 5, 20), D(2023, 5, 21)),
+    ("last weekend", SUN, D(2023, 5, 13), D(2023, 5, 15)),  # this one is not over
+    ("this weekend", SUN, D(2023, 5, 20), D(2023, 5, 22)),
+    ("last week", SUN, D(2023, 5, 8), D(2023, 5, 15)),
+    ("next Monday", SUN, D(2023, 5, 22), D(2023, 5, 23)),
+    # On a Monday.
+    ("last week", MON, D(2023, 5, 8), D(2023, 5, 15)),
+    ("last weekend", MON, D(2023, 5, 13), D(2023, 5, 15)),
+    ("on Monday", MON, D(2023, 5, 8), D(2023, 5, 9)),
+    ("this week", MON, D(2023, 5, 15), D(2023, 5, 22)),
+    # Year boundaries.
+    ("yesterday", JAN1, D(2023, 12, 31), D(2024, 1, 1)),
+    ("last week", JAN1, D(2023, 12, 25), D(2024, 1, 1)),
+    ("last month", JAN1, D(2023, 12, 1), D(2024, 1, 1)),
+    ("last year", JAN1, D(2023, 1, 1), D(2024, 1, 1)),
+    ("in December", JAN1, D(2023, 12, 1), D(2024, 1, 1)),
+    ("this winter", JAN1, D(2023, 12, 1), D(2024, 3, 1)),
+    ("last winter", JAN1, D(2022, 12, 1), D(2023, 3, 1)),
+    ("at Christmas", JAN1, D(2023, 12, 25), D(2023, 12, 26)),
+    ("on New Year's Eve", JAN1, D(2023, 12, 31), D(2024, 1, 1)),
+    ("between December and February", JAN1, D(2022, 12, 1), D(2023, 3, 1)),
+    ("a month ago", JAN1, D(2023, 11, 17), D(2023, 12, 18)),
+    ("in the past week", JAN1, D(2023, 12, 25), D(2024, 1, 2)),
+    ("last month", JAN15, D(2022, 12, 1), D(2023, 1, 1)),
+    ("in January", JAN15, D(2023, 1, 1), D(2023, 1, 16)),
+    ("in March", JAN15, D(2022, 3, 1), D(2022, 4, 1)),
+    # February in a leap year.
+    ("on 29 February", LEAP, D(2024, 2, 29), D(2024, 3, 1)),
+    ("in February", LEAP, D(2024, 2, 1), D(2024, 3, 1)),
+    ("last month", LEAP, D(2024, 1, 1), D(2024, 2, 1)),
+    ("this month", LEAP, D(2024, 2, 1), D(2024, 3, 1)),
+    ("a year ago", LEAP, D(2022, 8, 31), D(2023, 8, 31)),
+    ("last February", LEAP, D(2023, 2, 1), D(2023, 3, 1)),
+    ("early February", LEAP, D(2024, 2, 1), D(2024, 2, 11)),
+    ("late February", LEAP, D(2024, 2, 21), D(2024, 3, 1)),
+    ("the last week of February", LEAP, D(2024, 2, 23), D(2024, 3, 1)),
+    # Month arithmetic on the 31st.
+    ("last month", MAR31, D(2023, 2, 1), D(2023, 3, 1)),
+    ("a month ago", MAR31, D(2023, 2, 14), D(2023, 3, 17)),
+    ("on the 31st", MAR31, D(2023, 3, 31), D(2023, 4, 1)),
+    ("on the 31st", WED, D(2023, 3, 31), D(2023, 4, 1)),  # April has no 31st
+    ("in the last 30 days", MAR31, D(2023, 3, 1), D(2023, 4, 1)),
+    ("since the beginning of the month", MAR31, D(2023, 3, 1), D(2023, 4, 1)),
+    ("in May", MAY10, D(2023, 5, 1), D(2023, 5, 11)),
+    ("what happened in May?", MAY10, D(2023, 5, 1), D(2023, 5, 11)),
+]
+
+
+@pytest.mark.parametrize(("text", "now", "start", "end"), TABLE)
+def test_table_of_expressions(text: str, now: datetime, start: date, end: date) -> None:
+    window = parse_window(text, now)
+    assert window is not None, text
+    assert (window.start, window.end) == (
+        datetime.combine(start, datetime.min.time()),
+        datetime.combine(end, datetime.min.time()),
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "May I ask what you recommended?",
+        "I may go",
+        "This may sound odd",
+        "the second time",
+        "the first time I went hiking",
+        "March of the penguins",
+        "a march through the city",
+        "a week-long trip",
+        "I have 2020 photos",
+        "Sunday school",
+        "what did I say last?",
+        "a Christmas tree",
+        "what did I buy for Christmas",  # a purpose, not a time
+        "before I moved",  # an event
+        "since I moved",
+        "a while ago",
+        "the other day",
+        "what have I been reading recently",  # an ordering cue, not a window
+        "what have I been up to lately",
+        "where did I live before 2020",  # a bound
+        "until May",
+        "prior to last week",
+        "5/8",  # a fraction or a score without a year
+        "I ran 5 km on 3/4",
+        "score 2-1",
+        "the 10/20/30 rule",
+        "I read it in 3 days",
+        "the last time I went",
+        "the last day I saw her",
+        "during the fall of Rome",
+        "a book from the 1960s",
+        "Monday",
+        "the 8th",
+        "after June 2023",  # not yet
+        "May 9999",
+        "I order burgers every Friday night",  # a habit, not a time
+        "each summer we go to Maine",
+        "every other weekend",
+        "every Christmas",
+        "every day",
+        "",
+    ],
+)
+def test_no_window(text: str) -> None:
+    assert parse_window(text, WED) is None
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+INDIA = timezone(timedelta(hours=5, minutes=30))
+
+
+@pytest.mark.parametrize("tz", [NEW_YORK, INDIA, UTC])
+def test_aware_now_keeps_its_zone_and_wall_time(tz: ZoneInfo | timezone) -> None:
+    # 23:30 in New York is already the next day in UTC; the window is the local day before.
+    now = datetime(2023, 5, 17, 23, 30, tzinfo=tz)
+    window = parse_window("what did I do yesterday", now)
+    assert window is not None
+    assert window.start == datetime(2023, 5, 16, tzinfo=tz) and window.end == datetime(2023, 5, 17, tzinfo=tz)
+    assert window.start.tzinfo is tz and window.end.tzinfo is tz
+    assert parse_window("last month", now) == TimeWindow(
+        datetime(2023, 4, 1, tzinfo=tz), datetime(2023, 5, 1, tzinfo=tz), "last month"
+    )
+
+
+PAST = [
+    "yesterday",
+    "in May",
+    "in March",
+    "in the summer",
+    "late May",
+    "mid-May",
+    "at Christmas",
+    "on Saturday",
+    "last weekend",
+    "on the 31st",
+    "since March",
+    "between March and May",
+    "0 days ago",
+    "a day ago",
+    "in the past 3 days",
+    "earlier this month",
+    "so far this year",
+]
+
+
+@pytest.mark.parametrize("now", [WED, SAT, SUN, MON, MAY10, JAN1, JAN15, LEAP, MAR31])
+@pytest.mark.parametrize("text", PAST)
+def test_a_past_window_never_ends_after_today(text: str, now: datetime) -> None:
+    window = parse_window(text, now)
+    assert window is not None
+    tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time())
+    assert window.start < window.end <= tomorrow
+    assert window.start <= now  # something of it has happened
+
+
+ODD = [
+    "",
+    " ",
+    "?",
+    "\x00",
+    "99/99/9999",
+    "32/13/2023",
+    "February 30",
+    "February 30, 2023",
+    "the 0th of May",
+    "May 0",
+    "0 days ago",
+    "1000000 years ago",
+    "999999999 weeks ago",
+    "100000000000000000000000 days ago",
+    "1" * 5000 + " days ago",
+    "over the past 1000000 years",
+    "in 0001",
+    "9999-12-31",
+    "0000-01-01",
+    "x" * 10_000,
+    "last week " * 1000,
+    "between " * 1200 + "May",
+    "the 8th of " * 900,
+    "\u0130" * 5000 + " yesterday",
+    "\n\t " * 3000 + "last week",
+    "🎉 party last Saturday 🎉",
+]
+
+
+@pytest.mark.parametrize(
+    "now", [WED, LEAP, datetime.min, datetime.max, datetime(9999, 12, 31), WED.replace(tzinfo=NEW_YORK)]
+)
+@pytest.mark.parametrize("text", ODD)
+def test_odd_input_never_raises(text: str, now: datetime) -> None:
+    window = parse_window(text, now)
+    assert window is None or (window.start < window.end and window.start.tzinfo is now.tzinfo)
+
+
+@pytest.mark.parametrize("text", ["1000000 years ago", "100000000000000000000000 days ago", "99/99/9999", "in 0001"])
+def test_outside_the_calendar_is_no_window(text: str) -> None:
+    assert parse_window(text, WED) is None
+
+
+def test_the_expression_is_the_words_read() -> None:
+    # The extractor strips it from a fact's object: it must be the text as written, lower-cased.
+    window = parse_window("I moved to Porto since  March, loved it", WED)
+    assert window is not None and window.expression == "since  march"
+
+
 @pytest.mark.parametrize(
     ("text", "direction"),
     [
@@ -88,6 +421,9 @@ def test_aware_now_gives_aware_window() -> None:
         ("my most recent trip", 1),
         ("what is my latest score", 1),
         ("where do I live now", 1),
+        ("what have I been reading recently", 1),
+        ("which service did I start using most recently", 1),
+        ("what did I say last?", 1),
         ("where is Lisbon", 0),
         ("first and most recent", 0),
     ],
@@ -109,6 +445,8 @@ def test_time_boost_prefers_the_window_then_the_ordering_cue() -> None:
     assert time_boost(occurred, scores, "what did I do last Saturday", NOW, 0.5).tolist() == [1.5, 1.0]
     assert time_boost(occurred, scores, "my first trip", NOW, 0.5).tolist() == [1.0, 1.25]
     assert time_boost(occurred, scores, "a trip", NOW, 0.5).tolist() == [1.0, 1.0]
+    # "recently" is no window but a wish for the latest.
+    assert time_boost(occurred, scores, "my trip recently", NOW, 0.5).tolist() == [1.25, 1.0]
 
 
 @pytest.mark.parametrize(
