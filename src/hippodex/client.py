@@ -1,22 +1,44 @@
 """A Python client for ``hippodex serve``, with the same methods as :class:`hippodex.Memory`.
 
 It returns the same dataclasses (:class:`Episode`, :class:`Hit`, :class:`Page`,
-...) and raises the same errors, so code written against ``Memory`` runs against
-a server by swapping one constructor. Needs ``httpx`` (the ``server`` extra).
+:class:`SleepReport`, ...) and raises the same errors with the same messages,
+so code written against ``Memory`` runs against a server by swapping one
+constructor. Needs ``httpx`` (the ``server`` extra).
+
+Arguments are checked here, with the very functions ``Memory`` checks them with
+(:mod:`hippodex.ingest.normalize`), before anything is sent: a bad value gets
+``Memory``'s message rather than the server's schema wording, and a value JSON
+or a URL would silently change (a lone surrogate, ``{1: 2}``, a ``None`` user)
+never leaves the process. The server checks everything again.
 """
 
 from __future__ import annotations
 
 import builtins
 import json as _json
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
-from typing import Any
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, NoReturn
 from urllib.parse import quote
 
-from hippodex._exceptions import HippodexError, MemoryNotFound, StoreError, ValidationError
-from hippodex.ingest.normalize import TimeLike
-from hippodex.model import ChannelScore, Entity, Episode, Fact, Hit, Page, Session, Stats
+from hippodex._exceptions import ConfigError, HippodexError, MemoryNotFound, StoreError, ValidationError
+from hippodex.config import CHANNELS
+from hippodex.encode.quantize import tier_code
+from hippodex.ingest.normalize import (
+    Message,
+    TimeLike,
+    check_id,
+    check_k,
+    check_messages,
+    check_metadata,
+    check_query,
+    parse_time,
+)
+from hippodex.knowledge.learn import LearnReport
+from hippodex.knowledge.sleep import SleepReport
+from hippodex.memory import ImportResult, _offset, _one_or_many
+from hippodex.model import ROLES, ChannelScore, Entity, Episode, Fact, Hit, Page, Session, Stats
 
 try:
     import httpx
@@ -34,12 +56,18 @@ class AuthError(HippodexError):
         self.status = status
 
 
-def _time(value: TimeLike | None) -> str | float | None:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
+class _SleepReport(SleepReport):
+    """A :class:`SleepReport` that also reads like the dict earlier clients returned (``report["users"]``).
+
+    >>> _SleepReport(users=2)["users"]
+    2
+    """
+
+    def __getitem__(self, key: str) -> object:
+        return self.to_dict()[key]
 
 
+# -- from JSON ----------------------------------------------------------------
 def _episode(d: Mapping[str, Any]) -> Episode:
     return Episode(
         id=d["id"],
@@ -101,23 +129,74 @@ def _entity(d: Mapping[str, Any]) -> Entity:
     )
 
 
-def _message(m: str | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(m, str):
-        return {"role": "user", "content": m}
-    out = dict(m)
-    if "name" in out and "speaker" not in out:
-        out["speaker"] = out.pop("name")
-    if "timestamp" in out:
-        out["timestamp"] = _time(out["timestamp"])
-    return out
+def _sleep_report(d: Mapping[str, Any]) -> _SleepReport:
+    # The response carries no disputed/mentions/unavailable counts: those stay at their defaults.
+    learned = LearnReport(
+        episodes=d["episodes_learned"],
+        added=d["facts_added"],
+        reinforced=d["facts_reinforced"],
+        superseded=d["facts_superseded"],
+        errors=builtins.list(d["errors"]),
+    )
+    return _SleepReport(
+        users=d["users"],
+        learned=learned,
+        merged=d["facts_merged"],
+        summaries=d["summaries"],
+        entities_recounted=d["entities_recounted"],
+        retiered=d["vectors_retiered"],
+        seconds=d["seconds"],
+    )
 
 
-def _seg(value: str) -> str:
-    return quote(str(value), safe="")
+# -- to JSON, checked as Memory checks it ------------------------------------------
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.isoformat()
 
 
-def _drop_none(d: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if v is not None}
+def _time(value: TimeLike | None, name: str) -> str | None:
+    """``value`` read as ``Memory`` reads it (naive is UTC, a date is its midnight), as ISO 8601."""
+    return _iso(parse_time(value, name))
+
+
+def _message(m: Message) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "role": m.role,
+            "content": m.content,
+            "speaker": m.speaker,
+            "timestamp": _iso(m.occurred_at),
+            "metadata": m.metadata or None,
+        }
+    )
+
+
+def _user(user_id: object) -> str:
+    return str(check_id(user_id, "user_id"))
+
+
+def _some_user(user_id: object) -> str | None:
+    """An optional ``user_id`` (``None``: every user)."""
+    return check_id(user_id, "user_id", required=False)
+
+
+def _expand(expand: object) -> int:
+    if isinstance(expand, bool) or not isinstance(expand, int) or not 0 <= expand <= 20:
+        raise ValidationError("expand must be an integer between 0 and 20")
+    return expand
+
+
+def _channels(names: Sequence[str] | None) -> builtins.list[str] | None:
+    """The channel names as :meth:`Memory.search` checks them (``None``: the server's default)."""
+    if names is None:
+        return None
+    wanted = (names,) if isinstance(names, str) else tuple(names)  # one name, not its letters
+    if not wanted:
+        raise ValidationError(f"channels: none given; choose one or more of {', '.join(CHANNELS)}")
+    unknown = [n for n in wanted if n not in CHANNELS]
+    if unknown:
+        raise ValidationError(f"channels: unknown {unknown}; choose from {', '.join(CHANNELS)}")
+    return builtins.list(wanted)
 
 
 def _filters(
@@ -127,16 +206,36 @@ def _filters(
     since: TimeLike | None,
     until: TimeLike | None,
     role: str | Sequence[str] | None,
+    metadata: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """The filters search and list share, as JSON-ready values (httpx repeats list params)."""
+    """The filters search and list share, checked in ``Memory``'s order, as JSON-ready values."""
+    roles = _one_or_many(role, "role")
+    bad = [r for r in roles if r not in ROLES]
+    if bad:
+        raise ValidationError(f"role: {bad[0]!r} is not one of {', '.join(ROLES)}")
     return {
-        "agent_id": agent_id,
-        "run_id": run_id,
-        "session_id": session_id if isinstance(session_id, str | None) else builtins.list(session_id),
-        "since": _time(since),
-        "until": _time(until),
-        "role": role if isinstance(role, str | None) else builtins.list(role),
+        "agent_id": check_id(agent_id, "agent_id", required=False),
+        "run_id": check_id(run_id, "run_id", required=False),
+        "session_id": builtins.list(_one_or_many(session_id, "session_id")) or None,
+        "since": _time(since, "since"),
+        "until": _time(until, "until"),
+        "role": builtins.list(roles) or None,
+        "metadata": check_metadata(metadata, "metadata filter") or None,
     }
+
+
+def _seg(value: str) -> str:
+    """``value`` as one URL path segment."""
+    # Dots too: httpx resolves a segment "." or ".." away, so erase(user_id="..") would hit /v1/.
+    return quote(value, safe="").replace(".", "%2E")
+
+
+def _drop_none(d: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _no_episode(episode_id: str, user_id: str) -> str:
+    return f"no episode {episode_id!r} for user {user_id!r}"  # the store's words, which the server withholds
 
 
 class Client:
@@ -147,35 +246,75 @@ class Client:
     ...     mem.search("where does Ana live?", user_id="ana", k=3)[0].episode.content
     'I moved to Lisbon in May'
 
-    Errors map back to hippodex's: 401/403 raise :class:`AuthError`, 404
-    :class:`MemoryNotFound`, 413/422 :class:`ValidationError`, anything else
-    (and an unreachable server) :class:`StoreError`.
+    Errors map back to hippodex's: a bad argument raises :class:`ValidationError`
+    before any request (so does a 413 or 422), 401/403 :class:`AuthError`, an
+    unknown id :class:`MemoryNotFound`, and anything else (an unreachable
+    server, a URL that is not a hippodex server, a 5xx) :class:`StoreError`
+    naming the URL. What the REST API cannot do (export, import, reindex,
+    move_tier) raises :class:`ConfigError`, as ``Memory`` does for what its
+    backend cannot do.
     """
 
     def __init__(self, url: str, api_key: str | None = None, timeout: float = 30) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        try:
+            self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+            scheme = self._http.base_url.scheme
+        except (httpx.InvalidURL, ValueError) as exc:  # e.g. a bad port in the URL
+            raise ConfigError(f"url: {url!r} is not a usable server URL ({exc})") from None
+        # Said now, not at the first call: "localhost:8765" would parse as the scheme "localhost".
+        if scheme not in ("http", "https"):
+            self._http.close()
+            raise ConfigError(f"url: {url!r} must start with http:// or https://, e.g. http://127.0.0.1:8765")
 
     # -- transport --------------------------------------------------------
-    def _call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
+    def _call(self, method: str, path: str, *, json: Any = None, params: Any = None, missing: str | None = None) -> Any:
+        """Send one request and return its JSON; ``missing`` is the :class:`MemoryNotFound`
+        message for a 404 (on routes without an id a 404 means a wrong base URL)."""
+        where = f"{method} {self.url}{path}"
+        if self._http.is_closed:  # httpx would raise a bare RuntimeError
+            raise StoreError(f"this Client of {self.url} is closed; open a new one")
         try:
             r = self._http.request(method, path, json=json, params=params)
-        except httpx.TransportError as exc:
-            raise StoreError(f"cannot reach hippodex server at {self.url}: {exc}") from exc
-        if r.status_code < 400:
-            return None if r.status_code == 204 or not r.content else r.json()
+        except (httpx.RequestError, httpx.InvalidURL) as exc:
+            # from None: the message says all; httpx's own traceback would only bury it.
+            raise StoreError(
+                f"cannot reach the hippodex server at {self.url} ({type(exc).__name__}: {str(exc) or 'no detail'}); "
+                "is `hippodex serve` running there?"
+            ) from None
+        if 200 <= r.status_code < 300:
+            if r.status_code == 204:
+                return None
+            try:
+                return r.json()
+            except ValueError:
+                raise StoreError(
+                    f"{where} answered with a body that is not JSON; is {self.url} a hippodex server?"
+                ) from None
         try:
-            message = r.json()["error"]["message"]
+            message = str(r.json()["error"]["message"])
         except (ValueError, KeyError, TypeError):
             message = r.text[:200] or r.reason_phrase
         if r.status_code in (401, 403):
             raise AuthError(message, status=r.status_code)
         if r.status_code == 404:
-            raise MemoryNotFound(message)
+            if "%2F" in path:  # the server decodes it before routing, so the id splits the path: no route
+                raise StoreError(f"{where} matched no route (404): this server cannot take an id that contains '/'")
+            if missing is not None:
+                raise MemoryNotFound(missing)
+            raise StoreError(f"{where}: no such route (404); is {self.url} the base URL of a hippodex server?")
         if r.status_code in (413, 422):
             raise ValidationError(message)
-        raise StoreError(f"server error {r.status_code}: {message}")
+        if 300 <= r.status_code < 400:
+            target = r.headers.get("location", "elsewhere")
+            raise StoreError(f"{where} was redirected to {target}; give Client that URL instead")
+        raise StoreError(f"server error {r.status_code} from {where}: {message}")
+
+    def _unsupported(self, what: str, instead: str) -> NoReturn:
+        raise ConfigError(
+            f"{what} is not available through the REST API of {self.url} (it has no endpoint for it); {instead}"
+        )
 
     # -- writes -------------------------------------------------------------
     def add(
@@ -189,17 +328,20 @@ class Client:
         timestamp: TimeLike | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> builtins.list[Episode]:
-        """Record messages as episodes of one session (see :meth:`Memory.add`)."""
-        items = [messages] if isinstance(messages, str | Mapping) else builtins.list(messages)
+        """Record messages as episodes of one session (see :meth:`Memory.add`).
+
+        >>> mem.add(["hi", "I like tea"], user_id="ana", session_id="s1")  # doctest: +SKIP
+        [Episode(..., seq=0, ...), Episode(..., seq=1, ...)]
+        """
         body = _drop_none(
             {
-                "user_id": user_id,
-                "messages": [_message(m) for m in items],
-                "agent_id": agent_id,
-                "run_id": run_id,
-                "session_id": session_id,
-                "timestamp": _time(timestamp),
-                "metadata": dict(metadata) if metadata is not None else None,
+                "user_id": _user(user_id),
+                "agent_id": check_id(agent_id, "agent_id", required=False),
+                "run_id": check_id(run_id, "run_id", required=False),
+                "session_id": check_id(session_id, "session_id", required=False),
+                "messages": [_message(m) for m in check_messages(messages)],
+                "timestamp": _time(timestamp, "timestamp"),
+                "metadata": check_metadata(metadata) or None,
             }
         )
         return [_episode(e) for e in self._call("POST", "/v1/memories", json=body)["episodes"]]
@@ -207,17 +349,20 @@ class Client:
     def update_metadata(
         self, episode_id: str, metadata: Mapping[str, Any], *, user_id: str, merge: bool = True
     ) -> Episode:
-        """Set an episode's metadata (merged unless ``merge=False``)."""
-        body = {"user_id": user_id, "metadata": dict(metadata), "merge": merge}
-        return _episode(self._call("PATCH", f"/v1/memories/{_seg(episode_id)}", json=body))
+        """Set an episode's metadata (merged unless ``merge=False``; see :meth:`Memory.update_metadata`)."""
+        user, meta = _user(user_id), check_metadata(metadata)
+        eid = str(check_id(episode_id, "episode_id"))
+        body = {"user_id": user, "metadata": meta, "merge": bool(merge)}
+        return _episode(self._call("PATCH", f"/v1/memories/{_seg(eid)}", json=body, missing=_no_episode(eid, user)))
 
     def delete(self, episode_id: str, *, user_id: str) -> None:
-        """Delete one episode."""
-        self._call("DELETE", f"/v1/memories/{_seg(episode_id)}", params={"user_id": user_id})
+        """Delete one episode (see :meth:`Memory.delete`)."""
+        user, eid = _user(user_id), str(check_id(episode_id, "episode_id"))
+        self._call("DELETE", f"/v1/memories/{_seg(eid)}", params={"user_id": user}, missing=_no_episode(eid, user))
 
     def erase(self, *, user_id: str) -> int:
         """Remove everything of a user; returns episodes removed."""
-        return int(self._call("DELETE", f"/v1/users/{_seg(user_id)}")["deleted"])
+        return int(self._call("DELETE", f"/v1/users/{_seg(_user(user_id))}")["deleted"])
 
     # -- reads --------------------------------------------------------------
     def search(
@@ -237,29 +382,59 @@ class Client:
         channels: Sequence[str] | None = None,
         expand: int = 0,
     ) -> builtins.list[Hit]:
-        """Recall the episodes that best answer ``query`` (see :meth:`Memory.search`)."""
+        """Recall the episodes that best answer ``query`` (see :meth:`Memory.search`).
+
+        >>> mem.search("sister", user_id="ana", k=3, channels="lexical")[0].channels["lexical"].rank  # doctest: +SKIP
+        1
+        """
         body = _drop_none(
             {
-                "user_id": user_id,
-                "query": query,
-                "k": k,
-                "now": _time(now),
-                **_filters(agent_id, run_id, session_id, since, until, role),
-                "metadata": dict(metadata) if metadata is not None else None,
-                "channels": None if channels is None else builtins.list(channels),
-                "expand": expand,
+                "user_id": _user(user_id),
+                "query": check_query(query),
+                "k": check_k(k),
+                "expand": _expand(expand),
+                **_filters(agent_id, run_id, session_id, since, until, role, metadata),
+                "channels": _channels(channels),
+                "now": _time(now, "now"),
             }
         )
         return [_hit(h) for h in self._call("POST", "/v1/search", json=body)["hits"]]
 
-    def context(self, query: str, *, user_id: str, budget_tokens: int = 1000, now: TimeLike | None = None) -> str:
+    def context(
+        self,
+        query: str,
+        *,
+        user_id: str,
+        budget_tokens: int = 1000,
+        now: TimeLike | None = None,
+        k: int = 20,
+        expand: int = 1,
+    ) -> str:
         """A prompt-ready block of dated evidence (see :meth:`Memory.context`)."""
-        body = _drop_none({"user_id": user_id, "query": query, "budget_tokens": budget_tokens, "now": _time(now)})
+        if isinstance(budget_tokens, bool) or not isinstance(budget_tokens, int) or not 20 <= budget_tokens <= 200_000:
+            raise ValidationError("budget_tokens must be an integer between 20 and 200000")
+        body = _drop_none(
+            {
+                "user_id": _user(user_id),
+                "query": check_query(query),
+                "k": check_k(k),
+                "expand": _expand(expand),
+                "budget_tokens": budget_tokens,
+                "now": _time(now, "now"),
+            }
+        )
+        # Sent only when not the defaults (the server's): a server that cannot take them still serves the rest.
+        if body["k"] == 20:
+            del body["k"]
+        if body["expand"] == 1:
+            del body["expand"]
         return str(self._call("POST", "/v1/context", json=body)["context"])
 
     def get(self, episode_id: str, *, user_id: str) -> Episode:
         """One episode by id; raises :class:`MemoryNotFound` if the user has none such."""
-        return _episode(self._call("GET", f"/v1/memories/{_seg(episode_id)}", params={"user_id": user_id}))
+        user, eid = _user(user_id), str(check_id(episode_id, "episode_id"))
+        path = f"/v1/memories/{_seg(eid)}"
+        return _episode(self._call("GET", path, params={"user_id": user}, missing=_no_episode(eid, user)))
 
     def list(
         self,
@@ -275,27 +450,28 @@ class Client:
         role: str | Sequence[str] | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> Page:
-        """A page of a user's episodes in time order; pass ``page.next_offset`` on."""
-        params = _drop_none(
-            {
-                "user_id": user_id,
-                "limit": limit,
-                "offset": offset,
-                **_filters(agent_id, run_id, session_id, since, until, role),
-                "metadata": _json.dumps(dict(metadata)) if metadata is not None else None,
-            }
-        )
+        """A page of a user's episodes in time order; pass ``page.next_offset`` on.
+
+        >>> mem.list(user_id="ana", limit=2, role="user").next_offset  # doctest: +SKIP
+        2
+        """
+        limit, offset = check_k(limit, 10_000, "limit"), _offset(offset)
+        filters = _filters(agent_id, run_id, session_id, since, until, role, metadata)
+        if filters["metadata"] is not None:  # a query parameter: JSON text
+            filters["metadata"] = _json.dumps(filters["metadata"])
+        params = _drop_none({"user_id": _user(user_id), "limit": limit, "offset": offset, **filters})
         d = self._call("GET", "/v1/memories", params=params)
         return Page(tuple(_episode(e) for e in d["items"]), d["total"], d["next_offset"])
 
     def sessions(self, *, user_id: str, limit: int = 50, offset: int = 0) -> builtins.list[Session]:
         """A user's sessions, most recent first."""
-        d = self._call("GET", f"/v1/users/{_seg(user_id)}/sessions", params={"limit": limit, "offset": offset})
-        return [_session(x) for x in d["sessions"]]
+        user = _user(user_id)
+        params = {"limit": check_k(limit, 10_000, "limit"), "offset": _offset(offset)}
+        return [_session(x) for x in self._call("GET", f"/v1/users/{_seg(user)}/sessions", params=params)["sessions"]]
 
     def stats(self, *, user_id: str | None = None) -> Stats:
         """Counts and size of the memory (admin key), or of one user's part of it."""
-        d = self._call("GET", "/v1/stats", params=_drop_none({"user_id": user_id}))
+        d = self._call("GET", "/v1/stats", params=_drop_none({"user_id": _some_user(user_id)}))
         return Stats(**{f: d[f] for f in Stats.__dataclass_fields__})
 
     # -- semantic memory ----------------------------------------------------
@@ -308,23 +484,76 @@ class Client:
         limit: int = 100,
         offset: int = 0,
     ) -> builtins.list[Fact]:
-        """What the memory knows about a user (see :meth:`Memory.facts`)."""
-        params = _drop_none({"current_only": current_only, "subject": subject, "limit": limit, "offset": offset})
-        return [_fact(f) for f in self._call("GET", f"/v1/users/{_seg(user_id)}/facts", params=params)["facts"]]
+        """What the memory knows about a user (see :meth:`Memory.facts`).
 
-    def history(self, fact_id: str, *, user_id: str) -> builtins.list[Fact]:
+        >>> [f.text for f in mem.facts("ana") if f.predicate == "lives_in"]  # doctest: +SKIP
+        ['The user lives in Lisbon.']
+        """
+        user = _user(user_id)
+        params = _drop_none(
+            {
+                "subject": check_id(subject, "subject", required=False),
+                "limit": check_k(limit, 10_000, "limit"),
+                "offset": _offset(offset),
+                "current_only": bool(current_only),  # Memory reads it for its truth, not its type
+            }
+        )
+        return [_fact(f) for f in self._call("GET", f"/v1/users/{_seg(user)}/facts", params=params)["facts"]]
+
+    def history(self, fact_id: str, *, user_id: str | None = None) -> builtins.list[Fact]:
         """A fact's chain, oldest first (see :meth:`Memory.history`)."""
-        d = self._call("GET", f"/v1/facts/{_seg(fact_id)}/history", params={"user_id": user_id})
-        return [_fact(f) for f in d["facts"]]
+        user = _some_user(user_id)
+        fid = str(check_id(fact_id, "fact_id"))
+        missing = f"no fact {fid!r}" + (f" for user {user!r}" if user else "")
+        params = _drop_none({"user_id": user})
+        return [
+            _fact(f)
+            for f in self._call("GET", f"/v1/facts/{_seg(fid)}/history", params=params, missing=missing)["facts"]
+        ]
 
     def entities(self, user_id: str, *, limit: int = 100, offset: int = 0) -> builtins.list[Entity]:
         """A user's entities, most mentioned first (see :meth:`Memory.entities`)."""
-        d = self._call("GET", f"/v1/users/{_seg(user_id)}/entities", params={"limit": limit, "offset": offset})
-        return [_entity(e) for e in d["entities"]]
+        user = _user(user_id)
+        params = {"limit": check_k(limit, 10_000, "limit"), "offset": _offset(offset)}
+        return [_entity(e) for e in self._call("GET", f"/v1/users/{_seg(user)}/entities", params=params)["entities"]]
 
-    def consolidate(self, user_id: str) -> dict[str, Any]:
-        """Run a consolidation pass for one user; returns what it did (see :meth:`Memory.consolidate`)."""
-        return dict(self._call("POST", "/v1/consolidate", json={"user_id": user_id}))
+    def consolidate(
+        self, user_id: str | None = None, *, cold_after_days: float | None = None, cold_tier: str = "int8"
+    ) -> SleepReport:
+        """Run a consolidation pass (see :meth:`Memory.consolidate`); returns what it did.
+
+        >>> mem.consolidate("ana").summaries  # doctest: +SKIP
+        2
+        """
+        body: dict[str, Any] = _drop_none({"user_id": _some_user(user_id)})
+        if cold_after_days is not None:
+            days: object = cold_after_days
+            if isinstance(days, bool) or not isinstance(days, int | float) or not days >= 0:  # NaN fails >= 0
+                raise ValidationError(f"cold_after_days must be a number of days >= 0, got {days!r}")
+            tier_code(cold_tier)
+            if math.isfinite(days):  # an infinite age makes nothing cold, as in Memory; JSON cannot carry it
+                body |= {"cold_after_days": days, "cold_tier": cold_tier}
+        return _sleep_report(self._call("POST", "/v1/consolidate", json=body))
+
+    # -- what only the database's host can do -------------------------------
+    def export(self, *, user_id: str | None = None) -> Iterator[dict[str, Any]]:
+        """Not over REST: raises :class:`ConfigError` (run ``hippodex export`` where the database is)."""
+        _some_user(user_id)
+        self._unsupported("export", "run `hippodex export` where the database is")
+
+    def import_episodes(
+        self, records: Iterable[tuple[int, Mapping[str, Any]]], *, batch: int = 500, new_ids: bool = False
+    ) -> ImportResult:
+        """Not over REST: raises :class:`ConfigError` (run ``hippodex import`` where the database is)."""
+        self._unsupported("import_episodes", "run `hippodex import` where the database is")
+
+    def reindex(self, *, batch: int = 256) -> int:
+        """Not over REST: raises :class:`ConfigError` (run ``hippodex reindex`` where the database is)."""
+        self._unsupported("reindex", "run `hippodex reindex` where the database is")
+
+    def move_tier(self, tier: str, *, user_id: str, until: TimeLike | None = None) -> int:
+        """Not over REST: raises :class:`ConfigError` (call it on a ``Memory`` where the database is)."""
+        self._unsupported("move_tier", "call Memory.move_tier where the database is")
 
     # -- lifecycle ----------------------------------------------------------
     def close(self) -> None:
