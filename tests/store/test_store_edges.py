@@ -239,3 +239,26 @@ def test_a_chmod_444_file_says_read_only_not_corrupt(shared_folder: Path, folder
     out = _as_unprivileged(path)
     assert out.startswith("StoreError") and "the file is read-only" in out, out
     assert "not a SQLite database" not in out
+
+
+# -- a closed memory ----------------------------------------------------------------------------
+
+
+def test_a_closed_memory_says_so_on_every_use(db_target: str) -> None:
+    memory = Memory(db_target, encoder=None)
+    memory.add("I keep a turtle named Shelly.", user_id="ana")
+    memory.close()
+    uses = {
+        "add": lambda: memory.add("more", user_id="ana"),
+        "search": lambda: memory.search("turtle", user_id="ana"),
+        "list": lambda: memory.list(user_id="ana"),
+        "stats": lambda: memory.stats(),
+        "facts": lambda: memory.facts("ana"),
+    }
+    for name, use in uses.items():
+        with pytest.raises(StoreError, match="this memory was closed; open it again") as caught:
+            use()
+        assert not isinstance(caught.value.__cause__, sqlite3.Error), name
+    memory.close()  # closing twice is harmless
+    with Memory(db_target, encoder=None) as again:  # and nothing acknowledged was lost
+        assert [e.content for e in again.list(user_id="ana").items] == ["I keep a turtle named Shelly."]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
+from hippodex._exceptions import StoreError
 from hippodex.model import ROLES, Entity, Episode, Fact, Page, Scope, Session
 
 if TYPE_CHECKING:  # the knowledge layer imports this module, so only for types
@@ -155,6 +156,22 @@ class Layout:
 
 
 MetadataCheck = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def closed_error(path: str) -> StoreError:
+    """What any use of a store says after :meth:`Store.close`."""
+    return StoreError(f"{path}: this memory was closed; open it again to use it")
+
+
+class ClosedConnection:
+    """Takes a closed store's connection's place, so any later use raises
+    :func:`closed_error` rather than the driver's own error."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def __getattr__(self, name: str) -> Any:
+        raise closed_error(self._path)
 
 
 def new_metadata(stored: str, metadata: dict[str, Any], *, merge: bool, check: MetadataCheck | None) -> str:

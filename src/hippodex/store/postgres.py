@@ -37,6 +37,7 @@ from hippodex.store.base import (
     StoredText,
     VectorSet,
     build_layout,
+    closed_error,
     new_metadata,
 )
 from hippodex.store.lexical_index import LexicalIndex, from_tokens
@@ -166,6 +167,7 @@ class PostgresStore(PostgresKnowledge):
             raise StoreError(f"{self.path}: the pgvector extension is missing")
         self._dumper, self._loader = _vector_adapters(info.oid)
         self._pool_lock = threading.Lock()
+        self._closed = False
         self._down = False  # the server did not answer: the next call probes it and renews the pool
         self._pool = self._new_pool()
         try:
@@ -245,6 +247,8 @@ class PostgresStore(PostgresKnowledge):
         The old pool would still be backing off between reconnection attempts
         (up to half a minute apart), so the first call after an outage would wait.
         """
+        if self._closed:
+            raise closed_error(self.path)
         if not self._down:
             return self._pool
         with self._pool_lock:
@@ -851,4 +855,5 @@ class PostgresStore(PostgresKnowledge):
             self._layouts.clear()
             self._lexicons.clear()
             self._graphs.clear()
+        self._closed = True
         self._pool.close()

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from hippodex.recall.cues import stored_reading
 from hippodex.recall.text import content_words
 from hippodex.store import word_sql
 from hippodex.store.base import (
+    ClosedConnection,
     EntityGraph,
     Filters,
     Layout,
@@ -1053,10 +1054,14 @@ class SQLiteStore(SQLiteKnowledge):
 
     def close(self) -> None:
         with self._lock:
+            if isinstance(self._db, ClosedConnection):
+                return
             self._cache.clear()
             self._layouts.clear()
             self._lexicons.clear()
             self._db.close()
+            # Any later use says the memory was closed, not sqlite3's ProgrammingError.
+            self._db = cast(sqlite3.Connection, ClosedConnection(self.path))
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
