@@ -130,13 +130,15 @@ def _entity(d: Mapping[str, Any]) -> Entity:
 
 
 def _sleep_report(d: Mapping[str, Any]) -> _SleepReport:
-    # The response carries no disputed/mentions/unavailable counts: those stay at their defaults.
     learned = LearnReport(
         episodes=d["episodes_learned"],
         added=d["facts_added"],
         reinforced=d["facts_reinforced"],
         superseded=d["facts_superseded"],
+        disputed=d["facts_disputed"],
+        mentions=d["mentions"],
         errors=builtins.list(d["errors"]),
+        unavailable=d["unavailable"],
     )
     return _SleepReport(
         users=d["users"],
@@ -299,8 +301,6 @@ class Client:
         if r.status_code in (401, 403):
             raise AuthError(message, status=r.status_code)
         if r.status_code == 404:
-            if "%2F" in path:  # the server decodes it before routing, so the id splits the path: no route
-                raise StoreError(f"{where} matched no route (404): this server cannot take an id that contains '/'")
             if missing is not None:
                 raise MemoryNotFound(missing)
             raise StoreError(f"{where}: no such route (404); is {self.url} the base URL of a hippodex server?")
@@ -423,11 +423,6 @@ class Client:
                 "now": _time(now, "now"),
             }
         )
-        # Sent only when not the defaults (the server's): a server that cannot take them still serves the rest.
-        if body["k"] == 20:
-            del body["k"]
-        if body["expand"] == 1:
-            del body["expand"]
         return str(self._call("POST", "/v1/context", json=body)["context"])
 
     def get(self, episode_id: str, *, user_id: str) -> Episode:

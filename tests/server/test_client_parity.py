@@ -4,8 +4,9 @@ Every test runs the same calls on a local ``Memory`` over one SQLite file and on
 ``Client`` against a real server (uvicorn on a free port) over another file fed
 identically, and compares. Reads run over a seed imported with fixed ids and
 times, so they must match exactly; writes make fresh ids and clocks, which are
-set aside before comparing. Tests marked ``xfail(strict=True)`` name a defect of
-the REST server (``hippodex.server``) that the client cannot make up for.
+set aside before comparing. Tests marked ``xfail(strict=True)`` name what the REST
+server (``hippodex.server``) deliberately does not serve (export, import, reindex,
+move_tier), where the client raises ConfigError instead.
 """
 
 from __future__ import annotations
@@ -698,74 +699,43 @@ def test_what_rest_cannot_do_is_a_config_error(pair: Pair, name: str, args: tupl
     assert name in str(info.value) and pair.url in str(info.value)
 
 
-# -- 5. what the server cannot do yet (the client cannot make up for it) ---------------------------------
+# -- 5. what the server once could not do, and what it deliberately does not serve -------------------------
 def test_context_with_k_and_expand_defaults_work(seeded: Pair) -> None:
     local, remote = seeded.both("context", "Lisbon", user_id="ana", now=NOW, k=20, expand=1)
     assert context_key(remote) == context_key(local)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: ContextRequest (server/schemas.py) has no k or expand, and rest.py context() does not pass "
-    "them to Memory.context, so any other value is refused with 422 'Extra inputs are not permitted'",
-)
 @pytest.mark.parametrize("options", [{"k": 5}, {"expand": 0}, {"k": 3, "expand": 2}])
 def test_context_with_k_and_expand(seeded: Pair, options: dict[str, int]) -> None:
     local, remote = seeded.both("context", "Lisbon", user_id="ana", now=NOW, **options)
     assert context_key(remote) == context_key(local)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: rest.py history() requires the user_id query parameter (UserQ), so Memory.history's "
-    "user_id=None (any user's fact) cannot be asked for, even with an admin key",
-)
 def test_history_without_user_id(seeded: Pair) -> None:
     fact = seeded.remote.facts("ana")[0]
     local = next(f for f in seeded.local.facts("ana") if f.text == fact.text)
     same_facts(seeded.local.history(local.id), seeded.remote.history(fact.id))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: ConsolidateRequest (server/schemas.py) requires user_id, so Memory.consolidate()'s "
-    "user_id=None (every user) cannot be asked for, even with an admin key",
-)
 def test_consolidate_every_user(seeded: Pair) -> None:
     local, remote = seeded.both("consolidate")
     assert report(remote) == report(local)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: ConsolidateRequest has no cold_after_days or cold_tier, and rest.py consolidate() does not "
-    "pass them to Memory.consolidate, so re-tiering cold vectors is refused with 422",
-)
 def test_consolidate_with_cold_vectors(seeded: Pair) -> None:
     local, remote = seeded.both("consolidate", "ana", cold_after_days=30, cold_tier="binary")
     assert report(remote) == report(local)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: ConsolidateResponse (server/schemas.py) and SleepReport.to_dict() leave out the learn "
-    "report's mentions, disputed and unavailable, so the client's SleepReport.learned has them at 0/False",
-)
 def test_consolidate_reports_everything_it_learned(make_pair: Callable[..., Pair]) -> None:
     pair = make_pair(learn_on_add=False)  # so consolidate is what learns (and counts mentions)
     pair.seed()
     local, remote = pair.both("consolidate", "ana")
-    assert report(remote) == report(local)  # what the response carries agrees...
+    assert report(remote) == report(local)  # what SleepReport.to_dict() carries agrees...
     assert local.learned.mentions > 0
-    assert replace(remote.learned) == replace(local.learned)  # ...but not what it leaves out
+    assert replace(remote.learned) == replace(local.learned)  # ...and so do the learn counts it leaves out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: rest.py routes take ids as plain path parameters ({episode_id}, {user_id}, {fact_id}); "
-    "uvicorn decodes %2F before routing, so an id with '/' matches no route (404): use {name:path} or query "
-    "parameters",
-)
 @pytest.mark.parametrize("call", ["get", "delete", "update_metadata", "erase", "sessions", "facts", "entities"])
 def test_ids_with_a_slash(pair: Pair, call: str) -> None:
     record = {**SEED[0], "id": "ep/1", "user_id": "team/ana"}
@@ -789,8 +759,8 @@ def test_ids_with_a_slash(pair: Pair, call: str) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="server: the REST API has no export endpoint (e.g. GET /v1/users/{user_id}/export as NDJSON, and "
-    "an admin-only export of every user), so Client.export raises ConfigError",
+    reason="deliberately not served: the REST API has no export endpoint (run `hippodex export` where the "
+    "database is), so Client.export raises ConfigError",
 )
 @pytest.mark.parametrize("user", ["ana", None])
 def test_export(seeded: Pair, user: str | None) -> None:
@@ -799,8 +769,8 @@ def test_export(seeded: Pair, user: str | None) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="server: the REST API has no import endpoint (e.g. POST /v1/import of exported records, keeping "
-    "ids, seq and times), so Client.import_episodes raises ConfigError",
+    reason="deliberately not served: the REST API has no import endpoint (run `hippodex import` where the "
+    "database is), so Client.import_episodes raises ConfigError",
 )
 def test_import_episodes(pair: Pair) -> None:
     records = list(enumerate(SEED, 1))
@@ -811,8 +781,8 @@ def test_import_episodes(pair: Pair) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="server: the REST API has no endpoint for Memory.move_tier or Memory.reindex (admin operations), "
-    "so the client raises ConfigError",
+    reason="deliberately not served: Memory.move_tier and Memory.reindex are admin operations run where the "
+    "database is, with no REST endpoint, so the client raises ConfigError",
 )
 @pytest.mark.parametrize("call", ["move_tier", "reindex"])
 def test_admin_operations(seeded: Pair, call: str) -> None:

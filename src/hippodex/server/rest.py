@@ -28,7 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hippodex._exceptions import HippodexError, MemoryNotFound, ValidationError
+from hippodex._exceptions import ConfigError, HippodexError, MemoryNotFound, ValidationError
 from hippodex._version import __version__
 from hippodex.memory import Memory
 from hippodex.server import schemas as s
@@ -204,7 +204,10 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
 
     KeyDep = Annotated[Key | None, Depends(caller)]
     UserQ = Annotated[str, Query(min_length=1, max_length=256, description="The tenant whose memory to use.")]
+    # Ids may contain "/" (check_id allows it) and uvicorn decodes %2F before routing, so id path parameters
+    # use the {name:path} converter; each route's fixed prefix and suffix keep the match unambiguous.
     IdP = Annotated[str, Path(min_length=1, max_length=256, description="The episode's id.")]
+    UserP = Annotated[str, Path(min_length=1, max_length=256, description="The tenant whose memory to use.")]
     LimitQ = Annotated[int, Query(ge=1, le=10_000)]
     OffsetQ = Annotated[int, Query(ge=0)]
 
@@ -212,6 +215,14 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
         if key is not None and not key.allows(user_id):
             raise ApiError(403, "forbidden", "this API key may not access that user_id")
         return user_id
+
+    def allow_any(key: Key | None, user_id: str | None, what: str) -> str | None:
+        """``user_id`` if the key may use it; ``None`` (every user) only for admin keys (or no auth)."""
+        if user_id is not None:
+            return allow(key, user_id)
+        if key is not None and not key.admin:
+            raise ApiError(403, "forbidden", f"{what} need an admin key; pass user_id")
+        return None
 
     @app.get("/health", response_model=s.HealthOut, tags=["ops"])
     def health() -> s.HealthOut:
@@ -255,11 +266,18 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
     def context(body: s.ContextRequest, key: KeyDep) -> s.ContextResponse:
         """A prompt-ready block of dated evidence for a query, within a token budget."""
         allow(key, body.user_id)
-        block = memory.context(body.query, user_id=body.user_id, budget_tokens=body.budget_tokens, now=body.now)
+        block = memory.context(
+            body.query,
+            user_id=body.user_id,
+            budget_tokens=body.budget_tokens,
+            now=body.now,
+            k=body.k,
+            expand=body.expand,
+        )
         return s.ContextResponse(context=block)
 
     @app.get(
-        "/v1/memories/{episode_id}", response_model=s.EpisodeOut, responses=_ERRORS | _NOT_FOUND, tags=["memories"]
+        "/v1/memories/{episode_id:path}", response_model=s.EpisodeOut, responses=_ERRORS | _NOT_FOUND, tags=["memories"]
     )
     def get(episode_id: IdP, user_id: UserQ, key: KeyDep) -> s.EpisodeOut:
         """One episode by id."""
@@ -301,27 +319,27 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
         return s.PageOut.model_validate(page.to_dict())
 
     @app.patch(
-        "/v1/memories/{episode_id}", response_model=s.EpisodeOut, responses=_ERRORS | _NOT_FOUND, tags=["memories"]
+        "/v1/memories/{episode_id:path}", response_model=s.EpisodeOut, responses=_ERRORS | _NOT_FOUND, tags=["memories"]
     )
     def update_metadata(episode_id: IdP, body: s.UpdateMetadataRequest, key: KeyDep) -> s.EpisodeOut:
         """Set an episode's metadata (merged into what it has unless merge is false)."""
         ep = memory.update_metadata(episode_id, body.metadata, user_id=allow(key, body.user_id), merge=body.merge)
         return s.EpisodeOut.model_validate(ep.to_dict())
 
-    @app.delete("/v1/memories/{episode_id}", status_code=204, responses=_ERRORS | _NOT_FOUND, tags=["memories"])
+    @app.delete("/v1/memories/{episode_id:path}", status_code=204, responses=_ERRORS | _NOT_FOUND, tags=["memories"])
     def delete(episode_id: IdP, user_id: UserQ, key: KeyDep) -> Response:
         """Delete one episode, its vector and its index entries."""
         memory.delete(episode_id, user_id=allow(key, user_id))
         return Response(status_code=204)
 
-    @app.delete("/v1/users/{user_id}", response_model=s.EraseResponse, responses=_ERRORS, tags=["users"])
-    def erase(user_id: Annotated[str, Path(min_length=1, max_length=256)], key: KeyDep) -> s.EraseResponse:
+    @app.delete("/v1/users/{user_id:path}", response_model=s.EraseResponse, responses=_ERRORS, tags=["users"])
+    def erase(user_id: UserP, key: KeyDep) -> s.EraseResponse:
         """Remove everything of a user from every table and index."""
         return s.EraseResponse(user_id=user_id, deleted=memory.erase(user_id=allow(key, user_id)))
 
-    @app.get("/v1/users/{user_id}/sessions", response_model=s.SessionsResponse, responses=_ERRORS, tags=["users"])
+    @app.get("/v1/users/{user_id:path}/sessions", response_model=s.SessionsResponse, responses=_ERRORS, tags=["users"])
     def sessions(
-        user_id: Annotated[str, Path(min_length=1, max_length=256)],
+        user_id: UserP,
         key: KeyDep,
         limit: LimitQ = 50,
         offset: OffsetQ = 0,
@@ -336,15 +354,12 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
         user_id: Annotated[str | None, Query(max_length=256, description="Omit for the whole memory (admin).")] = None,
     ) -> s.StatsOut:
         """Counts and size of one user's memory, or (admin keys) of the whole file."""
-        if user_id is None and key is not None and not key.admin:
-            raise ApiError(403, "forbidden", "stats of the whole memory need an admin key; pass user_id")
-        if user_id is not None:
-            allow(key, user_id)
-        return s.StatsOut.model_validate(memory.stats(user_id=user_id).to_dict())
+        user = allow_any(key, user_id, "stats of the whole memory")
+        return s.StatsOut.model_validate(memory.stats(user_id=user).to_dict())
 
-    @app.get("/v1/users/{user_id}/facts", response_model=s.FactsResponse, responses=_ERRORS, tags=["knowledge"])
+    @app.get("/v1/users/{user_id:path}/facts", response_model=s.FactsResponse, responses=_ERRORS, tags=["knowledge"])
     def facts(
-        user_id: Annotated[str, Path(min_length=1, max_length=256)],
+        user_id: UserP,
         key: KeyDep,
         current_only: Annotated[bool, Query(description="Leave out superseded facts.")] = True,
         subject: Annotated[str | None, Query(max_length=256, description="Only facts about this subject.")] = None,
@@ -358,23 +373,30 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
         return s.FactsResponse.model_validate({"facts": [f.to_dict() for f in found]})
 
     @app.get(
-        "/v1/facts/{fact_id}/history",
+        "/v1/facts/{fact_id:path}/history",
         response_model=s.FactsResponse,
         responses=_ERRORS | _NOT_FOUND,
         tags=["knowledge"],
     )
     def history(
         fact_id: Annotated[str, Path(min_length=1, max_length=256, description="The fact's id.")],
-        user_id: UserQ,
         key: KeyDep,
+        user_id: Annotated[
+            str | None, Query(min_length=1, max_length=256, description="Only this user's facts; omit for any (admin).")
+        ] = None,
     ) -> s.FactsResponse:
-        """A fact's chain, oldest first: what it superseded and what superseded it."""
-        chain = memory.history(fact_id, user_id=allow(key, user_id))
+        """A fact's chain, oldest first: what it superseded and what superseded it.
+
+        Without ``user_id`` the fact may be any user's, so only admin keys may leave it out.
+        """
+        chain = memory.history(fact_id, user_id=allow_any(key, user_id, "fact histories of every user"))
         return s.FactsResponse.model_validate({"facts": [f.to_dict() for f in chain]})
 
-    @app.get("/v1/users/{user_id}/entities", response_model=s.EntitiesResponse, responses=_ERRORS, tags=["knowledge"])
+    @app.get(
+        "/v1/users/{user_id:path}/entities", response_model=s.EntitiesResponse, responses=_ERRORS, tags=["knowledge"]
+    )
     def entities(
-        user_id: Annotated[str, Path(min_length=1, max_length=256)],
+        user_id: UserP,
         key: KeyDep,
         limit: LimitQ = 100,
         offset: OffsetQ = 0,
@@ -385,8 +407,20 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
 
     @app.post("/v1/consolidate", response_model=s.ConsolidateResponse, responses=_ERRORS, tags=["knowledge"])
     def consolidate(body: s.ConsolidateRequest, key: KeyDep) -> s.ConsolidateResponse:
-        """Sleep for one user: learn new facts, merge duplicates, summarise sessions."""
-        return s.ConsolidateResponse.model_validate(memory.consolidate(allow(key, body.user_id)).to_dict())
+        """Sleep for one user, or (admin keys) every user: learn new facts, merge duplicates, summarise
+        sessions and, with ``cold_after_days``, move older episodes' vectors to ``cold_tier``."""
+        user = allow_any(key, body.user_id, "consolidation passes of every user")
+        try:
+            report = memory.consolidate(user, cold_after_days=body.cold_after_days, cold_tier=body.cold_tier)
+        except ConfigError as exc:  # cold tiers on a backend without them: the request's fault, not a crash
+            raise ApiError(422, "validation_error", str(exc)) from None
+        # SleepReport.to_dict() leaves out these learn counts; the response carries them so Client can rebuild it.
+        learned = {
+            "facts_disputed": report.learned.disputed,
+            "mentions": report.learned.mentions,
+            "unavailable": report.learned.unavailable,
+        }
+        return s.ConsolidateResponse.model_validate(report.to_dict() | learned)
 
     web.install(app, auth)  # the viewer page at / (see web.py)
     app.add_middleware(_BodyLimit, limit=max_body_bytes)

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from hippodex.config import CHANNELS
+from hippodex.encode.quantize import TIERS
 from hippodex.ingest.normalize import MAX_BATCH, MAX_CONTENT_CHARS, MAX_ID_CHARS, parse_time
 
 Role = Literal["user", "assistant", "system", "tool"]
@@ -67,6 +68,13 @@ def check_channel(name: str) -> str:
     return name
 
 
+def check_tier(name: str) -> str:
+    """Reject a vector tier :mod:`hippodex.encode.quantize` does not know."""
+    if name not in TIERS:
+        raise ValueError(f"unknown tier {name!r}; choose from {', '.join(TIERS)}")
+    return name
+
+
 Time = Annotated[str | float, BeforeValidator(_time_input), AfterValidator(check_time)]
 """An ISO 8601 time (naive means UTC) or Unix seconds, in a JSON body."""
 
@@ -75,6 +83,9 @@ QueryTime = Annotated[str | float, BeforeValidator(_query_time), AfterValidator(
 
 Channel = Annotated[str, AfterValidator(check_channel), Field(json_schema_extra={"enum": list(CHANNELS)})]
 """A recall channel; the names come from :data:`hippodex.config.CHANNELS` so they cannot drift."""
+
+Tier = Annotated[str, AfterValidator(check_tier), Field(json_schema_extra={"enum": list(TIERS)})]
+"""A vector tier, named as :data:`hippodex.encode.quantize.TIERS` names them."""
 
 TIME = "ISO 8601 time such as 2024-05-08T14:00 (naive means UTC), or Unix seconds."
 UserId = Field(min_length=1, max_length=MAX_ID_CHARS, description="The tenant whose memory to use.")
@@ -132,6 +143,9 @@ class ContextRequest(_Strict):
     query: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
     budget_tokens: int = Field(1000, ge=20, le=200_000, description="Token budget (about 4 characters a token).")
     now: Time | None = Field(None, description="When the question is asked (default: now). " + TIME)
+    # Memory.context's defaults and bounds (check_k's 1..1000, search's expand 0..20).
+    k: int = Field(20, ge=1, le=1000, description="How many hits to draw the evidence from.")
+    expand: int = Field(1, ge=0, le=20, description="Neighbouring turns to attach on each side of a hit.")
 
 
 class ContextResponse(BaseModel):
@@ -310,9 +324,22 @@ class EntitiesResponse(BaseModel):
 
 
 class ConsolidateRequest(_Strict):
-    """Which user's memory to consolidate."""
+    """Body of ``POST /v1/consolidate``: whose memory to consolidate, and whether to re-tier cold vectors."""
 
-    user_id: str = UserId
+    user_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_ID_CHARS,
+        description="The tenant to consolidate; omit for every user (admin).",
+    )
+    # allow_inf_nan=False: JSON has no Infinity (Memory reads an infinite age as "nothing is cold" anyway).
+    cold_after_days: float | None = Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Move vectors of episodes older than this many days to cold_tier (default: leave them).",
+    )
+    cold_tier: Tier = Field("int8", description="The tier cold vectors move to: " + ", ".join(TIERS))
 
 
 class ConsolidateResponse(BaseModel):
@@ -323,9 +350,12 @@ class ConsolidateResponse(BaseModel):
     facts_added: int
     facts_reinforced: int
     facts_superseded: int
+    facts_disputed: int
+    mentions: int
     facts_merged: int
     summaries: int
     entities_recounted: int
     vectors_retiered: int
     errors: list[str]
+    unavailable: bool = Field(description="Learning stopped early as the extractor failed; a later pass resumes.")
     seconds: float
