@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from hippodex import ImportFormatError, Memory
+from hippodex import ImportFormatError, Memory, ValidationError
 from hippodex.cli import app
 from hippodex.ingest.importers import read_records
 
@@ -244,3 +244,39 @@ def test_round_trip_keeps_seqs_exactly_and_resumes(lexical_memory: Memory, tmp_p
         fresh.import_episodes(list(read_records(src))[:2])
         assert fresh.import_episodes(read_records(src), batch=1).added == 2
         assert list(fresh.export()) == original
+
+
+# -- what import_episodes takes from Python ------------------------------------------------
+
+
+def test_import_episodes_takes_what_export_yields_pairs_or_a_path(tmp_path: Path) -> None:
+    with Memory(tmp_path / "old.db", encoder=None) as old:
+        old.add(["I live in Porto.", "I moved to Lisbon."], user_id="ana", session_id="s1")
+        exported = list(old.export())
+    path = tmp_path / "ana.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in exported))
+    for name, records in {
+        "dicts": exported,
+        "pairs": list(enumerate(exported, 1)),
+        "path": path,
+        "str": str(path),
+    }.items():
+        with Memory(tmp_path / f"{name}.db", encoder=None) as new:
+            assert new.import_episodes(records).added == 2, name
+            assert [e.to_dict() for e in new.list(user_id="ana").items] == exported, name
+
+
+@pytest.mark.parametrize(
+    ("records", "message"),
+    [
+        ({"user_id": "ana"}, "expected what export"),
+        (5, "expected what export"),
+        (["I live in Porto."], "line 1: is a str, not a record"),
+        ([(1, {"user_id": "ana"}, "x")], "line 1: is a tuple, not a record"),
+    ],
+)
+def test_import_episodes_names_what_is_not_a_record(tmp_path: Path, records: object, message: str) -> None:
+    with Memory(tmp_path / "m.db", encoder=None) as m:
+        with pytest.raises(ValidationError, match=message):
+            m.import_episodes(records)  # type: ignore[arg-type]
+        assert m.stats().episodes == 0

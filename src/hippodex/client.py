@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins
 import json as _json
 import math
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NoReturn
@@ -537,7 +538,11 @@ class Client:
         self._unsupported("export", "run `hippodex export` where the database is")
 
     def import_episodes(
-        self, records: Iterable[tuple[int, Mapping[str, Any]]], *, batch: int = 500, new_ids: bool = False
+        self,
+        records: str | os.PathLike[str] | Iterable[Mapping[str, Any] | tuple[int, Mapping[str, Any]]],
+        *,
+        batch: int = 500,
+        new_ids: bool = False,
     ) -> ImportResult:
         """Not over REST: raises :class:`ConfigError` (run ``hippodex import`` where the database is)."""
         self._unsupported("import_episodes", "run `hippodex import` where the database is")

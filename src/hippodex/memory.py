@@ -481,6 +481,10 @@ class Memory:
         >>> _ = m.add("I moved to Lisbon in May", user_id="ana", session_id="s1", timestamp="2023-05-08")
         >>> print(m.context("Lisbon", user_id="ana", budget_tokens=200))
         Memories relevant to: Lisbon
+        Known facts:
+        - The user moved to Lisbon. (since 2023-05-01)
+        - The user lives in Lisbon. (since 2023-05-01)
+        Evidence:
         Session s1 (Monday, 08 May 2023):
         - [2023-05-08] user: I moved to Lisbon in May
         """
@@ -622,9 +626,26 @@ class Memory:
             yield ep.to_dict()
 
     def import_episodes(
-        self, records: Iterable[tuple[int, Mapping[str, Any]]], *, batch: int = 500, new_ids: bool = False
+        self,
+        records: str | os.PathLike[str] | Iterable[Mapping[str, Any] | tuple[int, Mapping[str, Any]]],
+        *,
+        batch: int = 500,
+        new_ids: bool = False,
     ) -> ImportResult:
-        """Restore exported episodes (``(line, record)`` pairs), keeping ids, times and order.
+        """Restore exported episodes, keeping ids, times and order.
+
+        ``records`` is what :meth:`export` yields (dicts, numbered from 1 in
+        errors), ``(line, record)`` pairs as :func:`hippodex.ingest.read_records`
+        gives them, or the path of a file ``hippodex import`` reads (its format
+        sniffed).
+
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> old = Memory(folder / "old.db", encoder=None)
+        >>> _ = old.add("I keep a turtle named Shelly.", user_id="ana")
+        >>> new = Memory(folder / "new.db", encoder=None)
+        >>> new.import_episodes(old.export())
+        ImportResult(added=1, skipped=0)
 
         Records whose id the user already has are skipped, so an import can be
         re-run after an interruption. Each batch is checked before it is
@@ -670,7 +691,7 @@ class Memory:
                     self._learn_quietly(user)
 
         try:
-            for line, rec in records:
+            for line, rec in _numbered(records):
                 entry = pending.entry(line, *self._record(line, rec))
                 if not pending.admits(entry):
                     write()
@@ -798,3 +819,34 @@ class Memory:
 
     def __repr__(self) -> str:
         return f"Memory({self.path!r})"
+
+
+def _numbered(
+    records: str | os.PathLike[str] | Iterable[Mapping[str, Any] | tuple[int, Mapping[str, Any]]],
+) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """``(line, record)`` pairs from whatever :meth:`Memory.import_episodes` was given."""
+    from hippodex.ingest.importers import read_records
+
+    if isinstance(records, str | os.PathLike):
+        yield from read_records(os.fspath(records))
+        return
+    if isinstance(records, Mapping) or not isinstance(records, Iterable):
+        raise ValidationError(
+            "records: expected what export() yields (an iterable of dicts), (line, record) pairs, or a file path"
+        )
+    for n, item in enumerate(records, 1):
+        if isinstance(item, Mapping):
+            yield n, item
+        elif (
+            isinstance(item, tuple)
+            and len(item) == 2
+            and isinstance(item[0], int)
+            and not isinstance(item[0], bool)
+            and isinstance(item[1], Mapping)
+        ):
+            yield item[0], item[1]
+        else:
+            raise ImportFormatError(
+                f"is a {type(item).__name__}, not a record (a dict as export() yields it, or a (line, dict) pair)",
+                line=n,
+            )

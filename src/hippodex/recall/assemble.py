@@ -66,7 +66,8 @@ def relevant_facts(
         last = max(f.last_seen, f.last_recalled) if f.last_recalled else f.last_seen
         strength = curve.strength(f.confidence, last, now, f.seen - 1 + f.recalled)
         scored.append((overlap + backed, strength, f))
-    scored.sort(key=lambda t: (-t[0], -t[1], t[2].id))
+    # Ties in the order they were learned, not by the random part of their ids.
+    scored.sort(key=lambda t: (-t[0], -t[1], t[2].recorded_at, t[2].text, t[2].id))
     return [f for _, _, f in scored[:limit]]
 
 
