@@ -62,6 +62,16 @@ TABLE: list[tuple[str, list[tuple[str, str, bool]]]] = [
     ("Can you recommend any good day trips from Tokyo?", []),
     ("Wow, that sounds amazing! How did it go?", []),
     ("I'm taking photos of my cat sculpture.", []),
+    # A place next to a kin word is not the kin's name.
+    (
+        "I love Lisbon, my sister Ines visits next week.",
+        [("likes", "Lisbon", False), ("relation", "sister: Ines", False)],
+    ),
+    ("My sister, Lisbon is where she lives.", [("relation", "sister", False)]),
+    (
+        "I met Tom, my brother.",
+        [("relation", "brother", False), ("relation", "brother: Tom", False), ("did", "met Tom", False)],
+    ),
 ]
 
 

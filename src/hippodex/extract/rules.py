@@ -96,7 +96,8 @@ def _r(
 def _kin(m: re.Match[str]) -> str:
     name = m.groupdict().get("name")
     kin = m["kin"].lower()
-    return f"{kin}: {name}" if name and name not in lexicon.NOT_NAMES else kin
+    # A place is no kin's name: "I love Lisbon, my sister Ines ...", "My sister, Lisbon is ...".
+    return f"{kin}: {name}" if name and name not in lexicon.NOT_NAMES and name not in lexicon.PLACES else kin
 
 
 def _pet(m: re.Match[str]) -> str:
@@ -168,7 +169,7 @@ RULES: tuple[_Rule, ...] = (
     ),
     _r("relation", r"\b[Mm]y (?P<kin>" + _NAMED + r"),? " + _NAME + r"\b", 0.8, flags=0, in_questions=True, shape=_kin),
     _r(
-        "relation", _NAME + r", my (?P<kin>" + _NAMED + "|" + _KIN + r")\b", 0.8, flags=0, in_questions=True, shape=_kin
+        "relation", _NAME + r", my (?P<kin>" + _NAMED + "|" + _KIN + r")\b(?!,? [A-Z][a-z])", 0.8, flags=0, in_questions=True, shape=_kin
     ),
     _r("uses", _I + r"(?:'ve| have)? (?:been )?" + _NEG + r"(?:using|use) (?P<o>.+)", 0.7),
     _r("habit", _I + r" (?:usually|always|often|normally|regularly|typically) (?P<o>.+)", 0.65),
