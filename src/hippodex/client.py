@@ -24,22 +24,27 @@ from typing import Any, NoReturn
 from urllib.parse import quote
 
 from hippodex._exceptions import ConfigError, HippodexError, MemoryNotFound, StoreError, ValidationError
-from hippodex.config import CHANNELS
 from hippodex.encode.quantize import tier_code
 from hippodex.ingest.normalize import (
     Message,
     TimeLike,
+    check_budget,
+    check_channels,
+    check_expand,
     check_id,
+    check_ids,
     check_k,
     check_messages,
     check_metadata,
+    check_offset,
     check_query,
+    check_roles,
     parse_time,
 )
 from hippodex.knowledge.learn import LearnReport
 from hippodex.knowledge.sleep import SleepReport
-from hippodex.memory import ImportResult, _offset, _one_or_many
-from hippodex.model import ROLES, ChannelScore, Entity, Episode, Fact, Hit, Page, Session, Stats
+from hippodex.memory import ImportResult
+from hippodex.model import ChannelScore, Entity, Episode, Fact, Hit, Page, Session, Stats
 
 try:
     import httpx
@@ -183,23 +188,9 @@ def _some_user(user_id: object) -> str | None:
     return check_id(user_id, "user_id", required=False)
 
 
-def _expand(expand: object) -> int:
-    if isinstance(expand, bool) or not isinstance(expand, int) or not 0 <= expand <= 20:
-        raise ValidationError("expand must be an integer between 0 and 20")
-    return expand
-
-
-def _channels(names: Sequence[str] | None) -> builtins.list[str] | None:
+def _channels(names: str | Sequence[str] | None) -> builtins.list[str] | None:
     """The channel names as :meth:`Memory.search` checks them (``None``: the server's default)."""
-    if names is None:
-        return None
-    wanted = (names,) if isinstance(names, str) else tuple(names)  # one name, not its letters
-    if not wanted:
-        raise ValidationError(f"channels: none given; choose one or more of {', '.join(CHANNELS)}")
-    unknown = [n for n in wanted if n not in CHANNELS]
-    if unknown:
-        raise ValidationError(f"channels: unknown {unknown}; choose from {', '.join(CHANNELS)}")
-    return builtins.list(wanted)
+    return None if names is None else builtins.list(check_channels(names))
 
 
 def _filters(
@@ -212,14 +203,11 @@ def _filters(
     metadata: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """The filters search and list share, checked in ``Memory``'s order, as JSON-ready values."""
-    roles = _one_or_many(role, "role")
-    bad = [r for r in roles if r not in ROLES]
-    if bad:
-        raise ValidationError(f"role: {bad[0]!r} is not one of {', '.join(ROLES)}")
+    roles = check_roles(role)
     return {
         "agent_id": check_id(agent_id, "agent_id", required=False),
         "run_id": check_id(run_id, "run_id", required=False),
-        "session_id": builtins.list(_one_or_many(session_id, "session_id")) or None,
+        "session_id": builtins.list(check_ids(session_id, "session_id")) or None,
         "since": _time(since, "since"),
         "until": _time(until, "until"),
         "role": builtins.list(roles) or None,
@@ -393,7 +381,7 @@ class Client:
                 "user_id": _user(user_id),
                 "query": check_query(query),
                 "k": check_k(k),
-                "expand": _expand(expand),
+                "expand": check_expand(expand),
                 **_filters(agent_id, run_id, session_id, since, until, role, metadata),
                 "channels": _channels(channels),
                 "now": _time(now, "now"),
@@ -412,14 +400,13 @@ class Client:
         expand: int = 1,
     ) -> str:
         """A prompt-ready block of dated evidence (see :meth:`Memory.context`)."""
-        if isinstance(budget_tokens, bool) or not isinstance(budget_tokens, int) or not 20 <= budget_tokens <= 200_000:
-            raise ValidationError("budget_tokens must be an integer between 20 and 200000")
+        check_budget(budget_tokens)
         body = _drop_none(
             {
                 "user_id": _user(user_id),
                 "query": check_query(query),
                 "k": check_k(k),
-                "expand": _expand(expand),
+                "expand": check_expand(expand),
                 "budget_tokens": budget_tokens,
                 "now": _time(now, "now"),
             }
@@ -451,7 +438,7 @@ class Client:
         >>> mem.list(user_id="ana", limit=2, role="user").next_offset  # doctest: +SKIP
         2
         """
-        limit, offset = check_k(limit, 10_000, "limit"), _offset(offset)
+        limit, offset = check_k(limit, 10_000, "limit"), check_offset(offset)
         filters = _filters(agent_id, run_id, session_id, since, until, role, metadata)
         if filters["metadata"] is not None:  # a query parameter: JSON text
             filters["metadata"] = _json.dumps(filters["metadata"])
@@ -462,7 +449,7 @@ class Client:
     def sessions(self, *, user_id: str, limit: int = 50, offset: int = 0) -> builtins.list[Session]:
         """A user's sessions, most recent first."""
         user = _user(user_id)
-        params = {"limit": check_k(limit, 10_000, "limit"), "offset": _offset(offset)}
+        params = {"limit": check_k(limit, 10_000, "limit"), "offset": check_offset(offset)}
         return [_session(x) for x in self._call("GET", f"/v1/users/{_seg(user)}/sessions", params=params)["sessions"]]
 
     def stats(self, *, user_id: str | None = None) -> Stats:
@@ -490,7 +477,7 @@ class Client:
             {
                 "subject": check_id(subject, "subject", required=False),
                 "limit": check_k(limit, 10_000, "limit"),
-                "offset": _offset(offset),
+                "offset": check_offset(offset),
                 "current_only": bool(current_only),  # Memory reads it for its truth, not its type
             }
         )
@@ -510,7 +497,7 @@ class Client:
     def entities(self, user_id: str, *, limit: int = 100, offset: int = 0) -> builtins.list[Entity]:
         """A user's entities, most mentioned first (see :meth:`Memory.entities`)."""
         user = _user(user_id)
-        params = {"limit": check_k(limit, 10_000, "limit"), "offset": _offset(offset)}
+        params = {"limit": check_k(limit, 10_000, "limit"), "offset": check_offset(offset)}
         return [_entity(e) for e in self._call("GET", f"/v1/users/{_seg(user)}/entities", params=params)["entities"]]
 
     def consolidate(

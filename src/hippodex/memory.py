@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hippodex._exceptions import ConfigError, ImportFormatError, ValidationError
-from hippodex.config import CHANNELS, RecallConfig, default_db_path
+from hippodex.config import RecallConfig, default_db_path
 from hippodex.encode.base import Encoder
 from hippodex.encode.cache import CachedEncoder, EmbeddingCache
 from hippodex.encode.quantize import tier_code
@@ -27,12 +27,18 @@ from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS, create_encoder
 from hippodex.extract import EntityMention, FactExtractor, LLMExtractor, RuleExtractor, extract_entities
 from hippodex.ingest.normalize import (
     TimeLike,
+    check_budget,
+    check_channels,
     check_content,
+    check_expand,
     check_id,
+    check_ids,
     check_k,
     check_messages,
     check_metadata,
+    check_offset,
     check_query,
+    check_roles,
     parse_time,
 )
 from hippodex.knowledge.as_of import facts_as_of
@@ -87,22 +93,6 @@ def _fact_extractor(facts: str | FactExtractor | None) -> FactExtractor | None:
             f"facts: {facts!r} is not 'rules', 'llm' or 'none' (or None, or an object with .name and .extract())"
         )
     return facts
-
-
-def _one_or_many(value: str | Sequence[str] | None, name: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    values = [value] if isinstance(value, str) else list(value)
-    return tuple(str(check_id(v, name)) for v in values)
-
-
-def _offset(offset: object) -> int:
-    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= _MAX_OFFSET:
-        raise ValidationError(f"offset must be an integer between 0 and {_MAX_OFFSET}")
-    return offset
-
-
-_MAX_OFFSET = 2**62  # SQLite integers are 64-bit; found by schemathesis
 
 
 class Memory:
@@ -354,14 +344,11 @@ class Memory:
         role: str | Sequence[str] | None,
         metadata: Mapping[str, Any] | None,
     ) -> Filters:
-        roles = _one_or_many(role, "role")
-        bad = [r for r in roles if r not in ROLES]
-        if bad:
-            raise ValidationError(f"role: {bad[0]!r} is not one of {', '.join(ROLES)}")
+        roles = check_roles(role)
         return Filters(
             agent_id=check_id(agent_id, "agent_id", required=False),
             run_id=check_id(run_id, "run_id", required=False),
-            session_ids=_one_or_many(session_id, "session_id"),
+            session_ids=check_ids(session_id, "session_id"),
             since=parse_time(since, "since"),
             until=parse_time(until, "until"),
             roles=roles,
@@ -369,14 +356,7 @@ class Memory:
         )
 
     def _channels(self, names: Sequence[str] | None) -> list[Channel]:
-        if isinstance(names, str):  # one name, not its letters
-            names = (names,)
-        wanted = tuple(names) if names is not None else self.config.channels
-        if not wanted:
-            raise ValidationError(f"channels: none given; choose one or more of {', '.join(CHANNELS)}")
-        unknown = [n for n in wanted if n not in CHANNELS]
-        if unknown:
-            raise ValidationError(f"channels: unknown {unknown}; choose from {', '.join(CHANNELS)}")
+        wanted = check_channels(names) if names is not None else self.config.channels
         out: list[Channel] = []
         if "lexical" in wanted:
             out.append(LexicalChannel(self.store, self.config))
@@ -425,8 +405,7 @@ class Memory:
         user = str(check_id(user_id, "user_id"))
         text = check_query(query)
         k = check_k(k)
-        if isinstance(expand, bool) or not isinstance(expand, int) or not 0 <= expand <= 20:
-            raise ValidationError("expand must be an integer between 0 and 20")
+        check_expand(expand)
         filters = self._filters(agent_id, run_id, session_id, since, until, role, metadata)
         chans = self._channels(channels)
         enc = self.encoder if any(c.name == "dense" for c in chans) else None
@@ -488,8 +467,7 @@ class Memory:
         Session s1 (Monday, 08 May 2023):
         - [2023-05-08] user: I moved to Lisbon in May
         """
-        if isinstance(budget_tokens, bool) or not isinstance(budget_tokens, int) or not 20 <= budget_tokens <= 200_000:
-            raise ValidationError("budget_tokens must be an integer between 20 and 200000")
+        check_budget(budget_tokens)
         hits = self.search(query, user_id=user_id, k=k, now=now, expand=expand)
         user = str(check_id(user_id, "user_id"))
         known = self.store.facts(user, current_only=False, limit=10_000)
@@ -533,7 +511,7 @@ class Memory:
             current_only=bool(current_only),
             subject=subj,
             limit=check_k(limit, 10_000, "limit"),
-            offset=_offset(offset),
+            offset=check_offset(offset),
         )
 
     def history(self, fact_id: str, *, user_id: str | None = None) -> builtins.list[Fact]:
@@ -544,7 +522,9 @@ class Memory:
 
     def entities(self, user_id: str, *, limit: int = 100, offset: int = 0) -> builtins.list[Entity]:
         """People, places, organisations and things a user's episodes mention, most mentioned first."""
-        return self.store.entities(str(check_id(user_id, "user_id")), check_k(limit, 10_000, "limit"), _offset(offset))
+        return self.store.entities(
+            str(check_id(user_id, "user_id")), check_k(limit, 10_000, "limit"), check_offset(offset)
+        )
 
     def consolidate(
         self, user_id: str | None = None, *, cold_after_days: float | None = None, cold_tier: str = "int8"
@@ -598,13 +578,15 @@ class Memory:
     ) -> Page:
         """A page of a user's episodes in time order; pass ``page.next_offset`` on."""
         limit = check_k(limit, 10_000, "limit")
-        offset = _offset(offset)
+        offset = check_offset(offset)
         filters = self._filters(agent_id, run_id, session_id, since, until, role, metadata)
         return self.store.page(str(check_id(user_id, "user_id")), filters, limit, offset)
 
     def sessions(self, *, user_id: str, limit: int = 50, offset: int = 0) -> builtins.list[Session]:
         """A user's sessions, most recent first."""
-        return self.store.sessions(str(check_id(user_id, "user_id")), check_k(limit, 10_000, "limit"), _offset(offset))
+        return self.store.sessions(
+            str(check_id(user_id, "user_id")), check_k(limit, 10_000, "limit"), check_offset(offset)
+        )
 
     def stats(self, *, user_id: str | None = None) -> Stats:
         """Counts and size of the memory, or of one user's part of it."""

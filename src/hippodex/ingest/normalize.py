@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from hippodex._exceptions import ValidationError
+from hippodex.config import CHANNELS
 from hippodex.model import ROLES
 
 MAX_CONTENT_CHARS = 100_000
@@ -224,3 +225,56 @@ def check_k(k: object, limit: int = 1000, name: str = "k") -> int:
 def check_query(query: object) -> str:
     """Check a search query: a non-empty string within the size limit."""
     return check_content(query, "query")
+
+
+def check_ids(value: str | Sequence[str] | None, name: str) -> tuple[str, ...]:
+    """One id or several (``session_id="s1"`` or ``["s1", "s2"]``), each checked."""
+    if value is None:
+        return ()
+    values = [value] if isinstance(value, str) else list(value)
+    return tuple(str(check_id(v, name)) for v in values)
+
+
+def check_roles(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """A role filter: one role or several, each one of :data:`hippodex.model.ROLES`."""
+    roles = check_ids(value, "role")
+    bad = [r for r in roles if r not in ROLES]
+    if bad:
+        raise ValidationError(f"role: {bad[0]!r} is not one of {', '.join(ROLES)}")
+    return roles
+
+
+def check_channels(names: str | Sequence[str]) -> tuple[str, ...]:
+    """Channel names asked for: one name (not its letters) or several, each known."""
+    wanted = (names,) if isinstance(names, str) else tuple(names)
+    if not wanted:
+        raise ValidationError(f"channels: none given; choose one or more of {', '.join(CHANNELS)}")
+    unknown = [n for n in wanted if n not in CHANNELS]
+    if unknown:
+        raise ValidationError(f"channels: unknown {unknown}; choose from {', '.join(CHANNELS)}")
+    return wanted
+
+
+def _bounded(value: object, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(f"{name} must be an integer between {low} and {high}")
+    return value
+
+
+#: SQLite integers are 64-bit (found by schemathesis).
+MAX_OFFSET = 2**62
+
+
+def check_offset(offset: object) -> int:
+    """A page's offset."""
+    return _bounded(offset, "offset", 0, MAX_OFFSET)
+
+
+def check_expand(expand: object) -> int:
+    """How many turns before and after each hit a search also returns."""
+    return _bounded(expand, "expand", 0, 20)
+
+
+def check_budget(budget_tokens: object) -> int:
+    """A context block's token budget."""
+    return _bounded(budget_tokens, "budget_tokens", 20, 200_000)
