@@ -169,7 +169,12 @@ RULES: tuple[_Rule, ...] = (
     ),
     _r("relation", r"\b[Mm]y (?P<kin>" + _NAMED + r"),? " + _NAME + r"\b", 0.8, flags=0, in_questions=True, shape=_kin),
     _r(
-        "relation", _NAME + r", my (?P<kin>" + _NAMED + "|" + _KIN + r")\b(?!,? [A-Z][a-z])", 0.8, flags=0, in_questions=True, shape=_kin
+        "relation",
+        _NAME + r", my (?P<kin>" + _NAMED + "|" + _KIN + r")\b(?!,? [A-Z][a-z])",
+        0.8,
+        flags=0,
+        in_questions=True,
+        shape=_kin,
     ),
     _r("uses", _I + r"(?:'ve| have)? (?:been )?" + _NEG + r"(?:using|use) (?P<o>.+)", 0.7),
     _r("habit", _I + r" (?:usually|always|often|normally|regularly|typically) (?P<o>.+)", 0.65),
