@@ -414,13 +414,7 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
             report = memory.consolidate(user, cold_after_days=body.cold_after_days, cold_tier=body.cold_tier)
         except ConfigError as exc:  # cold tiers on a backend without them: the request's fault, not a crash
             raise ApiError(422, "validation_error", str(exc)) from None
-        # SleepReport.to_dict() leaves out these learn counts; the response carries them so Client can rebuild it.
-        learned = {
-            "facts_disputed": report.learned.disputed,
-            "mentions": report.learned.mentions,
-            "unavailable": report.learned.unavailable,
-        }
-        return s.ConsolidateResponse.model_validate(report.to_dict() | learned)
+        return s.ConsolidateResponse.model_validate(report.to_dict())
 
     web.install(app, auth)  # the viewer page at / (see web.py)
     app.add_middleware(_BodyLimit, limit=max_body_bytes)
