@@ -70,8 +70,10 @@ TABLE: list[tuple[str, list[tuple[str, str, bool]]]] = [
     ("My sister, Lisbon is where she lives.", [("relation", "sister", False)]),
     (
         "I met Tom, my brother.",
-        [("relation", "brother", False), ("relation", "brother: Tom", False), ("did", "met Tom", False)],
+        [("relation", "brother: Tom", False), ("did", "met Tom", False)],
     ),
+    # The named kin says there is one; a bare "has a sister" beside it would be a second fact.
+    ("My sister is a nurse. My sister, Maria, knits.", [("relation", "sister: Maria", False)]),
 ]
 
 
@@ -94,6 +96,12 @@ def test_named_speaker_is_the_subject_and_text_reads_in_third_person() -> None:
 
 def test_named_third_party() -> None:
     found = extract_facts("My sister Maria lives in Berlin.", speaker="Ana", role="user", occurred_at=NOW)
+    assert {(f.subject, f.predicate, f.object) for f in found} == {
+        ("Ana", "relation", "sister: Maria"),
+        ("Maria", "lives_in", "Berlin"),
+    }
+    # An apposition between the name and its verb.
+    found = extract_facts("Maria, my sister, lives in Berlin.", speaker="Ana", role="user", occurred_at=NOW)
     assert {(f.subject, f.predicate, f.object) for f in found} == {
         ("Ana", "relation", "sister: Maria"),
         ("Maria", "lives_in", "Berlin"),

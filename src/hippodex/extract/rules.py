@@ -202,7 +202,9 @@ RULES: tuple[_Rule, ...] = (
 
 # Named third parties: "Maria lives in Lisbon", "my sister Ana moved to Porto".
 _THIRD = re.compile(
-    r"(?:\bmy (?:" + _KIN + "|" + _NAMED + r") )?\b(?P<s>[A-Z][a-z]+) (?:just |recently |now )?"
+    r"(?:\bmy (?:" + _KIN + "|" + _NAMED + r") )?\b(?P<s>[A-Z][a-z]+)"
+    # An apposition between the name and its verb: "Maria, my sister, lives in Paris".
+    r"(?:, my (?:" + _KIN + "|" + _NAMED + r"),)? (?:just |recently |now )?"
     r"(?P<v>lives in|moved to|works at|works as|is from|studies)\b (?P<o>.+)"
 )
 _THIRD_PRED = {
@@ -346,7 +348,9 @@ class RuleExtractor:
                 key = (cand.subject.casefold(), cand.predicate, cand.object.casefold())
                 if key not in out or out[key].confidence < cand.confidence:
                     out[key] = cand
-        return list(out.values())
+        # "Maria, my sister" says the sister is named: the bare "has a sister" adds nothing.
+        named = {(s, o.split(":", 1)[0]) for s, p, o in out if p == "relation" and ":" in o}
+        return [c for (s, p, o), c in out.items() if not (p == "relation" and (s, o) in named)]
 
     def _sentence(
         self, sentence: str, subject: str, occurred_at: datetime, turn_window: TimeWindow | None
