@@ -13,6 +13,7 @@ from hippodex import Memory
 from hippodex.encode.base import Encoder
 from hippodex.recall import cues
 from hippodex.recall.cues import CUES, READ_CHARS, Asked, Read, cue_matrix, parse_reading, read_text, stored_reading
+from hippodex.recall.text import content_words
 from hippodex.store.sqlite_schema import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 
 COL = {name: i for i, name in enumerate(CUES)}
@@ -265,3 +266,30 @@ def test_readings_are_written_only_within_their_user_on_every_backend(memory: Me
     texts = memory.store.texts("u", [first, second])
     assert texts[first].cues == "0.5 1 0 Tom"
     assert texts[second].cues == stored_reading("Nice")
+
+
+COVERAGE_CASES = [
+    ("What games did Nate play?", "I played two games of chess"),
+    ("What games did Nate play?", "GAMES, games and a game. Nate's plays!"),
+    ("Which guitar did I buy?", "I bought a guitar. " + "la " * 2_000 + " guitar buy"),  # past READ_CHARS
+    ("How many columns did I add?", "ALTER TABLE adds columns: adding two column(s)"),
+    ("Where is Zoë's café?", "Zoë runs the café"),
+]
+
+
+@pytest.mark.parametrize(("question", "text"), COVERAGE_CASES)
+def test_coverage_from_the_stored_words_is_coverage_from_the_text(question: str, text: str) -> None:
+    asked = Asked.of(question)
+    scanned = cue_matrix([text], asked)
+    counted = cue_matrix([text], asked, tokens=[content_words(text)])
+    np.testing.assert_array_equal(counted, scanned)
+    assert scanned[0, COL["coverage"]] > 0
+
+
+def test_coverage_from_stored_words_counts_words_joined_by_an_underscore() -> None:
+    # The one place the two readings part: content words split "add_column" into two words,
+    # so a question about adding a column finds code that does it.
+    asked = Asked.of("How do I add a column?")
+    text = "call add_column"
+    assert cue_matrix([text], asked)[0, COL["coverage"]] == 0.0
+    assert cue_matrix([text], asked, tokens=[content_words(text)])[0, COL["coverage"]] == 1.0

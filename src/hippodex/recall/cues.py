@@ -70,6 +70,7 @@ class Asked:
     number: bool  # a count, amount, duration or age: "how many / much / long / old / often"
     name: bool  # a thing, place or person: "what", "which", "where", "who"
     names: frozenset[str]  # its capitalised words
+    form_set: frozenset[str] = frozenset()  # the words ``forms`` matches
 
     @classmethod
     def of(cls, query: str) -> Asked:
@@ -84,6 +85,7 @@ class Asked:
             number=bool(_ASKS_NUMBER.search(query)),
             name=bool(_ASKS_NAME.search(query)),
             names=frozenset(_CAPITALISED.findall(query)),
+            form_set=frozenset(forms),
         )
 
 
@@ -201,15 +203,23 @@ def parse_reading(stored: str | None) -> Read | None:
 
 
 def cue_matrix(
-    texts: Sequence[str], asked: Asked, speakers: Sequence[str] = (), readings: Sequence[Read | None] = ()
+    texts: Sequence[str],
+    asked: Asked,
+    speakers: Sequence[str] = (),
+    readings: Sequence[Read | None] = (),
+    tokens: Sequence[Sequence[str]] = (),
 ) -> np.ndarray:
     """The ``[len(texts), len(CUES)]`` cues of each text for the question ``asked``.
 
     ``speakers`` (aligned with ``texts``, optional) are the turns' speaker
     names: a turn naming its own speaker does not name something new.
     ``readings`` (aligned, optional) are the texts' stored readings
-    (:func:`parse_reading`); a text without one is read here. Each text is
-    read up to :data:`READ_CHARS`.
+    (:func:`parse_reading`); a text without one is read here. ``tokens``
+    (aligned, optional) are the texts' distinct content words
+    (:func:`~hippodex.recall.text.content_words`, which the store keeps in
+    memory): coverage counts them rather than scanning the text again, which
+    costs a long text tens of microseconds. Each text is read up to
+    :data:`READ_CHARS`.
 
     - ``coverage``: the share of the question's content stems the text holds;
     - ``first_person``: first-person words ("I", "my") per word;
@@ -228,7 +238,11 @@ def cue_matrix(
         stored = readings[i] if i < len(readings) else None
         read = stored if stored is not None else read_text(text, number=asked.number)
         if asked.forms is not None:
-            out[i, 0] = len({_stem(w) for w in asked.forms.findall(text[:READ_CHARS].lower())}) / len(asked.stems)
+            if i < len(tokens):
+                found = {_stem(w) for w in tokens[i] if w in asked.form_set}
+            else:
+                found = {_stem(w) for w in asked.forms.findall(text[:READ_CHARS].lower())}
+            out[i, 0] = len(found) / len(asked.stems)
         out[i, 1] = read.first_person
         out[i, 2] = read.discloses
         out[i, 3] = asked.number and bool(read.number)

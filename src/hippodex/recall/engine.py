@@ -23,7 +23,7 @@ from hippodex.recall.parts import best_part_cosine
 from hippodex.recall.query import ChannelHit, Query
 from hippodex.recall.temporal import order_position, order_preference, parse_window, time_boost, window_weights
 from hippodex.recall.text import content_words
-from hippodex.recall.word_match import soft_match
+from hippodex.recall.word_match import MAX_WORDS, soft_match
 from hippodex.store.base import Layout, Store
 
 log = logging.getLogger("hippodex.recall")
@@ -206,17 +206,16 @@ def _contextualise(query: Query, ranked: list[Ranked], store: Store, config: Rec
     return _Candidates(layout, rows, scores, boost, {r.rowid: r for r in ranked}, bm25, speakers)
 
 
-def soft_word_scores(
-    query: Query, store: Store, encoder: str, candidates: Sequence[int], contents: Mapping[int, str]
-) -> np.ndarray:
+def soft_word_scores(query: Query, store: Store, encoder: str, words: Sequence[Sequence[str]]) -> np.ndarray:
     """Per candidate, its soft match of the query's words (:mod:`hippodex.recall.word_match`).
 
-    Each episode's words and the words' vectors come from the store (kept in
-    memory there); query words the memory never used are embedded here.
+    ``words`` are each candidate's content words (the store keeps them in
+    memory), as are the words' vectors; query words the memory never used
+    are embedded here.
     """
     asked = content_words(query.text)
-    known = store.episode_words(query.user_id, contents)
-    words = [known.get(r, []) for r in candidates]
+    # Only a candidate's first words are matched: a long turn's hundreds of others need no vector.
+    words = [ws[:MAX_WORDS] for ws in words]
     every = list(dict.fromkeys([*asked, *(w for ws in words for w in ws)]))
     vectors = store.word_vectors(query.user_id, encoder, every)
     missing = [w for w in asked if w not in vectors]
@@ -284,10 +283,12 @@ def _rerank(
     contents = {r: t.content for r, t in held.items()}
     texts = [contents.get(r, "") for r in candidates]
     readings = [parse_reading(t.cues) if t is not None else None for t in map(held.get, candidates)]
-    words = None
+    words = tokens = None
     limit = config.word_match_limit
     if encoder is not None and config.word_vectors and (not limit or len(layout.rowids) <= limit):
-        words = soft_word_scores(query, store, encoder, candidates, contents)
+        known = store.episode_words(query.user_id, contents)
+        tokens = [known.get(r, []) for r in candidates]
+        words = soft_word_scores(query, store, encoder, tokens)
     fused = np.array([found.by_rowid[r].score if r in found.by_rowid else 0.0 for r in candidates])
     occurred = layout.occurred[rows]
     window = parse_window(query.text, query.now)
@@ -316,6 +317,7 @@ def _rerank(
         words=words,
         texts=texts,
         readings=readings,
+        tokens=tokens,
         query=query.text,
         speaker_names=layout.speakers,
     )

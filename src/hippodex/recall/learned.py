@@ -118,6 +118,7 @@ class Signals:
     words: np.ndarray | None = None  # per candidate, its soft word match (0 without word vectors)
     texts: list[str] | None = None  # each candidate's content, aligned with rows
     readings: list[cues.Read | None] | None = None  # each candidate's stored cue reading, aligned with rows
+    tokens: list[list[str]] | None = None  # each candidate's distinct content words (text.content_words), aligned
     query: str = ""
     speaker_names: tuple[str, ...] = ()  # by speaker code
 
@@ -176,7 +177,7 @@ def features(s: Signals) -> np.ndarray:
         X[:, col["length"]] = np.log1p([len(t.split()) for t in s.texts])
         speakers = [s.speaker_names[c] if 0 <= c < len(s.speaker_names) else "" for c in s.speaker[rows].tolist()]
         X[:, [col[name] for name in cues.CUES]] = cues.cue_matrix(
-            s.texts, cues.Asked.of(s.query), speakers, s.readings or ()
+            s.texts, cues.Asked.of(s.query), speakers, s.readings or (), s.tokens or ()
         )
     return X
 
