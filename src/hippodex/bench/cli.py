@@ -13,10 +13,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hippodex.bench.datasets import CATEGORY_NAMES
-from hippodex.bench.runner import LME_KS, LOCOMO_KS, BenchSettings, ablation_variants, run_locomo, run_longmemeval
+from hippodex.bench.runner import (
+    LME_KS,
+    LOCOMO_KS,
+    BenchSettings,
+    ablation_variants,
+    run_beam,
+    run_locomo,
+    run_longmemeval,
+)
 from hippodex.config import CHANNELS, FUSIONS, RecallConfig
 
-bench_app = typer.Typer(help="Measure recall on LoCoMo and LongMemEval (no LLM involved).", no_args_is_help=True)
+bench_app = typer.Typer(help="Measure recall on LoCoMo, LongMemEval and BEAM (no LLM involved).", no_args_is_help=True)
 console = Console()
 
 DataOpt = Annotated[
@@ -126,19 +134,56 @@ def locomo(
         "cold_cache": cold,
         "tier": tier,
     }
-    table = Table(
-        title=f"LoCoMo evidence recall · channels: {', '.join(settings.channels)} · tier {tier} "
-        f"({result['vector_bytes_per_memory']:.0f} vector bytes/memory)"
+    rows = [("cats 1-4", {"count": result["headline"]["count"], **result["headline"]["cats_1_4"]})]
+    rows += [(f"{c} {CATEGORY_NAMES.get(c, '')}".strip(), v) for c, v in result["by_category"].items() if c != "all"]
+    console.print(
+        _evidence_table(
+            f"LoCoMo evidence recall · channels: {', '.join(settings.channels)} · tier {tier} "
+            f"({result['vector_bytes_per_memory']:.0f} vector bytes/memory)",
+            "category",
+            rows,
+        )
     )
-    table.add_column("category")
+    console.print(_timing_table(result["timing"]))
+    _write(result, json_out)
+
+
+def _evidence_table(title: str, first: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
+    """Turn-level evidence recall at each k, one row per group."""
+    table = Table(title=title)
+    table.add_column(first)
     table.add_column("n", justify="right")
     for k in LOCOMO_KS:
         table.add_column(f"R@{k}", justify="right")
-    rows = [("cats 1-4", {"count": result["headline"]["count"], **result["headline"]["cats_1_4"]})]
-    rows += [(f"{c} {CATEGORY_NAMES.get(c, '')}".strip(), v) for c, v in result["by_category"].items() if c != "all"]
     for name, v in rows:
         table.add_row(name, str(v["count"]), *(f"{v[f'recall@{k}']:.3f}" for k in LOCOMO_KS))
-    console.print(table)
+    return table
+
+
+@bench_app.command("beam")
+def beam(
+    data: DataOpt,
+    channels: ChannelsOpt = "all",
+    json_out: JsonOpt = None,
+    limit: LimitOpt = None,
+    encoder: EncoderOpt = "minilm",
+    cache: CacheOpt = None,
+    fusion: FusionOpt = "score",
+) -> None:
+    """BEAM turn-level evidence recall@k per probing ability: a benchmark nothing was tuned on."""
+    settings = _settings(channels, encoder, cache, fusion)
+    cold = cache is not None and not cache.exists()
+    with _progress(None, "beam conversations") as bar:
+        task = bar.add_task("run", total=limit)
+        result = run_beam(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))
+    result["settings"] = {"channels": list(settings.channels), "encoder": encoder, "fusion": fusion, "cold_cache": cold}
+    rows = [("all", result["by_category"]["all"])]
+    rows += [(c, v) for c, v in result["by_category"].items() if c != "all"]
+    title = (
+        f"BEAM evidence recall ({result['questions']} questions, {result['skipped_no_evidence']} abstention left out)"
+        f" · channels: {', '.join(settings.channels)}"
+    )
+    console.print(_evidence_table(title, "ability", rows))
     console.print(_timing_table(result["timing"]))
     _write(result, json_out)
 

@@ -425,3 +425,121 @@ def iter_longmemeval(path: str | Path, limit: int | None = None) -> Iterator[Ben
     for i, rec in enumerate(records):
         where = _Where(path, i)
         yield _lme_case(_dict_record(rec, where), where)
+
+
+# --------------------------------------------------------------------------- BEAM
+
+_BEAM_DATE = "%B-%d-%Y"  # "March-15-2024"
+# The generator's index marker at the end of user messages ("... ->-> 1,1", "->-> 2,N/A"):
+# an annotation, not something the user said.
+_BEAM_MARKER = re.compile(r"\s*->->\s*[\w/]+\s*,\s*[\w/]+\s*$")
+
+
+def parse_beam_datetime(text: str) -> datetime:
+    """Parse a BEAM time anchor such as ``"March-15-2024"`` (naive, midnight)."""
+    return datetime.strptime(text.strip(), _BEAM_DATE)
+
+
+def beam_gold(sources: Any) -> list[int]:
+    """The message ids a probing question cites: a list, or a dict of lists, flattened in order.
+
+    >>> beam_gold({"first_statement": [58], "second_statement": [24, 58]}), beam_gold([4, 60, 4])
+    ([58, 24], [4, 60])
+    """
+    values = [v for vs in sources.values() for v in vs] if isinstance(sources, dict) else list(sources or [])
+    return list(dict.fromkeys(values))
+
+
+def _beam_case(rec: Mapping[str, Any], where: _Where) -> BenchCase:
+    conversation = _get(rec, "conversation_id", str, where)
+    batches = _get(rec, "chat", list, where)
+    probing = _get(rec, "probing_questions", dict, where)
+    sessions: list[BenchSession] = []
+    known: set[str] = set()
+    anchor: datetime | None = None
+    for b, batch in enumerate(batches):
+        bf = f"chat[{b}]"
+        if not isinstance(batch, dict):
+            raise where.error(bf, "expected an object")
+        messages = [m for exchange in _get(batch, "turns", list, where, f"{bf}.turns") for m in exchange]
+        turns: list[BenchTurn] = []
+        for seq, m in enumerate(messages):
+            mf = f"{bf}.turns[{seq}]"
+            if not isinstance(m, dict):
+                raise where.error(mf, "expected an object")
+            # A batch's first user message carries its date; the messages after it share it.
+            if isinstance(m.get("time_anchor"), str):
+                try:
+                    anchor = parse_beam_datetime(m["time_anchor"])
+                except ValueError as exc:
+                    raise where.error(f"{mf}.time_anchor", f"bad date {m['time_anchor']!r}") from exc
+            if anchor is None:
+                raise where.error(f"{mf}.time_anchor", "no time anchor before the first message")
+            role = _get(m, "role", str, where, f"{mf}.role")
+            if role not in ("user", "assistant"):
+                raise where.error(f"{mf}.role", f"unknown role {role!r}")
+            mid = str(_get(m, "id", int, where, f"{mf}.id"))
+            if mid in known:
+                raise where.error(f"{mf}.id", f"duplicate id {mid}")
+            known.add(mid)
+            content = _get(m, "content", str, where, f"{mf}.content")
+            turns.append(
+                BenchTurn(
+                    id=mid,
+                    session_id=f"B{b + 1}",
+                    role=role,
+                    speaker=role,
+                    content=_BEAM_MARKER.sub("", content) if role == "user" else content,
+                    occurred_at=anchor,
+                    seq=seq,
+                    # Questions cite assistant messages too (a recommendation, a plan).
+                    is_key=True,
+                )
+            )
+        if turns:
+            sessions.append(BenchSession(id=f"B{b + 1}", started_at=turns[0].occurred_at, turns=tuple(turns)))
+    if not sessions:
+        raise where.error("chat", "no messages")
+    questions: list[BenchQuestion] = []
+    dropped = 0
+    session_of = {t.id: s.id for s in sessions for t in s.turns}
+    for ability, items in probing.items():
+        if not isinstance(items, list):
+            raise where.error(f"probing_questions.{ability}", "expected a list")
+        for j, item in enumerate(items):
+            qf = f"probing_questions.{ability}[{j}]"
+            if not isinstance(item, dict):
+                raise where.error(qf, "expected an object")
+            cited = [str(i) for i in beam_gold(item.get("source_chat_ids"))]
+            gold = [i for i in cited if i in known]
+            dropped += len(cited) - len(gold)
+            answer = next(
+                (item[k] for k in ("answer", "ideal_answer", "ideal_response", "ideal_summary") if k in item), ""
+            )
+            questions.append(
+                BenchQuestion(
+                    id=f"beam-{conversation}/{ability}/{j}",
+                    question=_get(item, "question", str, where, f"{qf}.question"),
+                    category=ability,
+                    asked_at=None,
+                    gold_turns=frozenset(gold),
+                    gold_sessions=frozenset(session_of[g] for g in gold),
+                    abstention=ability == "abstention",
+                    answer=str(answer),
+                )
+            )
+    return BenchCase(
+        id=f"beam-{conversation}", sessions=tuple(sessions), questions=tuple(questions), dropped_evidence=dropped
+    )
+
+
+def load_beam(path: str | Path) -> list[BenchCase]:
+    """Load a BEAM file (list of conversations, as in ``shared/data/beam``) into one ``BenchCase`` each.
+
+    Each chat batch is a session dated by its time anchor; user and assistant
+    messages are both retrieval units (questions cite either); a question's gold
+    is its ``source_chat_ids``, flattened; abstention questions cite nothing.
+    """
+    path = Path(path)
+    records = _top_list(_read_json(path), path, "BEAM conversations")
+    return [_beam_case(_dict_record(rec, _Where(path, i)), _Where(path, i)) for i, rec in enumerate(records)]

@@ -16,7 +16,7 @@ def _label(result: dict[str, Any]) -> str:
 
 
 def plot_recall(paths: Iterable[Path], out: Path) -> Path:
-    """One panel per benchmark: recall@k per run (LoCoMo evidence recall, LongMemEval session recall_all)."""
+    """One panel per benchmark: recall@k per run (LoCoMo and BEAM evidence recall, LongMemEval session recall_all)."""
     try:
         import matplotlib
 
@@ -38,10 +38,16 @@ def plot_recall(paths: Iterable[Path], out: Path) -> Path:
             LME_KS,
             lambda r, k: r["headline"][f"session_recall_all@{k}"],
         ),
+        (
+            "beam",
+            "BEAM sample: evidence recall@k (never tuned on)",
+            LOCOMO_KS,
+            lambda r, k: r["headline"]["all"][f"recall@{k}"],
+        ),
     ]
     panels = [p for p in panels if any(r.get("benchmark") == p[0] for r in results)]
     if not panels:
-        raise ConfigError("no locomo or longmemeval results among the files given")
+        raise ConfigError("no locomo, longmemeval or beam results among the files given")
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2), squeeze=False)
     for ax, (bench, title, ks, value) in zip(axes[0], panels, strict=True):
         for r in (r for r in results if r.get("benchmark") == bench):

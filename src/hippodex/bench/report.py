@@ -68,6 +68,38 @@ def locomo_tables(results: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def beam_tables(results: list[dict[str, Any]]) -> str:
+    """One row per run (all questions), then recall at each k per probing ability for the first run."""
+    first = results[0]
+    head = ["channels", *(f"R@{k}" for k in LOCOMO_KS), "search p50 ms", "search p95 ms"]
+    rows = [
+        [
+            _channels(r),
+            *(f"{r['headline']['all'][f'recall@{k}']:.3f}" for k in LOCOMO_KS),
+            f"{r['timing']['search_p50_ms']:.1f}",
+            f"{r['timing']['search_p95_ms']:.1f}",
+        ]
+        for r in results
+    ]
+    by = first["by_category"]
+    abilities = [c for c in by if c != "all"]
+    per = [[name, by[name]["count"], *(f"{by[name][f'recall@{k}']:.3f}" for k in LOCOMO_KS)] for name in abilities]
+    return "\n".join(
+        [
+            f"BEAM (100K sample), turn-level evidence recall@k over user and assistant messages "
+            f"({first['headline']['count']} questions, {first['conversations']} conversations, "
+            f"{first['timing']['turns']} messages; abstention left out). Nothing was tuned on it:",
+            "",
+            _table(head, rows),
+            "",
+            f"BEAM recall per probing ability ({_channels(first)}):",
+            "",
+            _table(["ability", "n", *(f"R@{k}" for k in LOCOMO_KS)], per),
+            "",
+        ]
+    )
+
+
 def longmemeval_tables(results: list[dict[str, Any]]) -> str:
     """Session- and turn-level figures per run."""
     head = [
@@ -202,7 +234,7 @@ def render(paths: Iterable[Path]) -> str:
     """Markdown for all result files, grouped by benchmark, in the order given."""
     results = [json.loads(Path(p).read_text()) for p in paths]
     parts = []
-    for bench, fn in (("locomo", locomo_tables), ("longmemeval", longmemeval_tables)):
+    for bench, fn in (("locomo", locomo_tables), ("longmemeval", longmemeval_tables), ("beam", beam_tables)):
         group = [r for r in results if r.get("benchmark") == bench]
         if group:
             parts.append(fn(group))
