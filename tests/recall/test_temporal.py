@@ -112,6 +112,13 @@ TABLE = [
     ("this Monday", WED, D(2023, 5, 15), D(2023, 5, 16)),
     ("two Saturdays ago", WED, D(2023, 5, 6), D(2023, 5, 7)),
     ("Monday night", WED, D(2023, 5, 15), D(2023, 5, 16)),
+    ("monday night", WED, D(2023, 5, 15), D(2023, 5, 16)),
+    ("what did I do Monday Night", WED, D(2023, 5, 15), D(2023, 5, 16)),  # title case, but no title after
+    ("on Monday Night at the bar", WED, D(2023, 5, 15), D(2023, 5, 16)),
+    ("Tuesday Morning store", WED, D(2023, 5, 16), D(2023, 5, 17)),  # the shop, or the time: read as the time
+    ("On Monday Alice called", WED, D(2023, 5, 15), D(2023, 5, 16)),  # a capitalised name, not a title
+    ("I saw Bob Friday night", WED, D(2023, 5, 12), D(2023, 5, 13)),
+    ("watched Monday Night Football last night", WED, D(2023, 5, 16), D(2023, 5, 17)),  # the title is no time
     ("last week", WED, D(2023, 5, 8), D(2023, 5, 15)),
     ("this week", WED, D(2023, 5, 15), D(2023, 5, 22)),
     ("next week", WED, D(2023, 5, 22), D(2023, 5, 29)),
@@ -154,12 +161,22 @@ TABLE = [
     ("5/8/2023", WED, D(2023, 5, 8), D(2023, 5, 9)),  # US order
     ("25/12/2022", WED, D(2022, 12, 25), D(2022, 12, 26)),  # only a day can be 25
     ("12/25/22", WED, D(2022, 12, 25), D(2022, 12, 26)),
+    ("5/02/2020", WED, D(2020, 5, 2), D(2020, 5, 3)),  # either order could be meant: month first
+    ("25/02/2020", WED, D(2020, 2, 25), D(2020, 2, 26)),  # only a day can be 25
+    ("02/25/2020", WED, D(2020, 2, 25), D(2020, 2, 26)),
     ("Sept. 3", WED, D(2022, 9, 3), D(2022, 9, 4)),
     ("Jan 2nd", WED, D(2023, 1, 2), D(2023, 1, 3)),
     ("on the first of May", WED, D(2023, 5, 1), D(2023, 5, 2)),
     ("on the 8th", WED, D(2023, 5, 8), D(2023, 5, 9)),
     ("on the 4th of July", WED, D(2022, 7, 4), D(2022, 7, 5)),  # a date, which is the holiday
     ("in 2022", WED, D(2022, 1, 1), D(2023, 1, 1)),
+    ("back in 1999 I moved to Lisbon", WED, D(1999, 1, 1), D(2000, 1, 1)),
+    ("In 2020 people stayed home", WED, D(2020, 1, 1), D(2021, 1, 1)),  # people count only after "of"
+    ("In 2020 word got out", WED, D(2020, 1, 1), D(2021, 1, 1)),  # a singular unit is no count
+    ("In 2020 $5 went far", WED, D(2020, 1, 1), D(2021, 1, 1)),  # a currency sign apart from the number
+    ("I drove 2000 miles in 2021", WED, D(2021, 1, 1), D(2022, 1, 1)),
+    ("the summer of 2020", WED, D(2020, 6, 1), D(2020, 9, 1)),
+    ("during 2021", WED, D(2021, 1, 1), D(2022, 1, 1)),
     ("in the 1990s", WED, D(1990, 1, 1), D(2000, 1, 1)),
     ("last spring", WED, D(2022, 3, 1), D(2022, 6, 1)),  # this spring is not over
     ("last summer", WED, D(2022, 6, 1), D(2022, 9, 1)),
@@ -178,6 +195,7 @@ TABLE = [
     ("around Easter", WED, D(2023, 4, 9), D(2023, 4, 10)),
     ("last Thanksgiving", WED, D(2022, 11, 24), D(2022, 11, 25)),
     ("on valentine’s day", WED, D(2023, 2, 14), D(2023, 2, 15)),
+    ("on Easter Sunday", WED, D(2023, 4, 9), D(2023, 4, 10)),  # a holiday, not a weekday in a name
     ("since March", WED, D(2023, 3, 1), D(2023, 5, 18)),
     ("since 2021", WED, D(2021, 1, 1), D(2023, 5, 18)),
     ("after June 2022", WED, D(2022, 7, 1), D(2023, 5, 18)),
@@ -308,6 +326,44 @@ def test_table_of_expressions(text: str, now: datetime, start: date, end: date) 
         "every other weekend",
         "every Christmas",
         "every day",
+        # A count, not a year.
+        "write an essay in 2000 words",
+        "in 2000 words",
+        "I walked 2000 steps",
+        "1500 calories",
+        "2024 people came",
+        "an essay of 2000 words",
+        "a crowd of 2000 people",
+        "a history of 2000 years",
+        "in 2000 years",
+        "in 2000-word chunks",
+        "in 2000$",
+        "I spent $2000 on a bike",
+        "about 2000 km",
+        "over 2000 miles",
+        "after 2000 steps",
+        "between 1900 and 2000 calories",
+        "from 1900 to 2000 words",
+        "at the end of 2000 words",
+        # A weekday inside a name.
+        "Monday Night Football",
+        "I watched Monday Night Football",
+        "on Monday Night Football",
+        "the last Monday Night Football game",
+        "MONDAY NIGHT FOOTBALL",
+        "we watched monday night football",
+        "I watch Saturday Night Live",
+        "Saturday Night Fever",
+        "Tuesday Morning Store",
+        "Black Friday",
+        "on Black Friday",
+        "I shopped on Black Friday night",
+        "Good Friday morning",
+        "on Super Bowl Sunday",
+        "Super Bowl Sunday night",
+        "Cyber Monday morning",
+        # Neither order is a date.
+        "13/13/2020",
         "",
     ],
 )

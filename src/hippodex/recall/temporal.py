@@ -30,9 +30,10 @@ longest wins, then the first. The readings chosen where English is ambiguous:
 - "recently" and "lately" give no window: how far back they reach depends on
   the user's history, so :func:`order_preference` reads them as a wish for
   the latest evidence (a fixed 30 days also dated facts said "recently").
-- Numeric dates are US order, month/day/year ("5/8/2023" is 8 May); a first
-  number over 12 can only be a day ("25/12/2023"). ISO dates ("2023-05-08")
-  too. Without a year ("5/8") they are fractions or scores, not dates.
+- Numeric dates are US order, month/day/year, where both orders could be
+  meant ("5/8/2023" is 8 May, "5/02/2020" 2 May); a first number over 12 can
+  only be a day ("25/02/2020" is 25 February). ISO dates ("2023-05-08") too.
+  Without a year ("5/8") they are fractions or scores, not dates.
 - Seasons are the northern meteorological ones (spring is March-May, winter
   December-February); "winter 2022" is the one that starts in December 2022.
 - Holidays: Christmas (Eve), New Year's (Eve), Easter Sunday, Halloween,
@@ -52,7 +53,18 @@ longest wins, then the first. The readings chosen where English is ambiguous:
 - Events ("before I moved"), vague times ("a while ago", "the other day"),
   and "in 3 days" (also a duration: "I read it in 3 days") give no window. A
   decade needs "in" or the like ("in the 1990s"; "a book from the 1960s"
-  dates the book). Explicit years are read from 1900 to 2099.
+  dates the book). Explicit years are read from 1900 to 2099, and not where
+  a unit or a currency follows: "in 2000 words", "a history of 2000 years",
+  "in 2000-word chunks" and "in 2000$" are counts. People are a count only
+  after "of" ("a crowd of 2000 people"); "In 2020 people stayed home" is the
+  year.
+- A weekday inside a name is no weekday: days of the year named after one
+  ("Black Friday", "Good Friday", "Cyber Monday", "Super Bowl Sunday"; none
+  of them is read as its date) and titles ("Monday Night Football", in any
+  case, or a capitalised time word and word: "Saturday Night Fever"). A
+  capitalised word before or after a weekday is more often a person ("On
+  Monday Alice called", "I saw Bob Friday night"), so it is no sign; nor is
+  a lower-case word after "Monday Night": "Tuesday Morning store" is a time.
 """
 
 from __future__ import annotations
@@ -126,7 +138,23 @@ _UNIT = r"(?:day|week|fortnight|month|year)"
 _MONTH = rf"(?:{_alternatives(MONTHS)})\.?"
 _WEEKDAY = rf"(?:{_alternatives(WEEKDAYS)})"
 _SEASON = rf"(?:{_alternatives(SEASONS)})"
-_YEAR = r"(?:19|20)\d{2}"
+# A number before a unit or a currency is a count, not a year: "in 2000 words", "a history of
+# 2000 years", "in 2000-word chunks", "in 2000$". A singular unit counts only after a hyphen and a
+# currency sign only right after: "In 2020 word got out" and "In 2020 $5 was a lot" are the year.
+# People are a count only after "of" (_CROWD): "a crowd of 2000 people", but "In 2020 people
+# stayed home".
+_COUNT_UNIT = (
+    r"(?:word|step|calorie|character|token|page|point|view|like|follower|subscriber|download|dollar|buck"
+    r"|euro|pound|rupee|mile|kilomet(?:er|re)|met(?:er|re)|yard|kilo|gram|lit(?:er|re)|acre|rep|lap"
+    r"|second|minute|hour|day|week|month|year|decade)"
+)
+_COUNT_ABBR = r"(?:kcal|km|kms|ft|kg|kgs|lbs?|mg|ml|usd|eur|gbp)"
+_COUNT = rf"(?: {_COUNT_UNIT}s| feet| centuries|[ -]{_COUNT_ABBR}|-{_COUNT_UNIT}|-foot|-century)\b|[$€£¥%]"
+_CROWD = (
+    r"(?:people|persons|guests|visitors|attendees|fans|students|members|employees|users|participants"
+    r"|customers|kids|children|men|women|runners|players)"
+)
+_YEAR = rf"(?:19|20)\d{{2}}(?!{_COUNT})"
 _DAYNUM = r"\d{1,2}(?:st|nd|rd|th)?"
 _ORDINAL = rf"(?:{_alternatives(ORDINALS)}|twenty (?:{_alternatives(_ORDINAL_WORDS[:9])})|thirty first)"
 _PART = r"(?:early|mid|middle of|late|beginning of|start of|end of)"
@@ -691,7 +719,8 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], _Now], Span | None]
     ),
     (re.compile(rf"\b(?:(?:in|on|during|at|around) (?:the )?)?(?P<a>{_STANDALONE_RE})\b"), _anchored),
     (re.compile(rf"\b(?:in|during|around|throughout) (?:the month of )?(?P<a>{_MONTH})\b"), _anchored),
-    (re.compile(rf"\b(?:in|during|of) (?P<a>{_YEAR})\b"), _anchored),
+    (re.compile(rf"\b(?:in|during) (?P<a>{_YEAR})\b"), _anchored),
+    (re.compile(rf"\bof (?P<a>{_YEAR})\b(?! {_CROWD}\b)"), _anchored),
     (
         re.compile(rf"\b(?:in|during|over|throughout|around) (?:the )?(?P<a>{_SEASON})(?:time| season)?\b(?! of\b)"),
         _anchored,
@@ -703,6 +732,48 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], _Now], Span | None]
     (re.compile(r"\b(?:over|during) the (?P<a>weekend)\b"), _anchored),
     (re.compile(r"\bon (?P<a>the \d{1,2}(?:st|nd|rd|th))\b"), _anchored),
 ]
+
+
+# Weekdays inside a name, which give no weekday: days of the year ("Black Friday", "Easter
+# Monday"; Easter Sunday is a holiday of its own) and titles, whatever their case.
+_WEEKDAY_NAMES = re.compile(
+    r"\b(?:(?:black|good) friday|cyber monday|ash wednesday|palm sunday|(?:holy|maundy) thursday"
+    r"|holy saturday|easter monday|whit (?:sunday|monday)|(?:shrove|fat|giving) tuesday"
+    r"|small business saturday|super bowl sunday|(?:monday|thursday|sunday) night football"
+    r"|saturday night live|friday night lights)\b"
+)
+# Words that may be capitalised after "Monday Night" without making a title of it.
+_PLAIN_WORDS = {
+    *("on", "last", "this", "next", "every", "each", "since", "by", "until", "till", "after", "before"),
+    *("from", "to", "through", "and", "or", "but", "of", "the", "a", "an", "at", "in", "for", "with"),
+}
+_WEEKDAY_WORD = re.compile(rf"\b{_WEEKDAY}\b")
+_TITLE = re.compile(r"[ \t]+(Morning|Afternoon|Evening|Night)[ \t]+([A-Z][\w'\u2019-]*)")
+
+
+def _in_title(text: str, end: int) -> bool:
+    """Whether the weekday ending at ``text[end]`` opens a title: a capitalised time word and
+    another capitalised word after it ("Saturday Night Fever", but "Monday Night at the bar").
+
+    A capitalised word just after a weekday alone is no sign ("On Monday Alice called"), nor is
+    one before it ("I saw Bob Friday night"): names are more common there than titles.
+    """
+    after = _TITLE.match(text, end, end + 80)  # endpos bounds the look ahead
+    return bool(after and not after[2].isupper() and after[2].lower() not in _PLAIN_WORDS)
+
+
+def _mask_names(text: str, lowered: str, where: list[int]) -> str:
+    """``lowered`` with each weekday that is part of a name blanked out, so no rule reads it;
+    casing is read from ``text``, which ``lowered`` came from (``where`` maps it back)."""
+    masked = list(lowered)
+    for name in _WEEKDAY_NAMES.finditer(lowered):
+        day = _WEEKDAY_WORD.search(name[0])
+        if day:
+            masked[name.start() + day.start() : name.start() + day.end()] = "_" * len(day[0])
+    for m in _WEEKDAY_WORD.finditer(lowered):
+        if _in_title(text, where[m.end() - 1] + 1):
+            masked[m.start() : m.end()] = "_" * len(m[0])
+    return "".join(masked)
 
 
 def _normalise(text: str) -> tuple[str, list[int]]:
@@ -735,6 +806,7 @@ def parse_window(text: str, now: datetime) -> TimeWindow | None:
     True
     """
     lowered, where = _normalise(text)
+    lowered = _mask_names(text, lowered, where)
     naive = now.replace(tzinfo=None)
     try:
         today = _day(naive)
