@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hippodex.extract import lexicon
 from hippodex.extract.entities import canonical, extract_entities
 
 
@@ -184,3 +185,109 @@ def test_acronym_of_a_known_person_and_single_letters() -> None:
 )
 def test_to_and_from_make_a_place_only_after_travel(text: str, expected: list[tuple[str, str]]) -> None:
     assert _kinds(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Demonyms and languages are capitalised but name no one.
+        ("I love Mexican food.", [("Mexican", "other")]),
+        ("My Swedish grandma makes meatballs.", [("Swedish", "other")]),
+        ("We ate at the Italian restaurant.", [("Italian", "other")]),
+        ("I love Japanese culture.", [("Japanese", "other")]),
+        ("I speak French and some Mandarin.", [("French", "other"), ("Mandarin", "other")]),
+        ("I am learning Python.", [("Python", "other")]),
+        ("We met two Canadians.", [("Canadians", "other")]),  # plural
+        ("I love Korean-style ribs.", [("Korean-style", "other")]),  # compound
+        ("We went to Korean BBQ.", [("Korean BBQ", "other")]),  # not "to" + two words = a person
+        ("We talked in English.", [("English", "other")]),  # not "in" + a word = a place
+        ("French is hard.", [("French", "other")]),  # first in a sentence, before a verb
+        # Lower-case compounds are modifiers, not names.
+        ("I built an AI-powered app.", [("AI-powered", "other")]),
+        # Names that double as a demonym are left off the list; organisations win.
+        ("I met Roman and Christian.", [("Roman", "person"), ("Christian", "person")]),
+        ("I flew American Airlines.", [("American Airlines", "org")]),
+    ],
+)
+def test_demonyms_and_languages_are_not_people(text: str, expected: list[tuple[str, str]]) -> None:
+    assert _kinds(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # After a head that takes a thing, a lone name is a title, brand or charity.
+        ("I donated clothes to Goodwill.", [("Goodwill", "other")]),
+        ("Any movies similar to Avengers?", [("Avengers", "other")]),
+        ("How does it compare to Tamiya?", [("Tamiya", "other")]),
+        ("I transferred my points to United.", [("United", "other")]),
+        ("I switched to Verizon.", [("Verizon", "other")]),
+        # Stores after travel stay a place, known ones an organisation.
+        ("We went to Kroger.", [("Kroger", "place")]),
+        ("We went to Walmart.", [("Walmart", "org")]),
+        # Other "to"s keep the default, and a possessive is a person's.
+        ("I reached out to Rachel.", [("Rachel", "person")]),
+        ("We said goodbye to Max.", [("Max", "person")]),
+        ("Congrats to David!", [("David", "person")]),
+        ("We donated to Ana's fund.", [("Ana", "person")]),
+    ],
+)
+def test_to_after_a_head_that_takes_a_thing_is_no_person(text: str, expected: list[tuple[str, str]]) -> None:
+    assert _kinds(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Names that are common words or end like a gerund, first in a
+        # sentence: a possessive before kin, or a verb only people do...
+        ("Joy's sister called.", [("Joy", "person")]),
+        ("Will said he'd come.", [("Will", "person")]),
+        ("May asked about you.", [("May", "person")]),
+        ("Hope just texted me.", [("Hope", "person")]),
+        ("Manning said hi.", [("Manning", "person")]),
+        ("Felicity told me.", [("Felicity", "person")]),
+        # ...or the same word mid-sentence.
+        ("Hope is a good friend. I met Hope at work.", [("Hope", "person"), ("Hope", "person")]),
+        ("Sterling was late. I met Sterling at work.", [("Sterling", "person"), ("Sterling", "person")]),
+        # Names in no stop list keep the usual sign.
+        ("Grace is here.", [("Grace", "person")]),
+    ],
+)
+def test_names_that_are_common_words_count_on_a_strict_sign(text: str, expected: list[tuple[str, str]]) -> None:
+    assert _kinds(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "is", "has", "moves" or a contraction say nothing about such a word.
+        "Hope you are well.",
+        "Joy is everywhere.",
+        "Joy's contagious.",
+        "Will is coming.",
+        "May I ask?",
+        "Faith moves mountains.",
+        "Summer is here.",
+        "Sterling was there.",
+        "Painting has helped me.",
+        # Common words with a gerund's ending stay dropped even before "told".
+        "Something told me to go.",
+        "Having said that, no.",
+        # A demonym first in a sentence with no sign is dropped like any word.
+        "Polish the chrome first.",
+        "Mexican food is great.",
+        # Days, also plural or cut short.
+        "We go on Sundays and last Fri.",
+    ],
+)
+def test_common_words_stay_dropped(text: str) -> None:
+    assert extract_entities(text) == []
+
+
+def test_names_as_words_are_the_ones_a_stop_list_drops() -> None:
+    # The strict sign is only for words a stop list would drop; listing
+    # another name there would make it stricter for nothing.
+    stop = lexicon.COMMON_STARTERS | lexicon.NOT_NAMES | lexicon.MONTHS_DAYS
+    assert lexicon.NAMES_AS_WORDS.issubset(stop)
+    assert not lexicon.DEMONYMS & (lexicon.PLACES | lexicon.LANGUAGES)

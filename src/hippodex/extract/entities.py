@@ -53,6 +53,18 @@ _FROM_PERSON = re.compile(
     r"feedback|tip|tips)\s+from\s+$",
     re.IGNORECASE,
 )
+# After a head that takes a thing ("similar to", "compared to", "a guide to",
+# "donated my old coat to", "switched to") a name is a title, brand or charity,
+# not a person. Heads a person follows as often ("according to", "related to",
+# "a tribute to") are left out: there the default holds.
+_TO_THING = re.compile(
+    r"\b(?:similar|similarly|compare|compared|comparing|comparison|comparable|addition|alternative|alternatives|"
+    r"equivalent|access|dedicated|guide|introduction|sequel|prequel|donate|donated|donates|donating|donation|"
+    r"donations|subscribe|subscribed|subscribing|subscription|switch|switched|switching|upgrade|upgraded|"
+    r"upgrading|apply|applied|applying|application|transfer|transferred|transferring)"
+    r"(?:\s+(?-i:[a-z])[\w'’-]*){0,5}\s+to\s+$",
+    re.IGNORECASE,
+)
 # An all-capitals token ("NASA", "LGBTQ") is an acronym, not a person; a long
 # one, or a shouted common word ("INTENSE", "YOU"), is no organisation.
 _ACRONYM = re.compile(r"[A-Z][A-Z&.]*[A-Z]")
@@ -82,9 +94,32 @@ _NAMED_AFTER = re.compile(
 # Common nouns by their ending ("Painting is fun", "Education matters",
 # "Basketball has"), contractions ("You've got", "Don't quit") and lower-case
 # compounds ("Dairy-free is"): not names even before such a verb.
-_COMMON_FORM = re.compile(
-    r"(?:[a-z]{2}ing|tion|sion|ness|ment|ism|ship|ity|ics|ture|sure|ology|phy|ball)$|['’](?:ve|re|ll|d|m|t)$|-[a-z]"
+_NOUN_ENDING = r"(?:[a-z]{2}ing|tion|sion|ness|ment|ism|ship|ity|ics|ture|sure|ology|phy|ball)$"
+_COMMON_FORM = re.compile(_NOUN_ENDING + r"|['’](?:ve|re|ll|d|m|t)$|-[a-z]")
+# Some names look like such a word ("Hope", "Will", "May", "Sterling",
+# "Felicity"); first in a sentence one counts on a sign no common word gives: a
+# possessive before kin, a pet or a home ("Joy's sister"), or a verb only people
+# do ("Manning said"); not "is" or "has" ("Joy is everywhere", "Painting has").
+_NOUN_LIKE = re.compile(_NOUN_ENDING)
+_OWNED = sorted({*lexicon.KIN, *lexicon.NAMED_ONLY, *lexicon.PETS, "birthday", "wedding", "house", "family", "car"})
+_NAMED_STRICTLY = re.compile(
+    r"['’]s\s+(?:" + "|".join(re.escape(w) for w in sorted(_OWNED, key=len, reverse=True)) + r")\b"
+    r"|\s+(?:(?:" + "|".join(sorted(lexicon.VERB_ADVERBS)) + r")\s+)?"
+    r"(?:" + "|".join(sorted(lexicon.PERSON_ONLY_VERBS)) + r")\b"
 )
+
+
+def _name_as_word(word: str) -> bool:
+    """A lone word that may be a name though a stop list or its ending drops it."""
+    if word in lexicon.NAMES_AS_WORDS:
+        return True
+    return bool(_NOUN_LIKE.search(word)) and word not in lexicon.COMMON_STARTERS and word not in lexicon.NOT_NAMES
+
+
+def _of_a_people(word: str) -> bool:
+    """A demonym or language, also plural or in a compound ("Italians", "Korean-style")."""
+    head = word.split("-")[0]
+    return head in lexicon.DEMONYMS or head in lexicon.LANGUAGES or head.removesuffix("s") in lexicon.DEMONYMS
 
 
 def canonical(name: str) -> str:
@@ -113,6 +148,8 @@ def _kind(name: str, before: str, known_people: set[str], possessive: bool = Fal
         return "other"  # "The 1975", "2022"
     if any(w in _EVENT_WORDS for w in words) or name in lexicon.MONTHS_DAYS:
         return "event"
+    if _of_a_people(words[0]):
+        return "other"  # "Mexican food", "my Swedish grandma", "I speak French", "Korean BBQ"
     if len(words) == 1:
         if _TRAVEL_CUE.search(before) and not possessive:
             return "place"
@@ -126,6 +163,10 @@ def _kind(name: str, before: str, known_people: set[str], possessive: bool = Fal
             return "place"
         if _FROM.search(before) and not _FROM_PERSON.search(before):
             return "other"
+        if re.search(r"-[a-z]", name):
+            return "other"  # a compound modifier: "AI-powered", "Marvel-themed"
+        if _TO_THING.search(before):
+            return "other"  # "similar to Avengers", "donated clothes to Goodwill"
         return "person"  # a lone capitalised word mid-sentence is most often a name in chat
     if len(words) == 2 and _PERSON_CUE.search(before):
         return "person"
@@ -138,7 +179,10 @@ def extract_entities(content: str, *, speaker: str | None = None, known: Iterabl
     ``speaker`` and ``known`` names are always people; a prefix of a known name
     of three or more letters ("Mel") is an alias of it. A lone capitalised word
     that opens a sentence counts only when the text shows it is a name: a
-    possessive, a verb that takes a person, or the same word mid-sentence.
+    possessive, a verb that takes a person, or the same word mid-sentence; a
+    name that is also a common word ("Hope", "Will", "Sterling") needs a
+    stricter sign ("Hope said", "Joy's sister"). Demonyms and languages are
+    never people ("Mexican food", "I speak French").
 
     >>> [(e.name, e.canonical, e.kind) for e in extract_entities(
     ...     "Hey Mel! I saw The 1975 at the Hollywood Bowl with Maria's sister.", known=["Melanie"])]
@@ -154,6 +198,9 @@ def extract_entities(content: str, *, speaker: str | None = None, known: Iterabl
     taken: list[tuple[int, int]] = []
     first_words: list[tuple[int, int, str, bool]] = []  # lone sentence-initial words: span, key, named by context
 
+    def alias_of(key: str) -> str | None:
+        return next((k for k in known_keys if len(key) >= 3 and k.startswith(key) and " " not in key), None)
+
     def add(start: int, end: int, kind: str | None = None) -> None:
         surface = content[start:end]
         # Strip a possessive and chat fillers at the front ("Hey Maria" -> "Maria").
@@ -162,6 +209,18 @@ def extract_entities(content: str, *, speaker: str | None = None, known: Iterabl
             end -= len(m[0])
             surface = content[start:end]
         words = surface.split()
+        if (
+            kind is None
+            and len(words) == 1
+            and _name_as_word(surface)
+            and _SENTENCE_START.search(content[:start])
+            and alias_of(canonical(surface)) is None
+            and not any(a < end and start < b for a, b in taken)
+        ):
+            # "Hope", "Will", "Sterling" first in a sentence: settled below, on
+            # a strict sign or the same word met mid-sentence.
+            first_words.append((start, end, canonical(surface), bool(_NAMED_STRICTLY.match(content, end))))
+            return
         while (
             kind is None
             and words
@@ -178,9 +237,11 @@ def extract_entities(content: str, *, speaker: str | None = None, known: Iterabl
         if not surface or any(a < end and start < b for a, b in taken):
             return
         key = canonical(surface)
-        if not key or surface in lexicon.NOT_NAMES or (len(words) == 1 and surface in lexicon.MONTHS_DAYS):
+        if not key or surface in lexicon.NOT_NAMES:
             return
-        alias = next((k for k in known_keys if len(key) >= 3 and k.startswith(key) and " " not in key), None)
+        if len(words) == 1 and (surface in lexicon.MONTHS_DAYS or surface.removesuffix("s") in lexicon.MONTHS_DAYS):
+            return  # "May", "Fri", and "on Sundays" too
+        alias = alias_of(key)
         if alias is not None:
             key = alias
         sentence_start = bool(_SENTENCE_START.search(content[:start]))
@@ -213,10 +274,13 @@ def extract_entities(content: str, *, speaker: str | None = None, known: Iterabl
             cut = b.end()
         add(cut, m.end())
     # A lone first word takes the kind of the same word met mid-sentence ("Oslo
-    # is cold. We moved to Oslo."); else it is a person if the context said so.
+    # is cold. We moved to Oslo."); else it is a person if the context said so,
+    # or "other" for a demonym or language ("French is hard").
     seen = {e.canonical: e.kind for e in reversed(mentions)}
     for start, end, key, named in first_words:
-        kind = seen.get(key, "person" if named else None)
+        kind = seen.get(key)
+        if kind is None and named:
+            kind = "other" if _of_a_people(content[start:end]) else "person"
         if kind is not None:
             mentions.append(EntityMention(content[start:end], key, kind, start, end))
     return sorted(mentions, key=lambda e: e.start)

@@ -230,9 +230,44 @@ VERB_ADVERBS = words("just also really always never still recently finally actua
 NOT_ORG_ACRONYMS = words(
     """LGBTQ LGBT LGBTQIA TV DIY RPG FPS MMO PTSD ADHD OCD DNA CEO CPR GPS AI PC VR R&R BBQ SUV RV ER ICU
     ID PDF USB GPA MBA HR PR II III IV AM PM NLP CPU GPU RAM SSD HDD HDR GB MB TB KB SEO EP LP CD DVD HD UI UX API
-    OS FAQ ETA URL HTML CSS SQL QA IQ DM MRI CT ECG EKG UTI ENT EMG BP RAW DI"""
+    OS FAQ ETA URL HTML CSS SQL QA IQ DM MRI CT ECG EKG UTI ENT EMG BP RAW DI ASL BSL"""
 )
 MONTHS_DAYS = words(
     """January February March April May June July August September October November December Monday Tuesday
-    Wednesday Thursday Friday Saturday Sunday Christmas Halloween Easter Thanksgiving"""
+    Wednesday Thursday Friday Saturday Sunday Christmas Halloween Easter Thanksgiving
+    Mon Tue Tues Wed Weds Thu Thur Thurs Fri Sat Sun"""
 )
+# Adjectives (and a few nouns) of nations, regions and peoples: capitalised,
+# yet no one's name ("Mexican food", "my Swedish grandma", "I speak French").
+# Names that double as one ("Roman", "Norman", "Dane", "Scot", "Christian")
+# are left out.
+DEMONYMS = words(
+    """American Americans Canadian Mexican Guatemalan Honduran Salvadoran Nicaraguan Panamanian Cuban Jamaican
+    Haitian Dominican Colombian Venezuelan Ecuadorian Peruvian Bolivian Chilean Argentine Argentinian
+    Uruguayan Paraguayan Brazilian British Brit Brits English Scottish Welsh Irish French German Dutch Flemish
+    Belgian Swiss Austrian Italian Sicilian Tuscan Spanish Catalan Basque Portuguese Greek Cypriot Maltese
+    Swedish Norwegian Danish Finnish Icelandic Scandinavian Nordic Polish Czech Slovak Hungarian Romanian
+    Bulgarian Croatian Serbian Bosnian Slovenian Albanian Lithuanian Latvian Estonian Russian Ukrainian
+    Belarusian Georgian Armenian Turkish Kurdish Persian Iranian Iraqi Syrian Lebanese Jordanian Palestinian
+    Israeli Saudi Emirati Yemeni Arab Arabian Egyptian Moroccan Algerian Tunisian Libyan Ethiopian Eritrean
+    Somali Sudanese Kenyan Ugandan Tanzanian Rwandan Nigerian Ghanaian Senegalese Congolese Cameroonian
+    Zimbabwean Afghan Pakistani Indian Bangladeshi Nepali Nepalese Tibetan Chinese Taiwanese Japanese Korean
+    Mongolian Vietnamese Thai Cambodian Laotian Burmese Filipino Filipina Indonesian Balinese Malaysian
+    Singaporean Australian Aussie Hawaiian Polynesian Samoan Fijian Maori Asian European African Latin Hispanic
+    Latino Latina Latinx Mediterranean Midwestern Texan Californian Cajun Creole Celtic Navajo Cherokee Inuit
+    Aboriginal Indigenous Jewish Muslim Catholic Buddhist Hindu Sikh"""
+)
+# Languages that are no demonym ("learning Mandarin", "coding in Python").
+LANGUAGES = words(
+    """Mandarin Cantonese Hindi Urdu Bengali Punjabi Gujarati Marathi Tamil Telugu Arabic Hebrew Yiddish Farsi
+    Swahili Amharic Yoruba Igbo Hausa Zulu Tagalog Gaelic Esperanto Sanskrit Quechua Python JavaScript
+    TypeScript Kotlin Fortran"""
+)
+# Given names that are common words too, and so sit in a stop list above
+# (COMMON_STARTERS, NOT_NAMES, MONTHS_DAYS): first in a sentence one counts
+# only on a sign no common word gives ("Joy's sister", "Will said").
+NAMES_AS_WORDS = words("Hope Joy Faith Patience Summer Autumn Art Will May June April August")
+# Verbs, past tense, that only people do: they show a name even in a word that
+# is also a noun or a gerund ("Hope said", "Manning married"), where "is",
+# "has" or "loves" would not ("Joy is everywhere", "Painting has helped").
+PERSON_ONLY_VERBS = words("said told asked called texted emailed replied married graduated met")
