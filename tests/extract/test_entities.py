@@ -291,3 +291,20 @@ def test_names_as_words_are_the_ones_a_stop_list_drops() -> None:
     stop = lexicon.COMMON_STARTERS | lexicon.NOT_NAMES | lexicon.MONTHS_DAYS
     assert lexicon.NAMES_AS_WORDS.issubset(stop)
     assert not lexicon.DEMONYMS & (lexicon.PLACES | lexicon.LANGUAGES)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # An assistant's Markdown: headings name topics, and a bold label opens its sentence.
+        ("**Compression**: Compression reduces size.", []),
+        ("1. **Security**: Security matters.", []),
+        ("### Features to Consider\nUse caching.", []),
+        ("## Meeting Maria\nI met Maria in Lisbon.", [("Maria", "person"), ("Lisbon", "place")]),
+        ("- **Caching**: keep it in Redis.", [("Redis", "place")]),  # only the label is dropped
+        ("> Ana's sister called.", [("Ana", "person")]),  # a quote marker: the possessive still shows a name
+        ("We use C# and Go.", [("C", "other"), ("Go", "person")]),  # a '#' inside a line is no heading
+    ],
+)
+def test_markdown_headings_and_labels_are_no_names(text: str, expected: list[tuple[str, str]]) -> None:
+    assert _kinds(text) == expected

@@ -20,7 +20,12 @@ _CAP = re.compile(r"[A-Z][\w&'’.-]*(?:(?:\s+(?:of|the|de|la|&|on))*\s+(?!I\b)[
 # an abbreviation ("St. Louis" stays whole; "Leeds. Tom" is two names).
 _BREAK = re.compile(r"(?<=[a-z]{2})\.\s+")
 _QUOTED = re.compile(r"[\"“]([A-Z][^\"”]{1,60})[\"”]")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*|[\"“(]\s*)$")
+# A sentence may open after a Markdown heading, list or quote marker, or inside emphasis
+# ("### Caching", "- **Compression**: ..."), as assistants write.
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*|[\"“(]\s*)(?:(?:#{1,6}|[-*+>]|\d{1,3}[.)])\s+)?(?:\*\*|__|[*_`])?$")
+# A Markdown heading names a topic in title case ("## Features to Consider"): its capitalised
+# words are no names unless the speaker's or known ones.
+_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t].*$", re.MULTILINE)
 _EVENT_WORDS = lexicon.words("Festival Conference Nights Night Party Concert Parade Marathon Fair Summit Expo Games")
 _PERSON_CUE = re.compile(
     r"(?:\b(?:named|called|with|by|and|to|from|for|friend|sister|brother|mom|dad|wife|husband|son|daughter|"
@@ -201,7 +206,11 @@ def extract_entities(content: str, *, speaker: str | None = None, known: Iterabl
     def alias_of(key: str) -> str | None:
         return next((k for k in known_keys if len(key) >= 3 and k.startswith(key) and " " not in key), None)
 
+    headings = [(h.start(), h.end()) for h in _HEADING.finditer(content)] if "#" in content else []
+
     def add(start: int, end: int, kind: str | None = None) -> None:
+        if kind is None and any(a <= start < b for a, b in headings):
+            return
         surface = content[start:end]
         # Strip a possessive and chat fillers at the front ("Hey Maria" -> "Maria").
         m = re.search(r"['’]s$", surface)
