@@ -1,4 +1,4 @@
-"""Loaders for the LoCoMo and LongMemEval benchmark files into frozen dataclasses.
+"""Loaders for the LoCoMo, LongMemEval and BEAM benchmark files into frozen dataclasses.
 
 Rules follow ``shared/data/README.md`` to the letter:
 
@@ -19,7 +19,11 @@ user turns with ``has_answer`` true; gold sessions are the evidence sessions wit
 one such turn (the session-level ``noans`` rule), i.e. ``official_session_id`` of the gold
 turns.
 
-Counts verified on the dev files (tests/bench/test_datasets.py):
+BEAM (``beam_100k_dev_sample.json.gz``): see :func:`load_beam`. Each chat batch is a session
+``B<n>`` dated by its time anchor, message ids are the turn ids, both roles are retrieval units,
+and the generator's ``"->-> 1,1"`` index markers are dropped from user messages.
+
+Counts verified on the dev files (tests/bench/test_datasets.py, tests/bench/test_beam.py):
 
 * LoCoMo dev: 5 conversations, 128 sessions, 2,760 turns (602 with a caption), 999 QA,
   997 with non-empty evidence (the 2 empty ones are category 3 in conv-26). Evidence
@@ -30,6 +34,8 @@ Counts verified on the dev files (tests/bench/test_datasets.py):
   session-level gold: 25 single-session-assistant questions (evidence only on assistant
   turns) and 11 ``_abs`` questions. 9 questions repeat one filler session id (same content,
   two dates) in their haystack, so session ids and turn ids are not always unique there.
+* BEAM 100K sample: 3 conversations, 582 messages in 9 batches, 60 questions; the 54 that
+  are not abstention cite messages, every citation resolves.
 """
 
 from __future__ import annotations
@@ -50,11 +56,14 @@ __all__ = [
     "BenchQuestion",
     "BenchSession",
     "BenchTurn",
+    "beam_gold",
     "clean_locomo_evidence",
     "iter_longmemeval",
+    "load_beam",
     "load_locomo",
     "locomo_session_of",
     "official_session_id",
+    "parse_beam_datetime",
     "parse_locomo_datetime",
     "parse_longmemeval_datetime",
 ]
