@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -124,6 +125,7 @@ def own_server() -> Iterator[Any]:
     holder = {"server": server, "folder": folder}
     yield holder
     holder["server"].cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_outage_fails_promptly_and_recovers_at_once(own_server: dict[str, Any]) -> None:
