@@ -37,6 +37,27 @@ def default_model_dir() -> Path:
     return Path(str(importlib.resources.files("hippodex.encode") / "models" / MODEL_DIR_NAME))
 
 
+def cpu_session_options(threads: int | None = None) -> Any:
+    """onnxruntime options for the models hippodex runs on the CPU (the encoder, the cross-encoder).
+
+    ``threads`` or ``HIPPODEX_ENCODER_THREADS`` caps the intra-op threads, e.g.
+    under a server whose request threads would otherwise each start one per core.
+    """
+    import onnxruntime as ort  # type: ignore[import-untyped]
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    env_threads = os.environ.get("HIPPODEX_ENCODER_THREADS", "")
+    options.intra_op_num_threads = threads or (int(env_threads) if env_threads.isdigit() else 0) or os.cpu_count() or 1
+    options.inter_op_num_threads = 1
+    # Idle workers sleep rather than spin: on a 2-core machine a spinning
+    # worker takes the core the search runs on next. Measured at 1M
+    # memories, search with its query embedding: p50 / p95 58 / 87 ms
+    # spinning, 41 / 49 ms not; batch embedding speed is the same.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 class MiniLMEncoder:
     """Default offline embedder: all-MiniLM-L6-v2, int8 ONNX, runs on onnxruntime.
 
@@ -63,7 +84,7 @@ class MiniLMEncoder:
         if threads is not None and threads < 1:
             raise ConfigError(f"threads: must be at least 1, got {threads}")
         try:
-            import onnxruntime as ort  # type: ignore[import-untyped]
+            import onnxruntime as ort
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise EncoderError(
@@ -79,22 +100,10 @@ class MiniLMEncoder:
         self.name = f"minilm-l6-v2-int8-{hashlib.sha256(model_bytes).hexdigest()[:8]}"
         self.max_length, self.batch_size = max_length, batch_size
 
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # HIPPODEX_ENCODER_THREADS caps onnxruntime threads, e.g. under a server whose
-        # request threads would otherwise each start one intra-op thread per core.
-        env_threads = os.environ.get("HIPPODEX_ENCODER_THREADS", "")
-        options.intra_op_num_threads = (
-            threads or (int(env_threads) if env_threads.isdigit() else 0) or os.cpu_count() or 1
-        )
-        options.inter_op_num_threads = 1
-        # Idle workers sleep rather than spin: on a 2-core machine a spinning
-        # worker takes the core the search runs on next. Measured at 1M
-        # memories, search with its query embedding: p50 / p95 58 / 87 ms
-        # spinning, 41 / 49 ms not; batch embedding speed is the same.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            self._session: Any = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+            self._session: Any = ort.InferenceSession(
+                model_bytes, cpu_session_options(threads), providers=["CPUExecutionProvider"]
+            )
             self._tokenizer: Any = Tokenizer.from_file(str(tokenizer_path))
         except Exception as exc:  # onnxruntime and tokenizers raise their own types
             raise EncoderError(
