@@ -50,6 +50,7 @@ from hippodex.recall.channels.base import Channel
 from hippodex.recall.channels.dense import DenseChannel
 from hippodex.recall.channels.graph import GraphChannel
 from hippodex.recall.channels.lexical import LexicalChannel
+from hippodex.recall.cross_encoder import resolve as resolve_cross_encoder
 from hippodex.recall.cues import stored_reading
 from hippodex.recall.engine import Timings, recall
 from hippodex.recall.parts import embed_parts, split_parts
@@ -132,6 +133,8 @@ class Memory:
     ) -> None:
         self.config = config or RecallConfig()
         self._extractor = _fact_extractor(facts)  # before opening anything: a bad setting leaks nothing
+        if self.config.cross_encoder:
+            resolve_cross_encoder(self.config.cross_encoder)  # its files, now; the model loads at the first search
         self.store: Store = open_store(os.fspath(path) if path is not None else default_db_path())
         self.path = self.store.path
         if isinstance(encoder, str) and encoder not in ENCODERS and not encoder.startswith("st:"):

@@ -70,3 +70,15 @@ def test_ablation_switches_off_each_channel_and_stage() -> None:
     no_temporal = variants["- temporal"]
     assert no_temporal.config.temporal == 0 and no_temporal.config.speaker == RecallConfig().speaker
     assert variants["- learned"].config.ranker is None and variants["- temporal"].config.ranker == "default"
+
+
+def test_a_cross_encoder_run_is_labelled_and_ablated(result_file: Path, tmp_path: Path) -> None:
+    crossed = json.loads(result_file.read_text())
+    crossed["settings"] = {"channels": ["lexical"], "cross_encoder": "ms-marco"}
+    other = tmp_path / "locomo_cross.json"
+    other.write_text(json.dumps(crossed))
+    markdown = render([result_file, other])
+    assert "| lexical |" in markdown and "| lexical, then cross-encoder ms-marco |" in markdown
+    variants = dict(ablation_variants(BenchSettings(config=RecallConfig(cross_encoder="ms-marco"))))
+    assert variants["- cross"].config.cross_encoder is None and variants["all"].config.cross_encoder == "ms-marco"
+    assert "- cross" not in dict(ablation_variants(BenchSettings(config=RecallConfig())))

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hippodex._exceptions import ConfigError
 from hippodex.bench.datasets import CATEGORY_NAMES
 from hippodex.bench.runner import (
     LME_KS,
@@ -23,6 +24,7 @@ from hippodex.bench.runner import (
     run_longmemeval,
 )
 from hippodex.config import CHANNELS, FUSIONS, RecallConfig
+from hippodex.recall.cross_encoder import resolve as resolve_cross_encoder
 
 bench_app = typer.Typer(help="Measure recall on LoCoMo, LongMemEval and BEAM (no LLM involved).", no_args_is_help=True)
 console = Console()
@@ -47,6 +49,14 @@ FusionOpt = Annotated[str, typer.Option("--fusion", help="Fusion method: " + ", 
 TierOpt = Annotated[
     str, typer.Option("--tier", help="Move every vector to this tier before asking: float32, int8 or binary.")
 ]
+CrossOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cross-encoder",
+        help="Re-read the best candidates with a cross-encoder: 'ms-marco' (pip install 'hippodex[rerank]') "
+        "or a folder with model.onnx and tokenizer.json.",
+    ),
+]
 AblationOpt = Annotated[
     bool, typer.Option("--ablation", help="Also run all-minus-one for every channel and stage, and print the deltas.")
 ]
@@ -66,14 +76,31 @@ def _ablation(benchmark: str, run: Any, settings: BenchSettings, out: Path | Non
     _write(summary, out)
 
 
-def _settings(channels: str, encoder: str, cache: Path | None, fusion: str) -> BenchSettings:
+def _settings(
+    channels: str, encoder: str, cache: Path | None, fusion: str, cross_encoder: str | None = None
+) -> BenchSettings:
     names = RecallConfig().channels if channels == "all" else tuple(c.strip() for c in channels.split(",") if c.strip())
     unknown = [c for c in names if c not in CHANNELS]
     if unknown:
         raise typer.BadParameter(f"unknown channel(s) {', '.join(unknown)}; choose from {', '.join(CHANNELS)}")
-    return BenchSettings(
-        channels=names, encoder=encoder, cache=cache, config=RecallConfig(channels=names, fusion=fusion)
-    )
+    try:
+        config = RecallConfig(channels=names, fusion=fusion, cross_encoder=cross_encoder)
+        if cross_encoder:
+            resolve_cross_encoder(cross_encoder)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    return BenchSettings(channels=names, encoder=encoder, cache=cache, config=config)
+
+
+def _settings_record(settings: BenchSettings, encoder: str, cold: bool) -> dict[str, Any]:
+    """What a result's JSON says about the run that made it."""
+    return {
+        "channels": list(settings.channels),
+        "encoder": encoder,
+        "fusion": settings.config.fusion,
+        "cold_cache": cold,
+        "cross_encoder": settings.config.cross_encoder,
+    }
 
 
 def _progress(total: int | None, label: str) -> Progress:
@@ -114,26 +141,21 @@ def locomo(
     fusion: FusionOpt = "score",
     ablation: AblationOpt = False,
     tier: TierOpt = "float32",
+    cross_encoder: CrossOpt = None,
 ) -> None:
     """LoCoMo turn-level evidence recall@k (k = 5, 10, 25, 50), per category."""
     from hippodex.encode.quantize import TIERS
 
     if tier not in TIERS:
         raise typer.BadParameter(f"--tier: {tier!r} is not one of {', '.join(TIERS)}")
-    settings = replace(_settings(channels, encoder, cache, fusion), tier=tier)
+    settings = replace(_settings(channels, encoder, cache, fusion, cross_encoder), tier=tier)
     cold = cache is not None and not cache.exists()
     if ablation:
         return _ablation("locomo", lambda v, p: run_locomo(data, v, limit=limit, progress=p), settings, json_out)
     with _progress(None, "locomo conversations") as bar:
         task = bar.add_task("run", total=limit or 5)
         result = run_locomo(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))
-    result["settings"] = {
-        "channels": list(settings.channels),
-        "encoder": encoder,
-        "fusion": fusion,
-        "cold_cache": cold,
-        "tier": tier,
-    }
+    result["settings"] = {**_settings_record(settings, encoder, cold), "tier": tier}
     rows = [("cats 1-4", {"count": result["headline"]["count"], **result["headline"]["cats_1_4"]})]
     rows += [(f"{c} {CATEGORY_NAMES.get(c, '')}".strip(), v) for c, v in result["by_category"].items() if c != "all"]
     console.print(
@@ -169,14 +191,15 @@ def beam(
     encoder: EncoderOpt = "minilm",
     cache: CacheOpt = None,
     fusion: FusionOpt = "score",
+    cross_encoder: CrossOpt = None,
 ) -> None:
     """BEAM turn-level evidence recall@k per probing ability: a benchmark nothing was tuned on."""
-    settings = _settings(channels, encoder, cache, fusion)
+    settings = _settings(channels, encoder, cache, fusion, cross_encoder)
     cold = cache is not None and not cache.exists()
     with _progress(None, "beam conversations") as bar:
         task = bar.add_task("run", total=limit)
         result = run_beam(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))
-    result["settings"] = {"channels": list(settings.channels), "encoder": encoder, "fusion": fusion, "cold_cache": cold}
+    result["settings"] = _settings_record(settings, encoder, cold)
     rows = [("all", result["by_category"]["all"])]
     rows += [(c, v) for c, v in result["by_category"].items() if c != "all"]
     title = (
@@ -198,9 +221,10 @@ def longmemeval(
     cache: CacheOpt = None,
     fusion: FusionOpt = "score",
     ablation: AblationOpt = False,
+    cross_encoder: CrossOpt = None,
 ) -> None:
     """LongMemEval session- and turn-level recall_any/recall_all/ndcg_any@k (official rules)."""
-    settings = _settings(channels, encoder, cache, fusion)
+    settings = _settings(channels, encoder, cache, fusion, cross_encoder)
     cold = cache is not None and not cache.exists()
     if ablation:
         return _ablation(
@@ -209,7 +233,7 @@ def longmemeval(
     with _progress(limit, "longmemeval questions") as bar:
         task = bar.add_task("run", total=limit)
         result = run_longmemeval(data, settings, limit=limit, progress=lambda n: bar.advance(task, n))
-    result["settings"] = {"channels": list(settings.channels), "encoder": encoder, "fusion": fusion, "cold_cache": cold}
+    result["settings"] = _settings_record(settings, encoder, cold)
     h = result["headline"]
     table = Table(
         title=f"LongMemEval ({result['questions']} questions, _abs excluded) · channels: {', '.join(settings.channels)}"

@@ -29,6 +29,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def _channels(result: dict[str, Any]) -> str:
     settings = result.get("settings", {})
     label = " + ".join(settings.get("channels", ["?"]))
+    if settings.get("cross_encoder"):
+        label += f", then cross-encoder {settings['cross_encoder']}"
     return f"{label} (cold embedding cache)" if settings.get("cold_cache") else label
 
 

@@ -409,4 +409,6 @@ def ablation_variants(settings: BenchSettings) -> list[tuple[str, BenchSettings]
             variants.append((f"- {stage}", replace(settings, config=replace(settings.config, **off))))
     if settings.config.ranker:
         variants.append(("- learned", replace(settings, config=replace(settings.config, ranker=None))))
+    if settings.config.cross_encoder:
+        variants.append(("- cross", replace(settings, config=replace(settings.config, cross_encoder=None))))
     return variants

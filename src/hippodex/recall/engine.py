@@ -16,6 +16,7 @@ from hippodex.recall.channels.base import Channel, Rescoring
 from hippodex.recall.channels.dense import DenseChannel
 from hippodex.recall.channels.lexical import session_bm25
 from hippodex.recall.context import named_speakers, recency_prior, session_scores, speaker_boost, spread
+from hippodex.recall.cross_encoder import blend, load_cross_encoder
 from hippodex.recall.cues import parse_reading
 from hippodex.recall.fuse import reciprocal_rank_fusion, score_fusion
 from hippodex.recall.learned import Signals, asks_assistant, features, load_ranker
@@ -136,6 +137,7 @@ def recall(
             or config.session_lexical
             or config.decay
             or config.ranker
+            or config.cross_encoder
             or (timings is not None and timings.record_features)
         )
     ):
@@ -148,6 +150,11 @@ def recall(
             _rerank(query, found, channels, store, config, timings)
             if timings is not None:
                 timings.stages["learned"] = (time.perf_counter() - start) * 1000
+        if config.cross_encoder:
+            start = time.perf_counter()
+            _cross_rerank(query, found, store, config)
+            if timings is not None:
+                timings.stages["cross"] = (time.perf_counter() - start) * 1000
         ranked = found.best(k)
     return ranked[:k]
 
@@ -164,6 +171,7 @@ class _Candidates:
     session_lexical: np.ndarray
     speakers: list[int]
     order: np.ndarray | None = None  # the final order (indexes into rows), best first
+    logits: np.ndarray | None = None  # the learned model's logits, NaN past its depth
 
     def ranking(self) -> np.ndarray:
         return self.order if self.order is not None else np.argsort(-self.scores, kind="stable")
@@ -328,6 +336,36 @@ def _rerank(
         logits = model.score(X)
         found.order = np.concatenate([head[np.argsort(-logits, kind="stable")], order[len(head) :]])
         found.scores = reranked_scores(found.scores, head, order[len(head) :], logits)
+        found.logits = np.full(len(found.scores), np.nan)
+        found.logits[head] = logits
+
+
+def _cross_rerank(query: Query, found: _Candidates, store: Store, config: RecallConfig) -> None:
+    """Re-order the first ``cross_depth`` candidates by their blend with a cross-encoder's scores."""
+    assert config.cross_encoder is not None
+    order = found.ranking()
+    head = order[: config.cross_depth]
+    if len(head) < 2:
+        return
+    layout = found.layout
+    candidates = layout.rowids[found.rows[head]].tolist()
+    held = store.texts(query.user_id, candidates)
+    speakers = layout.speaker[found.rows[head]]
+    # The turn as a reader would see it: who said it, then what (LoCoMo's two speakers, a user or an assistant).
+    passages = [
+        f"{layout.speakers[s]}: {held[r].content}"
+        if 0 <= s < len(layout.speakers) and r in held
+        else (held[r].content if r in held else "")
+        for r, s in zip(candidates, speakers.tolist(), strict=True)
+    ]
+    logits = load_cross_encoder(config.cross_encoder).score(query.text, passages)
+    # Blend with the learned model's logits where it ran (its probabilities squash the top), else the scores.
+    base = found.logits[head] if found.logits is not None else found.scores[head]
+    if np.isnan(base).any():
+        base = found.scores[head]
+    mixed = blend(base, logits, config.cross_weight)
+    found.order = np.concatenate([head[np.argsort(-mixed, kind="stable")], order[len(head) :]])
+    found.scores = reranked_scores(found.scores, head, order[len(head) :], mixed)
 
 
 def reranked_scores(scores: np.ndarray, head: np.ndarray, tail: np.ndarray, logits: np.ndarray) -> np.ndarray:
