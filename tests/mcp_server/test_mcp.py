@@ -175,6 +175,16 @@ def test_blank_user_exits_2_before_serving(tmp_path: Path) -> None:
     assert "--user must not be empty" in done.stderr and done.stdout == "" and not db.exists()
 
 
+def test_a_cross_encoder_it_cannot_find_exits_2_before_serving(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    args = [sys.executable, "-m", "hippodex.mcp_server", "--db", str(db), "--user", "u", "--encoder", "none"]
+    done = subprocess.run(
+        [*args, "--cross-encoder", str(tmp_path)], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
+    assert done.returncode == 2, done.stderr
+    assert "model.onnx is missing" in " ".join(done.stderr.split()) and done.stdout == "" and not db.exists()
+
+
 def test_docs_and_help_name_every_tool() -> None:
     table = [line.split("|")[1].strip().strip("`") for line in DOCS.read_text().splitlines() if line.startswith("| `")]
     assert set(table) >= TOOLS

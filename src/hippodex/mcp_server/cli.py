@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from hippodex.config import RecallConfig
 from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS
 from hippodex.ingest.normalize import check_id
 from hippodex.memory import Memory
@@ -35,6 +36,14 @@ def mcp(
     http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP at /mcp instead of stdio.")] = False,
     host: Annotated[str, typer.Option(help="Address to listen on with --http.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on with --http.")] = 8766,
+    cross_encoder: Annotated[
+        str | None,
+        typer.Option(
+            "--cross-encoder",
+            help="Re-read each recall's best 40 candidates with a cross-encoder: 'ms-marco' "
+            "(pip install 'hippodex[rerank]') or a model folder.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the memory to MCP clients (chat apps, coding agents).
 
@@ -50,7 +59,8 @@ def mcp(
             raise
         typer.echo(f"error: the MCP server needs the mcp package: {_INSTALL}", err=True)
         raise typer.Exit(2) from None
-    with Memory(db, encoder=None if encoder == "none" else encoder) as memory:
+    config = RecallConfig(cross_encoder=cross_encoder)
+    with Memory(db, encoder=None if encoder == "none" else encoder, config=config) as memory:
         server = build_server(memory, default_user=user)
         if http:
             typer.echo(f"hippodex mcp: serving {redact(db)} at http://{host}:{port}/mcp", err=True)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from hippodex.config import default_db_path
+from hippodex.config import RecallConfig, default_db_path
 from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS
 from hippodex.server.keys import KeyStore
 from hippodex.store.open import redact
@@ -29,6 +29,14 @@ PortOpt = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.
 NoAuthOpt = Annotated[bool, typer.Option("--no-auth", help="Serve without API keys (loopback hosts only).")]
 EncoderOpt = Annotated[str, typer.Option(help=f"Encoder for dense recall: {_ENCODER_CHOICES}.")]
 MaxBodyOpt = Annotated[int, typer.Option(min=1, help="Largest request body accepted, in bytes.")]
+CrossOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cross-encoder",
+        help="Re-read each search's best 40 candidates with a cross-encoder: 'ms-marco' "
+        "(pip install 'hippodex[rerank]'; about 300 ms a search on two cores) or a model folder.",
+    ),
+]
 KeyUserOpt = Annotated[
     list[str] | None, typer.Option("--user", "-u", help="A user_id the key may access (repeatable).")
 ]
@@ -64,6 +72,7 @@ def serve(
     no_auth: NoAuthOpt = False,
     encoder: EncoderOpt = DEFAULT_ENCODER,
     max_body_bytes: MaxBodyOpt = 1_000_000,
+    cross_encoder: CrossOpt = None,
 ) -> None:
     """Serve the memory over HTTP (REST API at /v1, OpenAPI docs at /docs)."""
     if no_auth and not is_loopback(host):
@@ -88,7 +97,9 @@ def serve(
     # Requests run in a thread pool; one onnxruntime thread per request beats
     # every request fanning out over all cores (bench load, 50 clients, 30 s: 81 vs 74 req/s).
     os.environ.setdefault("HIPPODEX_ENCODER_THREADS", "1")
-    memory = Memory(path, encoder=None if encoder == "none" else encoder)
+    memory = Memory(
+        path, encoder=None if encoder == "none" else encoder, config=RecallConfig(cross_encoder=cross_encoder)
+    )
     keys = None if no_auth else KeyStore(path)
     if keys is not None and not any(not k.revoked for k in keys.list()):
         typer.echo(
