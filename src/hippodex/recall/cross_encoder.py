@@ -15,8 +15,8 @@ is off unless ``RecallConfig(cross_encoder=...)`` names one:
   cross-encoder with one relevance logit per pair.
 
 Its scores and the stage before it are blended as z-scores within the
-question (:func:`blend`): on LoCoMo dev, out of fold, recall@5 0.738 -> 0.769,
-recall@10 0.815 -> 0.832, recall@25 0.883 -> 0.892 at depth 40 and weight 0.5
+question (:func:`blend`): on LoCoMo dev, out of fold, recall@5 0.738 -> 0.768,
+recall@10 0.815 -> 0.834, recall@25 0.883 -> 0.892 at depth 40 and weight 0.5
 (docs/recall-log.md), at about 8 ms a candidate on two cores.
 """
 
