@@ -196,6 +196,19 @@ TABLE = [
     ("last Thanksgiving", WED, D(2022, 11, 24), D(2022, 11, 25)),
     ("on valentine’s day", WED, D(2023, 2, 14), D(2023, 2, 15)),
     ("on Easter Sunday", WED, D(2023, 4, 9), D(2023, 4, 10)),  # a holiday, not a weekday in a name
+    # Days named after a weekday, dated from Easter or Thanksgiving: the day, not the weekday.
+    ("on Easter Monday", WED, D(2023, 4, 10), D(2023, 4, 11)),
+    ("on Good Friday", WED, D(2023, 4, 7), D(2023, 4, 8)),
+    ("on Holy Saturday", WED, D(2023, 4, 8), D(2023, 4, 9)),
+    ("on Maundy Thursday", WED, D(2023, 4, 6), D(2023, 4, 7)),
+    ("on Shrove Tuesday", WED, D(2023, 2, 21), D(2023, 2, 22)),
+    ("at Whit Monday", WED, D(2022, 6, 6), D(2022, 6, 7)),  # this year's is still to come
+    ("on Whit Sunday", WED, D(2022, 6, 5), D(2022, 6, 6)),
+    ("on Black Friday", WED, D(2022, 11, 25), D(2022, 11, 26)),
+    ("I shopped on Black Friday night", WED, D(2022, 11, 25), D(2022, 11, 26)),
+    ("on Black Friday 2021", WED, D(2021, 11, 26), D(2021, 11, 27)),
+    ("next Black Friday", WED, D(2023, 11, 24), D(2023, 11, 25)),
+    ("since Cyber Monday", WED, D(2022, 11, 28), D(2023, 5, 18)),
     ("since March", WED, D(2023, 3, 1), D(2023, 5, 18)),
     ("since 2021", WED, D(2021, 1, 1), D(2023, 5, 18)),
     ("after June 2022", WED, D(2022, 7, 1), D(2023, 5, 18)),
@@ -356,8 +369,7 @@ def test_table_of_expressions(text: str, now: datetime, start: date, end: date) 
         "Saturday Night Fever",
         "Tuesday Morning Store",
         "Black Friday",
-        "on Black Friday",
-        "I shopped on Black Friday night",
+        "I shopped Black Friday night",  # a named day needs "on", "at" and the like, as holidays do
         "Good Friday morning",
         "on Super Bowl Sunday",
         "Super Bowl Sunday night",

@@ -38,7 +38,9 @@ longest wins, then the first. The readings chosen where English is ambiguous:
   December-February); "winter 2022" is the one that starts in December 2022.
 - Holidays: Christmas (Eve), New Year's (Eve), Easter Sunday, Halloween,
   Valentine's Day, US Thanksgiving, the Fourth of July ("4th of July" is
-  that date anyway), each one day, and only after "on", "at", "over",
+  that date anyway), and the days dated from Easter or Thanksgiving that are
+  named after a weekday (Good Friday, Easter Monday, Black Friday, Cyber
+  Monday and the like), each one day, and only after "on", "at", "over",
   "during", "around", "last", "this", "since" and the like: "for Christmas"
   and "Christmas tree" name a purpose, not a time. "around Easter" is Easter
   Sunday; the recall margin covers "around".
@@ -59,8 +61,9 @@ longest wins, then the first. The readings chosen where English is ambiguous:
   after "of" ("a crowd of 2000 people"); "In 2020 people stayed home" is the
   year.
 - A weekday inside a name is no weekday: days of the year named after one
-  ("Black Friday", "Good Friday", "Cyber Monday", "Super Bowl Sunday"; none
-  of them is read as its date) and titles ("Monday Night Football", in any
+  ("Black Friday", "Good Friday", "Cyber Monday", "Super Bowl Sunday"; those
+  dated from Easter or Thanksgiving read as holidays, "Super Bowl Sunday"
+  as nothing) and titles ("Monday Night Football", in any
   case, or a capitalised time word and word: "Saturday Night Fever"). A
   capitalised word before or after a weekday is more often a person ("On
   Monday Alice called", "I saw Bob Friday night"), so it is no sign; nor is
@@ -179,7 +182,31 @@ def _thanksgiving(year: int) -> datetime:
     return first + timedelta(days=(3 - first.weekday()) % 7 + 21)
 
 
+def _named_day(name: str, weekday: str) -> str:
+    """A day of the year named after a weekday, as it reads before or after the weekday
+    inside it is masked (``_mask_names``: "black friday" reads "black FRIDAY")."""
+    return rf"{name} (?:{weekday}|{weekday.upper()})"
+
+
+def _after(day: Callable[[int], datetime], days: int) -> Callable[[int], datetime]:
+    return lambda year: day(year) + timedelta(days=days)
+
+
 HOLIDAYS: list[tuple[str, Callable[[int], datetime]]] = [
+    # Days named after a weekday come first: "easter monday" must not stop at "easter".
+    (_named_day("(?:shrove|fat)", "tuesday"), _after(_easter, -47)),
+    (_named_day("ash", "wednesday"), _after(_easter, -46)),
+    (_named_day("palm", "sunday"), _after(_easter, -7)),
+    (_named_day("(?:holy|maundy)", "thursday"), _after(_easter, -3)),
+    (_named_day("good", "friday"), _after(_easter, -2)),
+    (_named_day("holy", "saturday"), _after(_easter, -1)),
+    (_named_day("easter", "monday"), _after(_easter, 1)),
+    (_named_day("whit", "sunday"), _after(_easter, 49)),
+    (_named_day("whit", "monday"), _after(_easter, 50)),
+    (_named_day("black", "friday"), _after(_thanksgiving, 1)),
+    (_named_day("small business", "saturday"), _after(_thanksgiving, 2)),
+    (_named_day("cyber", "monday"), _after(_thanksgiving, 4)),
+    (_named_day("giving", "tuesday"), _after(_thanksgiving, 5)),
     (r"(?:christmas|xmas) eve", lambda y: datetime(y, 12, 24)),
     (r"(?:christmas|xmas)(?: day)?", lambda y: datetime(y, 12, 25)),
     (r"new year'?s eve", lambda y: datetime(y, 12, 31)),
@@ -763,16 +790,17 @@ def _in_title(text: str, end: int) -> bool:
 
 
 def _mask_names(text: str, lowered: str, where: list[int]) -> str:
-    """``lowered`` with each weekday that is part of a name blanked out, so no rule reads it;
+    """``lowered`` with each weekday that is part of a name upper-cased, so no weekday rule
+    (all lower case) reads it, while a holiday's own pattern still can ("black FRIDAY");
     casing is read from ``text``, which ``lowered`` came from (``where`` maps it back)."""
     masked = list(lowered)
     for name in _WEEKDAY_NAMES.finditer(lowered):
         day = _WEEKDAY_WORD.search(name[0])
         if day:
-            masked[name.start() + day.start() : name.start() + day.end()] = "_" * len(day[0])
+            masked[name.start() + day.start() : name.start() + day.end()] = day[0].upper()
     for m in _WEEKDAY_WORD.finditer(lowered):
         if _in_title(text, where[m.end() - 1] + 1):
-            masked[m.start() : m.end()] = "_" * len(m[0])
+            masked[m.start() : m.end()] = m[0].upper()
     return "".join(masked)
 
 
