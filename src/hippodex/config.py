@@ -130,6 +130,8 @@ class RecallConfig:
             raise ConfigError("associative_seeds: must be between 1 and 50")
         if self.ranker is not None and (not isinstance(self.ranker, str) or not self.ranker.strip()):
             raise ConfigError("ranker: 'default', a path to a ranker JSON file, or None")
+        if isinstance(self.cross_encoder, os.PathLike):  # a folder given as a Path
+            object.__setattr__(self, "cross_encoder", os.fspath(self.cross_encoder))
         if self.cross_encoder is not None and (
             not isinstance(self.cross_encoder, str) or not self.cross_encoder.strip()
         ):

@@ -80,6 +80,12 @@ def test_a_folder_without_the_model_files_is_a_config_error(tmp_path: Path) -> N
     assert not (tmp_path / "m.db").exists()  # refused before anything was opened
 
 
+def test_a_folder_may_be_given_as_a_path() -> None:
+    folder = resolve(PACKAGED)
+    config = RecallConfig(cross_encoder=folder)  # type: ignore[arg-type]
+    assert config.cross_encoder == str(folder) and resolve(config.cross_encoder) == folder
+
+
 def test_a_corrupt_model_file_says_so(tmp_path: Path) -> None:
     (tmp_path / "model.onnx").write_bytes(b"not an onnx model")
     (tmp_path / "tokenizer.json").write_text((resolve(PACKAGED) / "tokenizer.json").read_text())
