@@ -219,6 +219,8 @@ def test_demonyms_and_languages_are_not_people(text: str, expected: list[tuple[s
         # After a head that takes a thing, a lone name is a title, brand or charity.
         ("I donated clothes to Goodwill.", [("Goodwill", "other")]),
         ("Any movies similar to Avengers?", [("Avengers", "other")]),
+        ("It's similar to Star Wars, honestly.", [("Star Wars", "other")]),  # "to" is no person cue here
+        ("I talked to Ana Lopez yesterday.", [("Ana Lopez", "person")]),
         ("How does it compare to Tamiya?", [("Tamiya", "other")]),
         ("I transferred my points to United.", [("United", "other")]),
         ("I switched to Verizon.", [("Verizon", "other")]),

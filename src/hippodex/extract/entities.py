@@ -173,8 +173,8 @@ def _kind(name: str, before: str, known_people: set[str], possessive: bool = Fal
         if _TO_THING.search(before):
             return "other"  # "similar to Avengers", "donated clothes to Goodwill"
         return "person"  # a lone capitalised word mid-sentence is most often a name in chat
-    if len(words) == 2 and _PERSON_CUE.search(before):
-        return "person"
+    if len(words) == 2 and _PERSON_CUE.search(before) and not _TO_THING.search(before):
+        return "person"  # "my friend Ana Lopez"; not "similar to Star Wars"
     return "other"
 
 
