@@ -350,14 +350,15 @@ def _cross_rerank(query: Query, found: _Candidates, store: Store, config: Recall
     layout = found.layout
     candidates = layout.rowids[found.rows[head]].tolist()
     held = store.texts(query.user_id, candidates)
-    speakers = layout.speaker[found.rows[head]]
-    # The turn as a reader would see it: who said it, then what (LoCoMo's two speakers, a user or an assistant).
-    passages = [
-        f"{layout.speakers[s]}: {held[r].content}"
-        if 0 <= s < len(layout.speakers) and r in held
-        else (held[r].content if r in held else "")
-        for r, s in zip(candidates, speakers.tolist(), strict=True)
-    ]
+
+    def passage(rowid: int, speaker: int) -> str:
+        # The turn as a reader would see it: who said it, then what (two named speakers, a user or an assistant).
+        if rowid not in held:
+            return ""
+        text = held[rowid].content
+        return f"{layout.speakers[speaker]}: {text}" if 0 <= speaker < len(layout.speakers) else text
+
+    passages = [passage(r, s) for r, s in zip(candidates, layout.speaker[found.rows[head]].tolist(), strict=True)]
     logits = load_cross_encoder(config.cross_encoder).score(query.text, passages)
     # Blend with the learned model's logits where it ran (its probabilities squash the top), else the scores.
     base = found.logits[head] if found.logits is not None else found.scores[head]
