@@ -208,6 +208,24 @@ TABLE = [
     ("I shopped on Black Friday night", WED, D(2022, 11, 25), D(2022, 11, 26)),
     ("on Black Friday 2021", WED, D(2021, 11, 26), D(2021, 11, 27)),
     ("next Black Friday", WED, D(2023, 11, 24), D(2023, 11, 25)),
+    # Days dated by a rule (US ones unless named otherwise), and a holiday's weekend.
+    ("on Super Bowl Sunday", WED, D(2023, 2, 12), D(2023, 2, 13)),  # the second Sunday since 2022
+    ("at the Super Bowl party", WED, D(2023, 2, 12), D(2023, 2, 13)),
+    ("during the Super Bowl 2020", WED, D(2020, 2, 2), D(2020, 2, 3)),  # the first Sunday before
+    ("on Mother's Day", WED, D(2023, 5, 14), D(2023, 5, 15)),
+    ("on mothers day", WED, D(2023, 5, 14), D(2023, 5, 15)),
+    ("on Mothering Sunday", WED, D(2023, 3, 19), D(2023, 3, 20)),  # the UK's, three weeks before Easter
+    ("on Father's Day", WED, D(2022, 6, 19), D(2022, 6, 20)),  # this year's is still to come
+    ("on Memorial Day 2021", WED, D(2021, 5, 31), D(2021, 6, 1)),  # the last Monday of May
+    ("over Memorial Day weekend", WED, D(2022, 5, 28), D(2022, 5, 31)),  # Saturday to Monday
+    ("on Labour Day", WED, D(2022, 9, 5), D(2022, 9, 6)),
+    ("on MLK Day", WED, D(2023, 1, 16), D(2023, 1, 17)),
+    ("on Presidents' Day", WED, D(2023, 2, 20), D(2023, 2, 21)),
+    ("on St. Patrick's Day", WED, D(2023, 3, 17), D(2023, 3, 18)),
+    ("on Veterans Day", WED, D(2022, 11, 11), D(2022, 11, 12)),
+    ("on Boxing Day", WED, D(2022, 12, 26), D(2022, 12, 27)),
+    ("last Thanksgiving weekend", WED, D(2022, 11, 24), D(2022, 11, 28)),  # Thursday to Sunday
+    ("on Christmas weekend", WED, D(2022, 12, 24), D(2022, 12, 26)),  # Christmas 2022 was a Sunday
     ("since Cyber Monday", WED, D(2022, 11, 28), D(2023, 5, 18)),
     ("since March", WED, D(2023, 3, 1), D(2023, 5, 18)),
     ("since 2021", WED, D(2021, 1, 1), D(2023, 5, 18)),
@@ -371,8 +389,9 @@ def test_table_of_expressions(text: str, now: datetime, start: date, end: date) 
         "Black Friday",
         "I shopped Black Friday night",  # a named day needs "on", "at" and the like, as holidays do
         "Good Friday morning",
-        "on Super Bowl Sunday",
-        "Super Bowl Sunday night",
+        "Super Bowl Sunday night",  # a day of the year needs "on", "at" and the like
+        "veterans' rights",
+        "we met at St. Patrick's Cathedral",
         "Cyber Monday morning",
         # Neither order is a date.
         "13/13/2020",

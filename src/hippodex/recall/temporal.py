@@ -37,10 +37,15 @@ longest wins, then the first. The readings chosen where English is ambiguous:
 - Seasons are the northern meteorological ones (spring is March-May, winter
   December-February); "winter 2022" is the one that starts in December 2022.
 - Holidays: Christmas (Eve), New Year's (Eve), Easter Sunday, Halloween,
-  Valentine's Day, US Thanksgiving, the Fourth of July ("4th of July" is
-  that date anyway), and the days dated from Easter or Thanksgiving that are
-  named after a weekday (Good Friday, Easter Monday, Black Friday, Cyber
-  Monday and the like), each one day, and only after "on", "at", "over",
+  Valentine's Day, the Fourth of July ("4th of July" is that date anyway),
+  the days dated from Easter or Thanksgiving that are named after a weekday
+  (Good Friday, Easter Monday, Black Friday, Cyber Monday and the like), and
+  the US days set by a rule or a date (Thanksgiving, Mother's and Father's
+  Day, Memorial and Labor Day, MLK and Presidents' Day, the Super Bowl,
+  Veterans Day, St. Patrick's Day, Juneteenth and a few more; the UK's
+  Mothering Sunday and Boxing Day too). Each is one day, and "<holiday>
+  weekend" is the day with the weekend nearest it ("Memorial Day weekend"
+  is Saturday to Monday). They count only after "on", "at", "over",
   "during", "around", "last", "this", "since" and the like: "for Christmas"
   and "Christmas tree" name a purpose, not a time. "around Easter" is Easter
   Sunday; the recall margin covers "around".
@@ -61,9 +66,8 @@ longest wins, then the first. The readings chosen where English is ambiguous:
   after "of" ("a crowd of 2000 people"); "In 2020 people stayed home" is the
   year.
 - A weekday inside a name is no weekday: days of the year named after one
-  ("Black Friday", "Good Friday", "Cyber Monday", "Super Bowl Sunday"; those
-  dated from Easter or Thanksgiving read as holidays, "Super Bowl Sunday"
-  as nothing) and titles ("Monday Night Football", in any
+  ("Black Friday", "Good Friday", "Cyber Monday", "Super Bowl Sunday", which
+  read as holidays) and titles ("Monday Night Football", in any
   case, or a capitalised time word and word: "Saturday Night Fever"). A
   capitalised word before or after a weekday is more often a person ("On
   Monday Alice called", "I saw Bob Friday night"), so it is no sign; nor is
@@ -176,10 +180,32 @@ def _easter(year: int) -> datetime:
     return datetime(year, month, day + 1)
 
 
-def _thanksgiving(year: int) -> datetime:
-    """The fourth Thursday of November (the US holiday)."""
-    first = datetime(year, 11, 1)
-    return first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+def _nth_weekday(month: int, weekday: int, n: int) -> Callable[[int], datetime]:
+    """The ``n``-th ``weekday`` (0 is Monday) of ``month`` in a year; the last one for ``n`` -1."""
+
+    def day(year: int) -> datetime:
+        if n < 0:
+            last = datetime(year, month, calendar.monthrange(year, month)[1])
+            return last - timedelta(days=(last.weekday() - weekday) % 7)
+        first = datetime(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+
+    return day
+
+
+_thanksgiving = _nth_weekday(11, 3, 4)  # the US holiday: the fourth Thursday of November
+
+
+def _super_bowl(year: int) -> datetime:
+    """The second Sunday of February since the 17-game season (2022), the first before.
+
+    Before 2004 some fell in late January; those years read as the first Sunday of February.
+    """
+    return _nth_weekday(2, 6, 2 if year >= 2022 else 1)(year)
+
+
+def _fixed(month: int, day: int) -> Callable[[int], datetime]:
+    return lambda year: datetime(year, month, day)
 
 
 def _named_day(name: str, weekday: str) -> str:
@@ -207,17 +233,35 @@ HOLIDAYS: list[tuple[str, Callable[[int], datetime]]] = [
     (_named_day("small business", "saturday"), _after(_thanksgiving, 2)),
     (_named_day("cyber", "monday"), _after(_thanksgiving, 4)),
     (_named_day("giving", "tuesday"), _after(_thanksgiving, 5)),
-    (r"(?:christmas|xmas) eve", lambda y: datetime(y, 12, 24)),
-    (r"(?:christmas|xmas)(?: day)?", lambda y: datetime(y, 12, 25)),
-    (r"new year'?s eve", lambda y: datetime(y, 12, 31)),
-    (r"new year'?s(?: day)?", lambda y: datetime(y, 1, 1)),
+    (_named_day("super bowl", "sunday"), _super_bowl),
+    (_named_day("mothering", "sunday"), _after(_easter, -21)),  # the UK's Mother's Day
+    (r"(?:christmas|xmas) eve", _fixed(12, 24)),
+    (r"(?:christmas|xmas)(?: day)?", _fixed(12, 25)),
+    (r"new year'?s eve", _fixed(12, 31)),
+    (r"new year'?s(?: day)?", _fixed(1, 1)),
     (r"easter(?: sunday)?", _easter),
-    (r"halloween", lambda y: datetime(y, 10, 31)),
-    (r"valentine'?s(?: day)?", lambda y: datetime(y, 2, 14)),
+    (r"halloween", _fixed(10, 31)),
+    (r"valentine'?s(?: day)?", _fixed(2, 14)),
     (r"thanksgiving(?: day)?", _thanksgiving),
-    (r"independence day|(?:the )?fourth of july", lambda y: datetime(y, 7, 4)),
+    (r"independence day|(?:the )?fourth of july", _fixed(7, 4)),
+    # US days unless named otherwise, as Thanksgiving is.
+    (r"super bowl", _super_bowl),
+    (r"mother'?s'? day", _nth_weekday(5, 6, 2)),
+    (r"father'?s'? day", _nth_weekday(6, 6, 3)),
+    (r"memorial day", _nth_weekday(5, 0, -1)),
+    (r"labou?r day", _nth_weekday(9, 0, 1)),
+    (r"(?:martin luther king|mlk)(?: jr\.?)? day", _nth_weekday(1, 0, 3)),
+    (r"presidents'? day|president'?s day|washington'?s birthday", _nth_weekday(2, 0, 3)),
+    (r"columbus day|indigenous peoples'? day", _nth_weekday(10, 0, 2)),
+    (r"veterans'? day|armistice day|remembrance day", _fixed(11, 11)),
+    (r"(?:st\.?|saint) (?:patrick|paddy)'?s day", _fixed(3, 17)),
+    (r"april fool'?s'? day", _fixed(4, 1)),
+    (r"cinco de mayo", _fixed(5, 5)),
+    (r"juneteenth", _fixed(6, 19)),
+    (r"boxing day", _fixed(12, 26)),
 ]
-_HOLIDAY = "(?:" + "|".join(p for p, _ in HOLIDAYS) + ")"
+# "Memorial Day weekend" is the holiday with the weekend nearest it (``_with_weekend``).
+_HOLIDAY = "(?:(?:" + "|".join(p for p, _ in HOLIDAYS) + ")(?: weekend)?)"
 
 
 @dataclass(frozen=True)
@@ -397,12 +441,20 @@ def _part(span: Span, part: str) -> Span:
     return span  # "the end of the week" is the week
 
 
+def _with_weekend(day: datetime) -> Span:
+    """``day`` and the weekend nearest it: "Memorial Day weekend" is Saturday to Monday,
+    "Thanksgiving weekend" Thursday to Sunday (a Wednesday takes the weekend after it)."""
+    saturday = day + timedelta(days=(-2, -3, 3, 2, 1, 0, -1)[day.weekday()])
+    return min(day, saturday), max(day, saturday + timedelta(days=1)) + timedelta(days=1)
+
+
 def _holiday(name: str) -> Callable[[int], Span]:
-    day = next(f for p, f in HOLIDAYS if re.fullmatch(p, name))
+    holiday, weekend = name.removesuffix(" weekend"), name.endswith(" weekend")
+    day = next(f for p, f in HOLIDAYS if re.fullmatch(p, holiday))
 
     def span(year: int) -> Span:
         start = day(year)
-        return start, start + timedelta(days=1)
+        return _with_weekend(start) if weekend else (start, start + timedelta(days=1))
 
     return span
 
@@ -766,7 +818,7 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], _Now], Span | None]
 _WEEKDAY_NAMES = re.compile(
     r"\b(?:(?:black|good) friday|cyber monday|ash wednesday|palm sunday|(?:holy|maundy) thursday"
     r"|holy saturday|easter monday|whit (?:sunday|monday)|(?:shrove|fat|giving) tuesday"
-    r"|small business saturday|super bowl sunday|(?:monday|thursday|sunday) night football"
+    r"|small business saturday|super bowl sunday|mothering sunday|(?:monday|thursday|sunday) night football"
     r"|saturday night live|friday night lights)\b"
 )
 # Words that may be capitalised after "Monday Night" without making a title of it.
