@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from hippodex import Memory, SchemaError, StoreError, ValidationError
-from hippodex.ingest.normalize import MAX_METADATA_BYTES
+from hippodex.ingest.normalize import MAX_METADATA_BYTES, parse_time
 from hippodex.store.open import redact
 
 
@@ -196,3 +196,30 @@ def test_a_malformed_postgres_url_is_a_store_error_that_hides_the_password(url: 
 def test_a_password_in_the_query_string_is_hidden_too() -> None:
     url = "postgresql://ana@/mem?host=/run/pg&password=s3cret&sslmode=disable"
     assert redact(url) == "postgresql://ana@/mem?host=/run/pg&password=***&sslmode=disable"
+
+
+@pytest.mark.parametrize("until", ["2023-05-08", date(2023, 5, 8), " 2023-05-08 ", "20230508"])
+def test_a_date_alone_as_until_takes_in_that_whole_day(mem: Memory, until: object) -> None:
+    mem.add("I moved to Lisbon", user_id="ana", timestamp="2023-05-08T14:00")
+    mem.add("I unpacked the boxes", user_id="ana", timestamp="2023-05-08T23:30")
+    mem.add("I started the new job", user_id="ana", timestamp="2023-05-09T09:00")
+    day = mem.list(user_id="ana", since="2023-05-08", until=until)
+    assert [e.content for e in day.items] == ["I moved to Lisbon", "I unpacked the boxes"]
+    hits = mem.search("Lisbon boxes job", user_id="ana", since="2023-05-08", until=until)
+    assert sorted(h.episode.content for h in hits) == ["I moved to Lisbon", "I unpacked the boxes"]
+
+
+def test_a_time_as_until_stays_exclusive(mem: Memory) -> None:
+    mem.add("I moved to Lisbon", user_id="ana", timestamp="2023-05-08T14:00")
+    assert mem.list(user_id="ana", until="2023-05-08T14:00").items == ()
+    assert mem.list(user_id="ana", until=datetime(2023, 5, 8)).items == ()  # a datetime is its moment
+    assert len(mem.list(user_id="ana", until="9999-12-31").items) == 1  # the last day there is: no end
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["2023-05-08T15:00:00 02:00", "2023-05-08 15:00 02:00", "2023-05-08T15:00:00.000 0200"],
+)
+def test_an_offset_whose_plus_arrived_as_a_space_reads_as_the_offset(sent: str) -> None:
+    # A "+" left unencoded in a URL's query string reaches the server as a space.
+    assert parse_time(sent) == datetime(2023, 5, 8, 13, 0, tzinfo=UTC)

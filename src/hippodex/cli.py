@@ -68,7 +68,9 @@ IdArg = Annotated[str, typer.Argument(help="The episode's id.", metavar="ID")]
 SessionsOpt = Annotated[list[str] | None, typer.Option("--session", "-s", help="Only this session (repeatable).")]
 RolesOpt = Annotated[list[str] | None, typer.Option("--role", help=f"Only this role (repeatable): {', '.join(ROLES)}.")]
 SinceOpt = Annotated[str | None, typer.Option(help="Only episodes at or after this ISO time.")]
-UntilOpt = Annotated[str | None, typer.Option(help="Only episodes at or before this ISO time.")]
+UntilOpt = Annotated[
+    str | None, typer.Option(help="Only episodes before this ISO time; a date alone includes that day.")
+]
 LimitOpt = Annotated[int, typer.Option(help="At most this many.")]
 # add
 TextArg = Annotated[list[str] | None, typer.Argument(help="Messages, one episode each.", metavar="TEXT...")]

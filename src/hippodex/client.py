@@ -40,6 +40,7 @@ from hippodex.ingest.normalize import (
     check_query,
     check_roles,
     parse_time,
+    parse_until,
 )
 from hippodex.knowledge.learn import LearnReport
 from hippodex.knowledge.sleep import SleepReport
@@ -209,7 +210,7 @@ def _filters(
         "run_id": check_id(run_id, "run_id", required=False),
         "session_id": builtins.list(check_ids(session_id, "session_id")) or None,
         "since": _time(since, "since"),
-        "until": _time(until, "until"),
+        "until": _iso(parse_until(until, "until")),
         "role": builtins.list(roles) or None,
         "metadata": check_metadata(metadata, "metadata filter") or None,
     }

@@ -40,6 +40,7 @@ from hippodex.ingest.normalize import (
     check_query,
     check_roles,
     parse_time,
+    parse_until,
 )
 from hippodex.knowledge.as_of import facts_as_of
 from hippodex.knowledge.learn import LearnReport, learn
@@ -353,7 +354,7 @@ class Memory:
             run_id=check_id(run_id, "run_id", required=False),
             session_ids=check_ids(session_id, "session_id"),
             since=parse_time(since, "since"),
-            until=parse_time(until, "until"),
+            until=parse_until(until, "until"),
             roles=roles,
             metadata=tuple(sorted(check_metadata(metadata, "metadata filter").items())),
         )

@@ -416,6 +416,8 @@ LISTINGS: list[dict[str, Any]] = [
     {"metadata": {"tags": ["sister", "visit"]}},
     {"since": datetime(2023, 5, 8, 16, 1, tzinfo=timezone(timedelta(hours=2)))},
     {"since": "2023-05-08T14:01", "until": date(2023, 6, 2)},
+    {"since": "2023-05-08", "until": "2023-05-08"},  # a date alone as until takes in that day
+    {"until": date(2023, 5, 8)},
     {"until": T0.timestamp()},
     {"since": 1_683_554_460},
 ]

@@ -146,3 +146,29 @@ def test_routes_without_a_slash_keep_their_shape(served: Any) -> None:
     assert r.status_code == 405 and envelope(r)[0] == "method_not_allowed"
     r = get(served, "/v1/users/ana/sessions", served.ana)
     assert r.status_code == 200
+
+
+# -- times in a query string ---------------------------------------------------------------------------
+def contents(r: httpx.Response) -> list[str]:
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return [e["content"] for e in body["items"]] if "items" in body else [h["episode"]["content"] for h in body["hits"]]
+
+
+def test_an_unencoded_plus_in_a_query_string_time_reads_as_the_offset(served: Any) -> None:
+    text = f"I moved to Lisbon, note {next(_ids)}"
+    add(served, "ana", text)  # 2023-05-08T14:00, UTC
+    raw = f"{served.url}/v1/memories?user_id=ana&limit=1000&since=2023-05-08T15:00:00+02:00"  # "+" arrives as " "
+    assert text in contents(httpx.get(raw, headers=auth(served.ana), timeout=30))
+    late = get(served, "/v1/memories", served.ana, user_id="ana", limit=1000, since="2023-05-08T17:00:00+02:00")
+    assert text not in contents(late)
+
+
+def test_a_date_alone_as_until_takes_in_that_day_over_rest(served: Any) -> None:
+    text = f"I moved to Porto, note {next(_ids)}"
+    add(served, "ana", text)  # 2023-05-08T14:00, UTC
+    day = {"user_id": "ana", "since": "2023-05-08", "until": "2023-05-08"}
+    assert text in contents(get(served, "/v1/memories", served.ana, limit=1000, **day))
+    assert text in contents(post(served, "/v1/search", {"query": "Porto note", "k": 1000, **day}, served.ana))
+    before = {"user_id": "ana", "until": "2023-05-08T14:00"}  # a time stays exclusive
+    assert text not in contents(get(served, "/v1/memories", served.ana, limit=1000, **before))

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from hippodex._exceptions import ValidationError
@@ -69,6 +70,10 @@ def check_id(value: object, name: str, *, required: bool = True) -> str | None:
     return value
 
 
+# "2023-05-08T15:00:00 02:00": a "+" in a URL's query string that arrived as a space.
+_OFFSET_AS_SPACE = re.compile(r"^(\d{4}-?\d{2}-?\d{2}[T ]\d{2}[\d:.,]*) (\d{2}(?::?\d{2})?)$")
+
+
 def parse_time(value: TimeLike | None, name: str = "timestamp") -> datetime | None:
     """Read a time as an aware UTC datetime; naive times are taken as UTC.
 
@@ -95,7 +100,7 @@ def parse_time(value: TimeLike | None, name: str = "timestamp") -> datetime | No
     elif isinstance(value, str):
         text = value.strip()
         try:
-            dt = datetime.fromisoformat(text)
+            dt = datetime.fromisoformat(_OFFSET_AS_SPACE.sub(r"\1+\2", text))
         except ValueError:
             raise ValidationError(
                 f"{name} {value!r} is not an ISO 8601 time; "
@@ -109,6 +114,33 @@ def parse_time(value: TimeLike | None, name: str = "timestamp") -> datetime | No
         return dt.astimezone(UTC)
     except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 lies past datetime.max in UTC
         raise ValidationError(f"{name} {value!r} is out of the representable range of times") from None
+
+
+def parse_until(value: TimeLike | None, name: str = "until") -> datetime | None:
+    """Read the end of a time range, which is exclusive: like :func:`parse_time`,
+    except that a date alone ends after that day, so ``since`` and ``until`` of
+    one date cover it.
+
+    >>> parse_until("2023-05-08").isoformat(), parse_until("2023-05-08T14:00").isoformat()
+    ('2023-05-09T00:00:00+00:00', '2023-05-08T14:00:00+00:00')
+    """
+    end = parse_time(value, name)
+    if end is None or not _date_only(value):
+        return end
+    try:
+        return end + timedelta(days=1)
+    except OverflowError:  # until 9999-12-31: no end
+        return None
+
+
+def _date_only(value: TimeLike) -> bool:
+    if isinstance(value, str):
+        try:
+            date.fromisoformat(value.strip())
+        except ValueError:
+            return False
+        return True
+    return isinstance(value, date) and not isinstance(value, datetime)
 
 
 def check_metadata(value: object, name: str = "metadata") -> dict[str, Any]:

@@ -62,7 +62,9 @@ Now = Annotated[
 ]
 RecallSession = Annotated[str | None, Field(description="Search only this conversation (a `session` id).")]
 Since = Annotated[str | None, Field(description="Only what happened at or after this ISO 8601 time.")]
-Until = Annotated[str | None, Field(description="Only what happened before this ISO 8601 time.")]
+Until = Annotated[
+    str | None, Field(description="Only what happened before this ISO 8601 time; a date alone includes that day.")
+]
 Budget = Annotated[
     int,
     Field(ge=20, le=200_000, description="The most the block may take, in tokens of about 4 characters; 20 to 200000."),

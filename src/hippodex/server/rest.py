@@ -294,7 +294,7 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
         since: Annotated[
             s.QueryTime | None, Query(description="Only episodes at or after this time. " + s.TIME)
         ] = None,
-        until: Annotated[s.QueryTime | None, Query(description="Only episodes before this time. " + s.TIME)] = None,
+        until: Annotated[s.QueryTime | None, Query(description=s.UNTIL)] = None,
         agent_id: str | None = None,
         run_id: str | None = None,
         metadata: Annotated[str | None, Query(description="A JSON object the metadata must match.")] = None,

@@ -88,6 +88,7 @@ Tier = Annotated[str, AfterValidator(check_tier), Field(json_schema_extra={"enum
 """A vector tier, named as :data:`hippodex.encode.quantize.TIERS` names them."""
 
 TIME = "ISO 8601 time such as 2024-05-08T14:00 (naive means UTC), or Unix seconds."
+UNTIL = "Only episodes before this time; a date alone includes that day. " + TIME
 UserId = Field(min_length=1, max_length=MAX_ID_CHARS, description="The tenant whose memory to use.")
 
 
@@ -129,7 +130,7 @@ class SearchRequest(_Strict):
     run_id: str | None = None
     session_id: str | list[str] | None = None
     since: Time | None = Field(None, description="Only episodes at or after this time. " + TIME)
-    until: Time | None = Field(None, description="Only episodes before this time. " + TIME)
+    until: Time | None = Field(None, description=UNTIL)
     role: Role | list[Role] | None = None
     metadata: dict[str, Any] | None = Field(None, description="Only episodes whose metadata has these values.")
     channels: list[Channel] | None = Field(None, description="Recall channels (default: all): " + ", ".join(CHANNELS))
