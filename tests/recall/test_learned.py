@@ -333,3 +333,15 @@ def test_the_shipped_model_runs_on_every_backend(memory: Memory) -> None:
     assert sorted(t.content for t in texts.values()) == sorted(h.episode.content for h in hits)
     assert all(t.cues == stored_reading(t.content) for t in texts.values())  # read as they were written
     assert memory.store.texts("other", rowids) == {}  # another user's keys read nothing
+
+
+def test_a_lone_candidate_gets_the_learned_probability_too(memory: Memory) -> None:
+    # A hit's score is one kind of number whatever the number of candidates: the model's
+    # probability, not the fused score (which runs past 1) when only one turn matched.
+    memory.add("My cat is called Miso", user_id="lone")
+    (hit,) = memory.search("what is my cat called?", user_id="lone", now="2030-01-01")
+    assert "learned" in memory.last_timings.stages
+    assert 0.0 < hit.score < 1.0
+    memory.add("I walked the dog in the park", user_id="lone")
+    first = memory.search("what is my cat called?", user_id="lone", now="2030-01-01")[0]
+    assert first.episode.content == "My cat is called Miso" and 0.0 < first.score < 1.0

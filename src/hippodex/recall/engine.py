@@ -248,7 +248,7 @@ def _rerank(
         return
     order = np.argsort(-found.scores, kind="stable")
     head = order[: config.rerank_depth]
-    if len(head) < 2:
+    if len(head) == 0:
         return
     rows = found.rows[head]
     candidates = layout.rowids[rows].tolist()
