@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from importlib.resources import as_file, files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn, TextIO
 
 import typer
 from rich.console import Console
@@ -25,7 +27,7 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
-from hippodex._exceptions import HippodexError
+from hippodex._exceptions import HippodexError, ValidationError
 from hippodex._version import __version__
 from hippodex.config import CHANNELS, default_db_path
 from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS
@@ -42,9 +44,13 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except HippodexError as exc:
-            message = "\n".join([str(exc), *getattr(exc, "__notes__", [])])
-            _console(stderr=True).print(f"[red]error:[/red] {escape(message)}", highlight=False)
-            raise typer.Exit(2) from None
+            _fail("\n".join([str(exc), *getattr(exc, "__notes__", [])]))
+
+
+def _fail(message: str) -> NoReturn:
+    """Print ``error: message`` and exit with code 2, as every error of the CLI does."""
+    _console(stderr=True).print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    raise typer.Exit(2) from None
 
 
 app = typer.Typer(
@@ -95,9 +101,7 @@ FileArg = Annotated[Path, typer.Argument(help="The file to import (JSONL, or a b
 ImportUserOpt = Annotated[str | None, typer.Option("--user", "-u", help="Import everything as this user.")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help=f"File format: {', '.join(FORMATS)}.")]
 BatchOpt = Annotated[int, typer.Option(min=1, help="Records committed per transaction.")]
-OutOpt = Annotated[
-    typer.FileTextWrite, typer.Option("--out", "-o", metavar="FILE", help="Write to this file; - for stdout.")
-]
+OutOpt = Annotated[str, typer.Option("--out", "-o", metavar="FILE", help="Write to this file; - for stdout.")]
 DemoDbOpt = Annotated[
     str | None,
     typer.Option("--db", help="Record into this file or postgresql:// URL (default: a new temporary file)."),
@@ -252,8 +256,7 @@ def erase(
 ) -> None:
     """Remove everything of one user, for good (needs --yes)."""
     if not yes:
-        _console(stderr=True).print(f"refusing to erase every episode of user {user!r} without --yes")
-        raise typer.Exit(1)
+        _fail(f"refusing to erase every episode of user {user!r} without --yes")
     with _open(db, encoder) as m:
         removed = m.erase(user_id=user)
     _console().print(f"erased {removed} episode(s) of user {escape(user)!r}")
@@ -410,16 +413,17 @@ FactIdArg = Annotated[str, typer.Argument(help="A fact id (from `hippodex facts`
 
 
 def _facts_table(facts: Sequence[Fact]) -> Table:
-    table = Table("fact", "since", "until", "seen", "sources", "id")
+    # The id goes on its own line under the fact, whole: it is what `hippodex history`
+    # takes, and a column of its own was cut short in an 80-column terminal or a pipe.
+    table = Table("fact (id)", "since", "until", "seen", "sources")
     for f in facts:
         style = "" if f.current else "dim"
         table.add_row(
-            Text(f.text, style=style),
+            Text.assemble((f.text, style), "\n", (f.id, "dim"), overflow="fold"),
             f"{f.valid_from:%Y-%m-%d}" if f.valid_from else "",
             f"{f.valid_to:%Y-%m-%d}" if f.valid_to else ("" if f.current else "superseded"),
             str(f.seen),
             str(len(f.sources)),
-            Text(f.id, style="dim"),
         )
     return table
 
@@ -558,18 +562,32 @@ def import_(
 @app.command()
 def export(
     user: AnyUserOpt = None,
-    out: OutOpt = "-",  # type: ignore[assignment]  # typer turns "-" into stdout
+    out: OutOpt = "-",
     db: DbOpt = None,
     encoder: EncoderOpt = DEFAULT_ENCODER,
 ) -> None:
     """Write episodes as JSONL, oldest first; `hippodex import` reads it back."""
     count = 0
-    with _open(db, encoder) as m:
+    with _open(db, encoder) as m, _output(out) as stream:
         for record in m.export(user_id=user):
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
-    if out.name != "<stdout>":
-        _console(stderr=True).print(f"exported {count} episode(s) to {escape(out.name)}")
+    if out != "-":
+        _console(stderr=True).print(f"exported {count} episode(s) to {escape(out)}")
+
+
+@contextmanager
+def _output(out: str) -> Iterator[TextIO]:
+    """``out`` opened for writing (``-``: stdout), or the reason it cannot be, as an error line."""
+    if out == "-":
+        yield sys.stdout
+        return
+    try:
+        stream = open(out, "w", encoding="utf-8")  # noqa: SIM115  # closed below, after the writes
+    except OSError as exc:
+        raise ValidationError(f"--out: cannot write {out}: {exc.strerror or exc}") from None
+    with stream:
+        yield stream
 
 
 # -- demo -------------------------------------------------------------------------
@@ -634,7 +652,7 @@ try:  # benchmarks live in their own module; the CLI works without them
 except ImportError:
     pass
 else:
-    app.add_typer(bench_app, name="bench", help="Measure recall on LoCoMo and LongMemEval (no LLM involved).")
+    app.add_typer(bench_app, name="bench")  # its help is its own, so the two never disagree
 
 # Servers register their own commands (serve, keys, mcp); their heavy
 # dependencies are imported only when one of those commands runs.

@@ -251,7 +251,7 @@ def test_delete_removes_one_episode(db: Path, filled: dict[str, list[str]]) -> N
 
 def test_erase_needs_yes(db: Path, filled: dict[str, list[str]]) -> None:
     refused = run("erase", "--user", "ana", "--db", db)
-    assert refused.exit_code == 1 and "--yes" in refused.stderr
+    assert refused.exit_code == 2 and "error:" in refused.stderr and "--yes" in refused.stderr
     assert json.loads(ok("stats", "--user", "ana", "--db", db, "--json").stdout)["episodes"] == 3
     assert "erased 3 episode(s)" in ok("erase", "--user", "ana", "--yes", "--db", db).stdout
     assert json.loads(ok("stats", "--user", "ana", "--db", db, "--json").stdout)["episodes"] == 0
@@ -452,3 +452,32 @@ def test_import_the_locomo_dev_file_then_consolidate(db: Path) -> None:
     first_user = json.loads(LOCOMO.read_text())[0]["sample_id"]
     facts = json.loads(ok("facts", "--user", first_user, "--db", db, "--encoder", "none", "--json").stdout)
     assert facts and all(f["sources"] and f["valid_from"] for f in facts)
+
+
+@pytest.mark.parametrize(
+    ("command", "extra"),
+    [(["serve"], "rerank"), (["mcp"], "rerank"), (["bench", "locomo"], "rerank"), (["bench"], "plot")],
+)
+def test_help_keeps_the_name_of_the_extra_to_install(command: list[str], extra: str) -> None:
+    # Rich reads "[rerank]" as markup and drops it unless escaped: the install command shown must work.
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert f"pip install 'hippodex[{extra}]'" in result.output
+
+
+def test_the_facts_table_shows_each_id_whole_in_80_columns(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    ok("add", "I live in Porto", "--user", "ana", "--db", db, "--encoder", "none")
+    ok("add", "I moved to Lisbon", "--user", "ana", "--db", db, "--encoder", "none")
+    ids = [f["id"] for f in json.loads(ok("facts", "--user", "ana", "--all", "--db", db, "--json").stdout)]
+    result = runner.invoke(app, ["facts", "--user", "ana", "--all", "--db", str(db)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert len(ids) >= 2 and all(i in result.output for i in ids)  # what `hippodex history` takes
+
+
+def test_export_to_a_folder_that_does_not_exist_is_an_error_line(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    ok("add", "I live in Porto", "--user", "ana", "--db", db, "--encoder", "none")
+    result = run("export", "--out", tmp_path / "no" / "such" / "x.jsonl", "--db", db, "--encoder", "none")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --out: cannot write") and "No such file or directory" in result.stderr

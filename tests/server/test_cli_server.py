@@ -51,7 +51,8 @@ def test_keys_create_list_revoke(db_target: str, running: Any) -> None:
 
 def test_keys_errors_exit_2(db_target: str) -> None:
     db = db_target
-    assert run("keys", "create", "--db", db).exit_code == 2  # neither --user nor --admin
+    bare = run("keys", "create", "--db", db)  # neither --user nor --admin: said in the CLI's words
+    assert bare.exit_code == 2 and "--user" in bare.output and "--admin" in bare.output
     result = run("keys", "revoke", "key_missing", "--db", db)
     assert result.exit_code == 2 and "no API key" in result.output
 

@@ -26,7 +26,9 @@ from hippodex.bench.runner import (
 from hippodex.config import CHANNELS, FUSIONS, RecallConfig
 from hippodex.recall.cross_encoder import resolve as resolve_cross_encoder
 
-bench_app = typer.Typer(help="Measure recall on LoCoMo, LongMemEval and BEAM (no LLM involved).", no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Measure recall on LoCoMo, LongMemEval and BEAM (no LLM involved), and speed at scale.", no_args_is_help=True
+)
 console = Console()
 
 DataOpt = Annotated[
@@ -53,7 +55,7 @@ CrossOpt = Annotated[
     str | None,
     typer.Option(
         "--cross-encoder",
-        help="Re-read the best candidates with a cross-encoder: 'ms-marco' (pip install 'hippodex[rerank]') "
+        help="Re-read the best candidates with a cross-encoder: 'ms-marco' (pip install 'hippodex\\[rerank]') "
         "or a folder with model.onnx and tokenizer.json.",
     ),
 ]
@@ -285,7 +287,7 @@ def plot(
     results: Annotated[list[Path], typer.Argument(help="Result files written by --json.", exists=True)],
     out: Annotated[Path, typer.Option("--out", help="The PNG to write.")] = Path("benchmarks/recall.png"),
 ) -> None:
-    """Recall@k curves per run as a PNG (needs matplotlib: pip install 'hippodex[plot]')."""
+    """Recall@k curves per run as a PNG (needs matplotlib: pip install 'hippodex\\[plot]')."""
     from hippodex.bench.plot import plot_recall
 
     console.print(f"wrote {plot_recall(results, out)}")

@@ -41,7 +41,7 @@ def mcp(
         typer.Option(
             "--cross-encoder",
             help="Re-read each recall's best 40 candidates with a cross-encoder: 'ms-marco' "
-            "(pip install 'hippodex[rerank]') or a model folder.",
+            "(pip install 'hippodex\\[rerank]') or a model folder.",
         ),
     ] = None,
 ) -> None:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from hippodex._exceptions import ValidationError
 from hippodex.config import RecallConfig, default_db_path
 from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS
 from hippodex.server.keys import KeyStore
@@ -34,7 +35,7 @@ CrossOpt = Annotated[
     typer.Option(
         "--cross-encoder",
         help="Re-read each search's best 40 candidates with a cross-encoder: 'ms-marco' "
-        "(pip install 'hippodex[rerank]'; about 300 ms a search on two cores) or a model folder.",
+        "(pip install 'hippodex\\[rerank]'; about 300 ms a search on two cores) or a model folder.",
     ),
 ]
 KeyUserOpt = Annotated[
@@ -124,6 +125,8 @@ keys_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke the A
 @keys_app.command("create")
 def keys_create(user: KeyUserOpt = None, admin: AdminOpt = False, name: NameOpt = None, db: DbOpt = None) -> None:
     """Create an API key for some users (or --admin for all); the key is printed once, last."""
+    if not user and not admin:  # KeyStore says the same in the Python API's words
+        raise ValidationError("name the users the key is for with --user (once per user), or give --admin")
     with KeyStore(_path(db)) as store:
         key_id, plaintext = store.create(list(user or []), admin=admin, name=name)
     scope = "every user (admin)" if admin else ", ".join(user or [])
