@@ -107,7 +107,7 @@ def test_list_since_and_until_take_unix_seconds(served: Any, admin: Client) -> N
     assert contents(since=str(MAY_6)) == ["late"]  # was 422
     assert contents(until=f"{MAY_6}.0") == ["early"]
     assert contents(since="2024-05-06T12:53:20Z") == ["late"]
-    assert contents(until="20240507") == ["early"]  # a basic ISO date, not Unix second 20240507
+    assert contents(until="20240506") == ["early"]  # a basic ISO date (that whole day), not Unix second 20240506
     assert [e.content for e in admin.list(user_id="clock", since=MAY_6).items] == ["late"]
     assert admin.list(user_id="clock", until=datetime(2024, 5, 6, tzinfo=UTC)).items[0].content == "early"
     r = httpx.get(f"{served.url}/v1/memories", params={"user_id": "clock", "since": "soon"}, headers=auth(served.admin))
@@ -158,3 +158,18 @@ def test_malformed_json_says_where_and_what(served: Any, body: bytes, where: str
     headers = {**auth(served.ana), "Content-Type": "application/json"}
     message = error(httpx.post(f"{served.url}/v1/search", content=body, headers=headers))
     assert message == f"the body is not valid JSON: {where}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"user_id": "ana", "query": ' + b"[" * 5000 + b"]" * 5000 + b"}",  # deeper than the parser goes
+        b'{"user_id": "ana", "query": "caf\xe9"}',  # Latin-1, not UTF-8
+    ],
+    ids=["nested-too-deep", "not-utf8"],
+)
+def test_a_body_the_json_parser_gives_up_on_is_a_validation_error(served: Any, body: bytes) -> None:
+    headers = {**auth(served.ana), "Content-Type": "application/json"}
+    r = httpx.post(f"{served.url}/v1/search", content=body, headers=headers)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
+    assert "not UTF-8, or it is nested too deeply" in r.json()["error"]["message"]

@@ -141,6 +141,10 @@ def _pydantic_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
+#: What a body the JSON parser gave up on gets, where json.loads raised no JSONDecodeError.
+BODY_UNREADABLE = "the body could not be read as JSON: it is not UTF-8, or it is nested too deeply to parse"
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     def api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -153,6 +157,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI's "There was an error parsing the body": every body here is JSON
+            return _error(422, "validation_error", BODY_UNREADABLE)
         codes = {404: "not_found", 405: "method_not_allowed"}
         return _error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
 
