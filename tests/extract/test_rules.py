@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+from hippodex import Memory
 from hippodex.extract import PREDICATES, FactCandidate, RuleExtractor, extract_facts
 
 NOW = datetime(2023, 5, 8, 13, 56)
@@ -151,7 +153,10 @@ def test_it_is_a_fact_extractor() -> None:
 
 def test_anymore_negates_only_its_own_clause() -> None:
     found = extract_facts("I love sushi but I don't eat meat anymore.", speaker=None, role="user", occurred_at=NOW)
-    assert [(f.predicate, f.object, f.negated) for f in found] == [("likes", "sushi", False)]
+    assert [(f.predicate, f.object, f.negated) for f in found] == [
+        ("likes", "sushi", False),
+        ("habit", "eat meat", True),
+    ]
     [fact] = extract_facts("I love cats, my dog isn't with us anymore.", speaker=None, role="user", occurred_at=NOW)[1:]
     assert (fact.predicate, fact.object, fact.negated) == ("has", "a dog", True)  # its own clause still counts
 
@@ -210,3 +215,39 @@ def test_statements_that_only_look_like_questions_still_count(sentence: str, exp
 def test_not_doing_something_is_not_having_stopped(sentence: str, text: str) -> None:
     [fact] = extract_facts(sentence, speaker=None, role="user", occurred_at=NOW)
     assert fact.negated and fact.text == text
+
+
+@pytest.mark.parametrize(
+    ("said", "obj", "text"),
+    [
+        ("I don't eat meat any more.", "eat meat", "The user no longer eats meat."),
+        ("I don't smoke anymore", "smoke", "The user no longer smokes."),
+        ("I no longer drink coffee", "drink coffee", "The user no longer drinks coffee."),
+        ("I do not go to the gym anymore", "go to the gym", "The user no longer goes to the gym."),
+    ],
+)
+def test_a_habit_that_ended_is_a_negated_habit(said: str, obj: str, text: str) -> None:
+    [fact] = extract_facts(said, speaker=None, role="user", occurred_at=NOW)
+    assert (fact.predicate, fact.object, fact.negated, fact.text) == ("habit", obj, True, text)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I don't eat meat",  # a plain negation says nothing ended
+        "I don't know anymore",  # a state of mind, not a habit
+        "Honestly I don't care any more",
+        "I don't think so anymore",
+    ],
+)
+def test_what_is_no_ended_habit(said: str) -> None:
+    assert [f for f in extract_facts(said, speaker=None, role="user", occurred_at=NOW) if f.predicate == "habit"] == []
+
+
+def test_an_ended_habit_closes_the_habit(tmp_path: Path) -> None:
+    with Memory(tmp_path / "m.db", encoder=None) as m:
+        m.add("I eat meat every day", user_id="ana", timestamp="2023-01-10")
+        m.add("I don't eat meat any more", user_id="ana", timestamp="2023-06-01")
+        [old] = [f for f in m.facts("ana", current_only=False) if f.text == "The user regularly eats meat every day."]
+        assert old.valid_to is not None and old.superseded_by is not None
+        assert [f.text for f in m.facts("ana") if f.predicate == "habit"] == ["The user no longer eats meat."]

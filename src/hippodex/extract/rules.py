@@ -108,6 +108,10 @@ def _pet(m: re.Match[str]) -> str:
 
 
 _NEG = r"(?P<neg>no longer |don'?t |do not |didn'?t |never |used to )?"
+_NOT_HABITS = (
+    r"(?:live|living|work|working|use|using|love|like|enjoy|adore|hate|know|think|want|need|have|care|remember"
+    r"|understand|believe|feel|mind|see|get|mean|agree|trust|talk to|speak to|see)\b"
+)
 
 RULES: tuple[_Rule, ...] = (
     _r("name", r"\b[Mm]y name is (?P<o>[A-Z][\w'-]+(?: [A-Z][\w'-]+)?)", 0.95, flags=0),
@@ -180,9 +184,20 @@ RULES: tuple[_Rule, ...] = (
     _r("habit", _I + r" (?:usually|always|often|normally|regularly|typically) (?P<o>.+)", 0.65),
     _r(
         "habit",
-        _I + r"(?:'ve been| have been)? (?P<o>\w+ [^,.;!?]*?\bevery (?:single |other )?(?:day|week|month|"
+        _I + r"(?:'ve been| have been)? (?:(?:usually|always|often|normally|regularly|typically) )?"
+        r"(?P<o>\w+ [^,.;!?]*?\bevery (?:single |other )?(?:day|week|month|"
         r"morning|evening|night|weekend|(?:mon|tues|wednes|thurs|fri|satur|sun)day)(?: (?:night|morning|evening))?)",
         0.7,
+    ),
+    # A habit that ended ("I don't eat meat any more", "I no longer drink coffee"); the verbs
+    # with rules of their own (live, work, use, like...) and states of mind are left to those.
+    _r(
+        "habit",
+        _I
+        + r" (?P<neg>no longer|(?:do not|don'?t)(?=[^,.;!?]*\bany ?more\b)) (?!"
+        + _NOT_HABITS
+        + r")(?P<o>[a-z]+\b.*)",
+        0.65,
     ),
     _r(
         "plans",

@@ -105,7 +105,6 @@ _TEMPLATES = {
     "dislikes": "{s} dislikes {o}.",
     "has": "{s} has {o}.",
     "uses": "{s} uses {o}.",
-    "habit": "{s} regularly {o}.",
     "plans": "{s} plans {o}.",
     "did": "{s} {o}.",
 }
@@ -118,6 +117,27 @@ _NEGATED = {
     "uses": "{s} no longer uses {o}.",
     "member_of": "{s} is no longer a member of {o}.",
 }
+
+
+def _third_person_verb(phrase: str) -> str:
+    """``phrase`` with its leading verb as "he/she" says it: "eat meat" -> "eats meat".
+
+    >>> [_third_person_verb(p) for p in ("go to the gym", "watch TV", "study", "play chess", "running daily")]
+    ['goes to the gym', 'watches TV', 'studies', 'plays chess', 'running daily']
+    """
+    verb, space, rest = phrase.partition(" ")
+    low = verb.lower()
+    if not low.isalpha() or low.endswith(("ing", "ed", "s")):
+        return phrase  # not a bare verb ("running every morning"), or already said so
+    if low in ("have", "do", "go"):
+        verb = {"have": "has", "do": "does", "go": "goes"}[low]
+    elif low.endswith(("sh", "ch", "x", "z", "o")):
+        verb += "es"
+    elif low.endswith("y") and low[-2:-1] not in ("a", "e", "i", "o", "u"):
+        verb = verb[:-1] + "ies"
+    else:
+        verb += "s"
+    return verb + space + rest
 
 
 def fact_text(subject: str, predicate: str, obj: str, *, negated: bool = False) -> str:
@@ -135,6 +155,10 @@ def fact_text(subject: str, predicate: str, obj: str, *, negated: bool = False) 
         kin, _, who = obj.partition(":")
         article = "" if kin.endswith("s") or kin.startswith(("a ", "an ")) else "a "
         return f"{s} has {article}{kin.strip()}" + (f" named {who.strip()}." if who.strip() else ".")
+    if predicate == "habit":  # "eat meat every day" ("I eat..."), or "running every morning"
+        if obj.split(" ", 1)[0].lower().endswith("ing"):
+            return f"{s} {'no longer has' if negated else 'has'} a habit of {obj}."
+        return f"{s} {'no longer' if negated else 'regularly'} {_third_person_verb(obj)}."
     if predicate == "plans" and not negated:
         first = obj.split(" ", 1)[0].lower()
         verb_like = not first.endswith("ing") and first not in ("a", "an", "the", "my", "their", "some")
