@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hippodex import Memory, MemoryNotFound, ValidationError
+from hippodex import Memory, MemoryNotFound, MissingVectorsWarning, ValidationError
 from hippodex.encode.base import Encoder
 
 
@@ -356,3 +358,22 @@ def test_bad_offsets_are_validation_errors(lexical_memory: Memory, offset: objec
         lexical_memory.list(user_id="u", offset=offset)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="offset"):
         lexical_memory.sessions(user_id="u", offset=offset)  # type: ignore[arg-type]
+
+
+def test_search_warns_once_when_episodes_have_no_vector(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    with Memory(path) as m:
+        m.add("I like green tea", user_id="ana")
+    with Memory(path, encoder=None) as m:  # lexical only: no vector
+        m.add("I walked to the harbour", user_id="ana")
+    with Memory(path) as m:
+        with pytest.warns(MissingVectorsWarning, match=r"1 of 2 episodes of user 'ana' have no vector"):
+            m.search("tea", user_id="ana")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            m.search("harbour", user_id="ana")  # said once per user
+            m.search("tea", user_id="ana", channels=["lexical"])  # no dense channel, nothing missed
+        m.reindex()
+    with Memory(path) as m, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert m.search("harbour", user_id="ana")[0].channels.get("dense") is not None

@@ -12,6 +12,9 @@ level they can act on::
     ├── EncoderError       the embedder could not be loaded or failed
     └── MemoryNotFound     (also a KeyError) no episode with that id in that scope
 
+One warning, :class:`MissingVectorsWarning` (a ``UserWarning``), says when dense
+recall cannot see some of a user's episodes.
+
 sqlite3 and onnxruntime errors are translated into these at the store and
 encoder boundaries; nothing else leaks out of the public API.
 """
@@ -62,3 +65,8 @@ class MemoryNotFound(HippodexError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else "memory not found"
+
+
+class MissingVectorsWarning(UserWarning):
+    """Some of a user's episodes have no vector for the encoder searching them (they were
+    added with ``encoder=None``), so dense recall cannot find them until ``reindex()``."""

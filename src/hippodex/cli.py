@@ -12,6 +12,7 @@ import json
 import shlex
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -42,9 +43,16 @@ class _Group(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
         except HippodexError as exc:
             _fail("\n".join([str(exc), *getattr(exc, "__notes__", [])]))
+
+
+def _show_warning(message: Warning | str, *_: Any, **__: Any) -> None:
+    """A Python warning as the CLI's own line (``warning: ...``), not a source location and code."""
+    _console(stderr=True).print(f"[yellow]warning:[/yellow] {escape(str(message))}", highlight=False)
 
 
 def _fail(message: str) -> NoReturn:

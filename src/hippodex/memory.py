@@ -11,6 +11,7 @@ import builtins
 import logging
 import os
 import secrets
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hippodex._exceptions import ConfigError, ImportFormatError, ValidationError
+from hippodex._exceptions import ConfigError, ImportFormatError, MissingVectorsWarning, ValidationError
 from hippodex.config import RecallConfig, default_db_path
 from hippodex.encode.base import Encoder
 from hippodex.encode.cache import CachedEncoder, EmbeddingCache
@@ -146,6 +147,7 @@ class Memory:
         self._query_words: WordEmbedder | None = None
         self._cache = cache if isinstance(cache, EmbeddingCache) or cache is None else EmbeddingCache(cache)
         self.last_timings = Timings()
+        self._vectors_checked: set[str] = set()  # users whose vector count search has compared
         #: Keep each search's learned-stage features in ``last_timings`` (for ``hippodex bench fit``).
         self.record_features = False
         rules = isinstance(self._extractor, RuleExtractor)
@@ -359,6 +361,20 @@ class Memory:
             metadata=tuple(sorted(check_metadata(metadata, "metadata filter").items())),
         )
 
+    def _warn_missing_vectors(self, user: str, encoder: str) -> None:
+        """Warn, once per user, when some episodes have no vector for ``encoder``: dense recall misses them."""
+        self._vectors_checked.add(user)
+        episodes = len(self.store.layout(user).rowids)  # both kept in memory for the search anyway
+        missing = episodes - len(self.store.vectors(user, encoder).rowids)
+        if missing > 0:
+            warnings.warn(
+                f"{missing} of {episodes} episodes of user {user!r} have no vector from {encoder} "
+                "(added with encoder=None?), so dense recall cannot find them; "
+                "reindex() (`hippodex reindex`) embeds them",
+                MissingVectorsWarning,
+                stacklevel=3,
+            )
+
     def _channels(self, names: Sequence[str] | None) -> list[Channel]:
         wanted = check_channels(names) if names is not None else self.config.channels
         out: list[Channel] = []
@@ -413,6 +429,8 @@ class Memory:
         filters = self._filters(agent_id, run_id, session_id, since, until, role, metadata)
         chans = self._channels(channels)
         enc = self.encoder if any(c.name == "dense" for c in chans) else None
+        if enc is not None and user not in self._vectors_checked:
+            self._warn_missing_vectors(user, enc.name)
         q = Query(
             text=text,
             user_id=user,

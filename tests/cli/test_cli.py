@@ -481,3 +481,12 @@ def test_export_to_a_folder_that_does_not_exist_is_an_error_line(tmp_path: Path)
     result = run("export", "--out", tmp_path / "no" / "such" / "x.jsonl", "--db", db, "--encoder", "none")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --out: cannot write") and "No such file or directory" in result.stderr
+
+
+def test_search_says_when_dense_recall_cannot_see_some_episodes(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    ok("add", "I like green tea", "--user", "ana", "--db", db)
+    ok("add", "I walked to the harbour", "--user", "ana", "--db", db, "--encoder", "none")
+    found = ok("search", "tea", "--user", "ana", "--db", db)
+    assert found.stderr.startswith("warning: 1 of 2 episodes of user 'ana' have no vector")
+    assert "hippodex reindex" in found.stderr and "Traceback" not in found.stderr
