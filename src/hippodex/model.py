@@ -65,7 +65,11 @@ class Episode:
 
 @dataclass(frozen=True)
 class Session:
-    """A conversation or run: the episodes that share a ``session_id``."""
+    """A conversation or run: the episodes that share a ``session_id``.
+
+    ``agent_id`` and ``run_id`` are those every episode of the session was written
+    with, or ``None`` where its episodes differ (two agents writing one conversation).
+    """
 
     id: str
     user_id: str

@@ -128,6 +128,21 @@ def test_erase_leaves_no_session(lexical_memory: Memory) -> None:
     assert [s.id for s in lexical_memory.sessions(user_id="v")] == ["s"]
 
 
+def test_a_session_names_its_agent_and_run_only_while_its_writers_agree(lexical_memory: Memory) -> None:
+    m = lexical_memory
+    m.add("plan the trip", user_id="u", session_id="s", agent_id="planner", run_id="r1", timestamp=T0)
+    m.add("and the hotel", user_id="u", session_id="s", agent_id="planner", run_id="r1", timestamp=T0)
+    (s,) = m.sessions(user_id="u")
+    assert (s.agent_id, s.run_id, s.episodes) == ("planner", "r1", 2)
+    m.add("booked it", user_id="u", session_id="s", agent_id="booker", run_id="r1", timestamp=T0)
+    (s,) = m.sessions(user_id="u")
+    assert (s.agent_id, s.run_id, s.episodes) == (None, "r1", 3)  # two agents: neither is the session's
+    m.add("one more", user_id="u", session_id="s", agent_id="planner", timestamp=T0)
+    (s,) = m.sessions(user_id="u")
+    assert (s.agent_id, s.run_id, s.episodes) == (None, None, 4)  # once mixed, stays mixed
+    assert {e.agent_id for e in m.list(user_id="u").items} == {"planner", "booker"}  # each episode keeps its own
+
+
 # -- paths that cannot be a memory -------------------------------------------------------------
 
 

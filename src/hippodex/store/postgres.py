@@ -389,7 +389,11 @@ class PostgresStore(PostgresKnowledge):
                 "ON CONFLICT (user_id, session_id) DO UPDATE SET "
                 "started_at = least(sessions.started_at, excluded.started_at), "
                 "ended_at = greatest(sessions.ended_at, excluded.ended_at), next_seq = excluded.next_seq, "
-                "doc_len = sessions.doc_len + excluded.doc_len",
+                "doc_len = sessions.doc_len + excluded.doc_len, "
+                # One agent (run) for the session while all its writers agree; none once they differ.
+                "agent_id = CASE WHEN sessions.agent_id IS NOT DISTINCT FROM excluded.agent_id "
+                "THEN sessions.agent_id END, "
+                "run_id = CASE WHEN sessions.run_id IS NOT DISTINCT FROM excluded.run_id THEN sessions.run_id END",
                 (user, session_id, scope.agent_id, scope.run_id, min(times), max(times), next_seq, sum(lens)),
             )
         with self._lock:  # write-through: the search after an add finds these words in memory

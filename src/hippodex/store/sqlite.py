@@ -386,7 +386,10 @@ class SQLiteStore(SQLiteKnowledge):
                 "INSERT INTO sessions (user_id, session_id, agent_id, run_id, started_at, ended_at, next_seq) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, session_id) DO UPDATE SET "
                 "started_at = min(started_at, excluded.started_at), "
-                "ended_at = max(ended_at, excluded.ended_at), next_seq = excluded.next_seq",
+                "ended_at = max(ended_at, excluded.ended_at), next_seq = excluded.next_seq, "
+                # One agent (run) for the session while all its writers agree; none once they differ.
+                "agent_id = CASE WHEN agent_id IS excluded.agent_id THEN agent_id END, "
+                "run_id = CASE WHEN run_id IS excluded.run_id THEN run_id END",
                 (scope.user_id, session_id, scope.agent_id, scope.run_id, min(times), max(times), next_seq),
             )
             self._append_session_doc(db, scope.user_id, session_id, [it.key for it in items])
