@@ -251,3 +251,9 @@ def test_an_ended_habit_closes_the_habit(tmp_path: Path) -> None:
         [old] = [f for f in m.facts("ana", current_only=False) if f.text == "The user regularly eats meat every day."]
         assert old.valid_to is not None and old.superseded_by is not None
         assert [f.text for f in m.facts("ana") if f.predicate == "habit"] == ["The user no longer eats meat."]
+
+
+def test_a_turn_is_the_users_own_unless_told_otherwise() -> None:
+    [mine] = extract_facts("I live in Porto", occurred_at=NOW)
+    assert (mine.subject, mine.text) == ("user", "The user lives in Porto.")
+    assert extract_facts("I live in Porto", occurred_at=NOW, role="assistant") == []

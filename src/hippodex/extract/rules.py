@@ -468,12 +468,15 @@ class RuleExtractor:
 _DEFAULT = RuleExtractor()
 
 
-def extract_facts(content: str, *, speaker: str | None, role: str, occurred_at: datetime) -> list[FactCandidate]:
-    """Fact candidates the rules find in one turn (see :class:`RuleExtractor`).
+def extract_facts(
+    content: str, *, occurred_at: datetime, speaker: str | None = None, role: str = "user"
+) -> list[FactCandidate]:
+    """Fact candidates the rules find in one turn (see :class:`RuleExtractor`): the user's
+    own turn unless ``speaker`` names who said it, or ``role`` is ``"assistant"``.
 
     >>> from datetime import datetime
     >>> facts = extract_facts("My sister Maria just got a puppy. I no longer live in Paris.",
-    ...                       speaker=None, role="user", occurred_at=datetime(2023, 5, 8))
+    ...                       occurred_at=datetime(2023, 5, 8))
     >>> [(f.predicate, f.object, f.negated) for f in facts]
     [('relation', 'sister: Maria', False), ('lives_in', 'Paris', True)]
     """
