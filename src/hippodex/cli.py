@@ -635,9 +635,11 @@ def demo(db: DemoDbOpt = None, encoder: EncoderOpt = DEFAULT_ENCODER) -> None:
             title = f"[bold]{escape(question)}[/bold]  [dim]{escape(why)}[/dim]"
             console.print(_hits_table(hits, title) if hits else f"{title}\n  no episodes matched\n")
     where = shlex.quote(shown)
+    # The temporary folder outlives the demo, for the commands below; say how to remove it.
+    cleanup = f"\nand when done:\n  rm -r {shlex.quote(str(Path(path).parent))}" if db is None else ""
     console.print(
         f'Now ask your own question:\n  hippodex search "where did Maya move?" --user demo --db {where}\n'
-        f'or record your own memories:\n  hippodex add "I just adopted a cat" --user me --db {where}',
+        f'or record your own memories:\n  hippodex add "I just adopted a cat" --user me --db {where}{cleanup}',
         highlight=False,
         markup=False,
         soft_wrap=True,

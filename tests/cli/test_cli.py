@@ -400,6 +400,15 @@ def test_demo_lexical_only_runs_and_can_be_rerun(tmp_path: Path) -> None:
     assert json.loads(ok("stats", "--db", path, "--json").stdout)["episodes"] == 48
 
 
+def test_demo_in_a_temporary_folder_says_how_to_remove_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # mkdtemp's folder, so the test leaves none behind
+    monkeypatch.setattr("tempfile.tempdir", None)
+    out = ok("demo", "--encoder", "none").stdout
+    [folder] = list(tmp_path.glob("hippodex-demo-*"))
+    assert f"rm -r {folder}" in out and (folder / "memory.db").exists()
+    assert "rm -r" not in ok("demo", "--db", tmp_path / "mine.db", "--encoder", "none").stdout  # the user's own file
+
+
 def test_demo_with_the_default_encoder(tmp_path: Path) -> None:
     try:
         create_encoder("minilm").encode(["probe"])
