@@ -12,22 +12,15 @@ Formats:
   by its ``sample_id`` (unless a user is given), sessions ``S1``, ``S2`` ...
 - ``longmemeval``: a LongMemEval JSON file (``.json`` or ``.json.gz``); each
   question's haystack becomes a user named by its ``question_id``.
-- ``chatgpt``: ChatGPT's data export, its ``conversations.json`` or the ``.zip``
-  that holds it (the user must be given: the export names none). Each
-  conversation is a session (its id), read along the branch the chat shows
-  (from ``current_node`` back to the root, so an edited message's abandoned
-  branch is left out); user, assistant and tool messages with text are kept
-  with their own times, and the conversation's title goes in each episode's
-  metadata. System messages, hidden context and non-text parts (images,
-  files) are skipped. The shape read is that of exports up to 2025.
+- ``chatgpt``, ``claude``: the data export of ChatGPT or of Claude, its
+  ``conversations.json`` or the ``.zip`` that holds it; see
+  :mod:`hippodex.ingest.chat_exports`.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
-import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
@@ -35,13 +28,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hippodex._exceptions import ImportFormatError
+from hippodex.ingest import chat_exports
+from hippodex.ingest.normalize import stable_id
 from hippodex.model import Scope
 from hippodex.store.base import NewEpisode
 
 if TYPE_CHECKING:
     from hippodex.store.base import Store
 
-FORMATS = ("auto", "export", "messages", "locomo", "longmemeval", "chatgpt")
+FORMATS = ("auto", "export", "messages", "locomo", "longmemeval", "chatgpt", "claude")
 
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -124,8 +119,7 @@ def detect_format(path: Path) -> str:
     """Guess the format from the file's first record."""
     name = path.name.lower()
     if name.endswith(".zip"):
-        _chatgpt_zip_member(path)  # the one zip import reads, and only if it holds the conversations
-        return "chatgpt"
+        return chat_exports.detect(path)  # the one kind of zip import reads
     if name.endswith((".json", ".json.gz")):
         # Key order varies (LoCoMo files may open with a long "qa" list), so
         # read on until a telling key shows up, within a bounded prefix.
@@ -137,8 +131,8 @@ def detect_format(path: Path) -> str:
                     return "locomo"
                 if '"question_id"' in head or '"haystack_sessions"' in head:
                     return "longmemeval"
-                if '"mapping"' in head and '"current_node"' in head:
-                    return "chatgpt"
+                if kind := chat_exports.kind(head):
+                    return kind
                 if len(head) > 8 << 20:
                     break
         raise ImportFormatError(
@@ -148,11 +142,6 @@ def detect_format(path: Path) -> str:
     for _, rec in _jsonl(path):
         return "export" if "id" in rec and "occurred_at" in rec else "messages"
     return "messages"
-
-
-def stable_id(*parts: object) -> str:
-    """A deterministic episode id, so re-running an interrupted import skips what it stored."""
-    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:32]
 
 
 def _messages(path: Path, user_id: str | None) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -233,117 +222,6 @@ def _benchmark(path: Path, fmt: str, user_id: str | None) -> Iterator[tuple[int,
         raise ImportFormatError(message if message.startswith(str(path)) else f"{path}: {message}") from None
 
 
-# -- ChatGPT's data export ------------------------------------------------------------
-_CHATGPT_MEMBER = "conversations.json"
-_CHATGPT_ROLES = ("user", "assistant", "tool")
-_CHATGPT_TEXT = ("text", "multimodal_text", "code", "execution_output")  # content types that carry text
-
-
-def _chatgpt_zip_member(path: Path) -> str:
-    """The name of ``conversations.json`` inside a ChatGPT export zip."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            names = z.namelist()
-    except zipfile.BadZipFile as exc:
-        raise ImportFormatError(f"{path}: not a readable zip file ({exc})") from None
-    found = [n for n in names if n.rsplit("/", 1)[-1] == _CHATGPT_MEMBER]
-    if not found:
-        raise ImportFormatError(f"{path}: a zip without {_CHATGPT_MEMBER}; import reads ChatGPT's data export zip")
-    return min(found, key=len)
-
-
-def _chatgpt_text(message: dict[str, Any]) -> str:
-    """The text of one exported message: its string parts (or code), joined; "" if it has none."""
-    content = message.get("content")
-    if not isinstance(content, dict) or content.get("content_type") not in _CHATGPT_TEXT:
-        return ""
-    parts = content.get("parts")
-    if isinstance(parts, list):
-        return "\n".join(p for p in parts if isinstance(p, str) and p.strip()).strip()
-    text = content.get("text")
-    return text.strip() if isinstance(text, str) else ""
-
-
-def _chatgpt_thread(conv: dict[str, Any], where: str) -> list[dict[str, Any]]:
-    """The messages of the branch a conversation shows: from ``current_node`` up to the root."""
-    mapping = conv.get("mapping")
-    if not isinstance(mapping, dict):
-        raise ImportFormatError(f"{where}: no 'mapping' of messages; is this ChatGPT's conversations.json?")
-    node_id = conv.get("current_node")
-    if node_id is None:  # no leaf recorded: the last node that has no children
-        leaves = [k for k, n in mapping.items() if isinstance(n, dict) and not n.get("children")]
-        node_id = leaves[-1] if leaves else None
-    thread: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    while node_id is not None:
-        node = mapping.get(node_id)
-        if not isinstance(node, dict) or node_id in seen:
-            raise ImportFormatError(f"{where}: message {node_id!r} is missing from 'mapping', or its parents loop")
-        seen.add(node_id)
-        if isinstance(node.get("message"), dict):
-            thread.append(node["message"])
-        node_id = node.get("parent")
-    return thread[::-1]
-
-
-def _chatgpt_conversations(path: Path) -> list[Any]:
-    try:
-        if path.name.lower().endswith(".zip"):
-            with zipfile.ZipFile(path) as z, z.open(_chatgpt_zip_member(path)) as fh:
-                raw = fh.read().decode("utf-8-sig")
-        else:
-            with _open_text(path) as fh:
-                raw = fh.read()
-        data = json.loads(raw)
-    except UnicodeDecodeError:
-        raise ImportFormatError(f"{path}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise ImportFormatError(
-            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-        ) from None
-    if not isinstance(data, list):
-        raise ImportFormatError(f"{path}: expected a list of conversations, got a JSON {type(data).__name__}")
-    return data
-
-
-def _chatgpt(path: Path, user_id: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    for n, conv in enumerate(_chatgpt_conversations(path), start=1):
-        where = f"{path}: conversation {n}"
-        if not isinstance(conv, dict):
-            raise ImportFormatError(f"{where}: expected a JSON object")
-        session = conv.get("conversation_id") or conv.get("id") or f"chatgpt-{n}"
-        title = conv.get("title") if isinstance(conv.get("title"), str) else None
-        started = conv.get("create_time")
-        named = f"{where} ({title or session})"
-        for message in _chatgpt_thread(conv, named):
-            author = message["author"] if isinstance(message.get("author"), dict) else {}
-            role = author.get("role")
-            meta_in = message.get("metadata")
-            hidden = isinstance(meta_in, dict) and meta_in.get("is_visually_hidden_from_conversation")
-            text = _chatgpt_text(message)
-            if role not in _CHATGPT_ROLES or hidden or not text:
-                continue
-            when = message.get("create_time") or started
-            if not isinstance(when, int | float) or isinstance(when, bool):
-                raise ImportFormatError(f"{named}: a message with no create_time, and none for the conversation")
-            meta: dict[str, Any] = {"source_id": message.get("id")}
-            if title:
-                meta["title"] = title
-            yield (
-                n,
-                {
-                    "id": stable_id(path.name, session, message.get("id"), text),
-                    "user_id": user_id,
-                    "session_id": str(session),
-                    "role": role,
-                    "speaker": author.get("name") if isinstance(author.get("name"), str) else None,
-                    "content": text,
-                    "occurred_at": when,
-                    "metadata": meta,
-                },
-            )
-
-
 def read_records(
     path: str | Path, *, fmt: str = "auto", user_id: str | None = None
 ) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -365,10 +243,10 @@ def read_records(
         return _guarded(p, _messages(p, user_id))
     if fmt == "export":
         return _guarded(p, _export(p, user_id))
-    if fmt == "chatgpt":
+    if fmt in chat_exports.READERS:
         if not user_id:  # said now, before anything is opened to import into
-            raise ImportFormatError(f"{p}: a ChatGPT export names no user; give the user to import it as (--user)")
-        return _guarded(p, _chatgpt(p, user_id))
+            raise ImportFormatError(f"{p}: a {fmt} export names no user; give the user to import it as (--user)")
+        return _guarded(p, chat_exports.READERS[fmt](p, user_id))
     return _guarded(p, _benchmark(p, fmt, user_id))
 
 

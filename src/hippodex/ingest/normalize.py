@@ -7,6 +7,7 @@ rejected before anything is written.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -50,6 +51,11 @@ def _check_unicode(value: str, name: str) -> None:
             f"{name} is not valid Unicode: it holds a lone surrogate (U+{ord(value[exc.start]):04X}) "
             f"at character {exc.start}; fix the escape that produced it"
         ) from None
+
+
+def stable_id(*parts: object) -> str:
+    """A deterministic episode id, so re-running an interrupted import skips what it stored."""
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:32]
 
 
 def check_id(value: object, name: str, *, required: bool = True) -> str | None:
@@ -133,7 +139,7 @@ def parse_until(value: TimeLike | None, name: str = "until") -> datetime | None:
         return None
 
 
-def _date_only(value: TimeLike) -> bool:
+def _date_only(value: TimeLike | None) -> bool:
     if isinstance(value, str):
         try:
             date.fromisoformat(value.strip())

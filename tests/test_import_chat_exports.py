@@ -1,8 +1,9 @@
-"""Importing ChatGPT's data export: a hand-made conversations.json in the export's shape.
+"""Importing the data exports of ChatGPT and Claude: hand-made conversations.json files in their shapes.
 
-The files are written here, modelled on exports up to 2025 (a list of conversations, each a
-``mapping`` of message nodes linked by ``parent``/``children``, with ``current_node`` the leaf
-the chat shows). No real export is checked in: they hold people's conversations.
+The files are written here, modelled on exports up to 2025: ChatGPT's a list of conversations, each a
+``mapping`` of message nodes linked by ``parent``/``children`` with ``current_node`` the leaf the chat
+shows; Claude's a list of conversations, each with its ``chat_messages`` in order. No real export is
+checked in: they hold people's conversations.
 """
 
 from __future__ import annotations
@@ -188,3 +189,76 @@ def test_a_zip_without_the_conversations_is_refused(tmp_path: Path) -> None:
     (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(ImportFormatError, match="not a readable zip file"):
         read_records(tmp_path / "broken.zip", user_id="ana")
+
+
+# -- Claude ---------------------------------------------------------------------------------------
+def claude_trip() -> dict[str, Any]:
+    def msg(uuid: str, sender: str, at: str, *blocks: dict[str, Any], text: str = "") -> dict[str, Any]:
+        return {"uuid": uuid, "sender": sender, "created_at": at, "text": text, "content": list(blocks)}
+
+    return {
+        "uuid": "cl-1",
+        "name": "Moving to Lisbon",
+        "created_at": "2024-05-01T12:00:00.000000Z",
+        "chat_messages": [
+            msg("u1", "human", "2024-05-01T12:00:01.000000Z", {"type": "text", "text": "I'm moving to Lisbon in May."}),
+            msg(
+                "a1",
+                "assistant",
+                "2024-05-01T12:00:05.000000Z",
+                {"type": "thinking", "thinking": "The user is relocating."},
+                {"type": "text", "text": "Congratulations!"},
+                {"type": "tool_use", "name": "web_search", "input": {"q": "Lisbon"}},
+                {"type": "text", "text": "Campo de Ourique suits families."},
+            ),
+            msg("u2", "human", "2024-05-01T12:01:00.000000Z", text="Thanks, noted."),  # an older export: text only
+            msg("u3", "human", "2024-05-01T12:02:00.000000Z", {"type": "text", "text": "  "}),  # nothing to keep
+        ],
+    }
+
+
+def test_a_claude_export_is_read_in_order(tmp_path: Path) -> None:
+    path = export(tmp_path, [claude_trip()])
+    assert detect_format(path) == "claude"
+    records = [r for _, r in read_records(path, user_id="ana")]
+    assert [(r["session_id"], r["role"], r["content"]) for r in records] == [
+        ("cl-1", "user", "I'm moving to Lisbon in May."),
+        ("cl-1", "assistant", "Congratulations!\nCampo de Ourique suits families."),  # no thinking, no tool call
+        ("cl-1", "user", "Thanks, noted."),
+    ]
+    assert records[0]["occurred_at"] == "2024-05-01T12:00:01.000000Z"
+    assert records[0]["metadata"] == {"source_id": "u1", "title": "Moving to Lisbon"}
+    with Memory(tmp_path / "m.db", encoder=None) as m:
+        assert m.import_episodes(read_records(path, user_id="ana")).added == 3
+        assert m.import_episodes(read_records(path, user_id="ana")).added == 0
+
+
+def test_a_claude_export_zip_is_told_from_a_chatgpt_one(tmp_path: Path) -> None:
+    for conversations, expected in (([claude_trip()], "claude"), ([trip()], "chatgpt")):
+        archive = tmp_path / f"{expected}.zip"
+        with zipfile.ZipFile(archive, "w") as z:
+            z.writestr("users.json", "[]")
+            z.writestr("conversations.json", json.dumps(conversations))
+        assert detect_format(archive) == expected
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as z:
+        z.writestr("conversations.json", json.dumps([{"messages": []}]))
+    with pytest.raises(ImportFormatError, match="neither ChatGPT's nor Claude's export"):
+        detect_format(other)
+
+
+@pytest.mark.parametrize(
+    ("conversation", "message"),
+    [
+        ({"uuid": "x", "name": "Bare"}, "conversation 1 (Bare): no 'chat_messages' list"),
+        ({"uuid": "x", "chat_messages": ["hi"]}, "a message that is not a JSON object"),
+        (
+            {"uuid": "x", "chat_messages": [{"sender": "human", "text": "hi"}]},
+            "a message with no created_at, and none for the conversation",
+        ),
+    ],
+)
+def test_a_malformed_claude_export_names_the_conversation(tmp_path: Path, conversation: Any, message: str) -> None:
+    path = export(tmp_path, [conversation])
+    with pytest.raises(ImportFormatError, match=re.escape(message)):
+        list(read_records(path, fmt="claude", user_id="ana"))
