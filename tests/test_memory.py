@@ -204,6 +204,24 @@ def test_erase_user_leaves_no_rows(memory: Memory, db_target: str, backend: str)
     assert memory.stats().episodes == 1
 
 
+def test_erase_leaves_none_of_the_users_words_in_the_file(tmp_path: Path) -> None:
+    # FTS5 keeps a deleted row's terms in its index segments until they are merged, and
+    # the write-ahead log keeps old pages until a checkpoint: the raw bytes are what count.
+    path = tmp_path / "m.db"
+    with Memory(path, encoder=None) as m:
+        for i in range(30):
+            m.add(f"I visited Zanzibarqux with Clarabellq, note {i}", user_id="gone", session_id=f"s{i % 3}")
+        m.add("I live in Lisbonqq", user_id="stays")
+        m.erase(user_id="gone")
+
+        def raw(word: bytes) -> int:
+            return sum(f.read_bytes().count(word) for f in tmp_path.iterdir() if f.name.startswith("m.db"))
+
+        assert raw(b"zanzibarqux") == raw(b"clarabellq") == 0  # the memory still open, as a server keeps it
+        assert raw(b"lisbonqq") > 0
+        assert [h.episode.content for h in m.search("Lisbonqq", user_id="stays")] == ["I live in Lisbonqq"]
+
+
 def test_persistence_across_reopen(db_target: str, encoder: Encoder) -> None:
     with Memory(db_target, encoder=encoder) as m:
         ep = m.add("I keep bees on the roof", user_id="u", session_id="s")[0]
