@@ -103,6 +103,34 @@ def test_delete_removes_derived_knowledge_and_restores_what_it_superseded(db_tar
         assert m.store.summary("ana", "s0") is None  # it quoted a deleted turn
 
 
+def test_forgetting_the_middle_of_a_chain_hands_what_it_replaced_to_its_successor(db_target: str) -> None:
+    with Memory(db_target, encoder=None) as m:
+        m.add("I live in Porto.", user_id="u", timestamp="2023-01-01")
+        (lisbon,) = m.add("I live in Lisbon.", user_id="u", timestamp="2023-03-01")
+        m.add("I live in Amsterdam.", user_id="u", timestamp="2024-01-01")
+        m.delete(lisbon.id, user_id="u")
+        m.consolidate("u")
+        [now] = [f for f in m.facts("u") if f.predicate == "lives_in"]
+        assert now.object == "Amsterdam"  # Porto is not current again: Amsterdam came after it
+        assert [f.object for f in m.history(now.id)] == ["Porto", "Amsterdam"]
+        [porto] = [f for f in m.facts("u", current_only=False) if f.object == "Porto"]
+        assert porto.superseded_by == now.id and porto.valid_to == now.valid_from
+        events = m.store.fact_events(porto.id)
+        assert events[-1][0] == "superseded" and events[-1][3] == now.id  # its trail names Amsterdam
+        assert {e[2] for e in events} <= {ep.id for ep in m.list(user_id="u").items}  # no forgotten episode
+
+
+def test_forgetting_one_statement_of_a_fact_counts_it_once_less(db_target: str) -> None:
+    with Memory(db_target, encoder=None) as m:
+        m.add("I live in Porto.", user_id="u", timestamp="2023-01-01")
+        (again,) = m.add("I live in Porto!", user_id="u", timestamp="2023-02-01")
+        [fact] = m.facts("u")
+        assert (fact.seen, len(fact.sources)) == (2, 2)
+        m.delete(again.id, user_id="u")
+        [fact] = m.facts("u")
+        assert (fact.seen, len(fact.sources)) == (1, 1)
+
+
 def test_erase_leaves_no_residue_in_the_sqlite_file(tmp_path: Path, encoder: Encoder) -> None:
     cache = EmbeddingCache(tmp_path / "cache.sqlite")
     with Memory(tmp_path / "m.db", encoder=encoder, facts=Scripted(SCRIPT), cache=cache, learn_on_add=True) as m:

@@ -254,14 +254,13 @@ class SQLKnowledge:
                 f"DELETE FROM session_summaries WHERE user_id = ? AND {d.instr}(episode_ids, ?) > 0", (user_id, eid)
             )
         for fid in sorted(touched):
-            if tx.execute(
-                "SELECT 1 FROM fact_sources WHERE user_id = ? AND fact_id = ? LIMIT 1", (user_id, fid)
-            ).fetchone():
+            (left,) = tx.execute(
+                "SELECT count(*) FROM fact_sources WHERE user_id = ? AND fact_id = ?", (user_id, fid)
+            ).fetchone()
+            if left:  # stated fewer times now: each statement is one source
+                tx.execute("UPDATE facts SET seen = ? WHERE user_id = ? AND id = ?", (left, user_id, fid))
                 continue
-            tx.execute(
-                "UPDATE facts SET valid_to = NULL, superseded_by = NULL WHERE user_id = ? AND superseded_by = ?",
-                (user_id, fid),
-            )
+            self._hand_over(tx, user_id, fid)
             for table in ("facts", "fact_events", "fact_entities"):
                 column = "id" if table == "facts" else "fact_id"
                 tx.execute(f"DELETE FROM {table} WHERE user_id = ? AND {column} = ?", (user_id, fid))
@@ -278,6 +277,41 @@ class SQLKnowledge:
             tx.execute("DELETE FROM entities WHERE user_id = ? AND id = ?", (user_id, eid))
             tx.execute("DELETE FROM entity_aliases WHERE user_id = ? AND entity_id = ?", (user_id, eid))
         tx.execute("UPDATE learn_state SET version = version + 1 WHERE user_id = ?", (user_id,))
+
+    @staticmethod
+    def _hand_over(tx: Tx, user_id: str, fid: str) -> None:
+        """Before fact ``fid`` goes: what it had superseded becomes current again, or,
+        if a later fact had superseded it in turn, is superseded by that one from then
+        (forgetting Lisbon between Porto and Amsterdam leaves Porto closed by Amsterdam)."""
+        row = tx.execute("SELECT superseded_by, valid_to FROM facts WHERE user_id = ? AND id = ?", (user_id, fid))
+        successor, ended = row.fetchone() or (None, None)
+        replaced = [
+            r[0] for r in tx.execute("SELECT id FROM facts WHERE user_id = ? AND superseded_by = ?", (user_id, fid))
+        ]
+        tx.execute(
+            "UPDATE facts SET valid_to = ?, superseded_by = ? WHERE user_id = ? AND superseded_by = ?",
+            (ended if successor else None, successor, user_id, fid),
+        )
+        if successor is None or not replaced:
+            return
+        # The trail follows: the replaced facts were superseded by the successor, when and
+        # because of what the forgotten fact was; the successor superseded the first of them.
+        when = tx.execute(
+            "SELECT at, episode_id FROM fact_events WHERE user_id = ? AND fact_id = ? AND other_id = ? "
+            "ORDER BY seq DESC LIMIT 1",
+            (user_id, fid, successor),
+        ).fetchone()
+        at, episode = when or (None, None)
+        for old in replaced:
+            tx.execute(
+                "UPDATE fact_events SET other_id = ?, at = coalesce(?, at), episode_id = ? "
+                "WHERE user_id = ? AND fact_id = ? AND other_id = ?",
+                (successor, at, episode, user_id, old, fid),
+            )
+        tx.execute(
+            "UPDATE fact_events SET other_id = ? WHERE user_id = ? AND fact_id = ? AND other_id = ?",
+            (replaced[0], user_id, successor, fid),
+        )
 
     def _erase_knowledge(self, conn: SqlConnection, user_id: str) -> None:
         tx = Tx(conn, self._dialect)
