@@ -79,18 +79,22 @@ def trip() -> dict[str, Any]:
 
 
 def code_chat() -> dict[str, Any]:
-    """A second conversation: its messages have no times of their own, a tool answers."""
+    """A second conversation: its messages have no times of their own, and code runs in a tool."""
+    code = message("m-c", "assistant", None, None)
+    code["content"] = {"content_type": "code", "language": "python", "text": "6 * 7"}
     tool = message("m-t", "tool", None, None)
     tool["content"] = {"content_type": "execution_output", "text": "42"}
     mapping = {
-        "q": node("q", None, ["t"], message("m-q", "user", "Compute 6 times 7", None)),
-        "t": node("t", "q", [], tool),
+        "q": node("q", None, ["c"], message("m-q", "user", "Compute 6 times 7", None)),
+        "c": node("c", "q", ["t"], code),
+        "t": node("t", "c", ["a"], tool),
+        "a": node("a", "t", [], message("m-a", "assistant", "It is 42.", None)),
     }
     return {
         "title": "Maths",
         "create_time": T0 + 3600,
         "mapping": mapping,
-        "current_node": "t",
+        "current_node": "a",
         "conversation_id": "c-2",
     }
 
@@ -112,7 +116,7 @@ def test_the_branch_the_chat_shows_is_read_in_order(tmp_path: Path) -> None:
         ("conv-1", "assistant", "Try Campo de Ourique: quiet, with parks."),
         ("conv-1", "user", "This flat?"),  # an image part is skipped, its text kept
         ("c-2", "user", "Compute 6 times 7"),
-        ("c-2", "tool", "42"),
+        ("c-2", "assistant", "It is 42."),  # the code and its run in between are tool traffic
     ]
     assert records[0]["occurred_at"] == T0 + 10 and records[-1]["occurred_at"] == T0 + 3600  # the conversation's
     assert records[0]["metadata"] == {"source_id": "m-q1", "title": "Moving to Lisbon"}
@@ -123,6 +127,13 @@ def test_import_into_a_memory_and_again_adds_nothing(tmp_path: Path) -> None:
     with Memory(tmp_path / "m.db", encoder=None) as m:
         assert m.import_episodes(read_records(path, user_id="ana")).added == 7
         assert m.import_episodes(read_records(path, user_id="ana")).added == 0  # ids are stable: a re-run skips
+        # A later export holds the earlier conversations too, under a new file name; zipped or not.
+        later = export(tmp_path, [trip(), code_chat()], name="later.json")
+        archive = tmp_path / "chatgpt-2024-06.zip"
+        with zipfile.ZipFile(archive, "w") as z:
+            z.write(later, "conversations.json")
+        assert m.import_episodes(read_records(later, user_id="ana")).added == 0
+        assert m.import_episodes(read_records(archive, user_id="ana")).added == 0
         (hit,) = m.search("family area", user_id="ana", k=1)
         assert hit.episode.content == "Which area suits a family?" and hit.episode.session_id == "conv-1"
         assert hit.episode.occurred_at.isoformat() == "2023-11-14T22:14:00+00:00"

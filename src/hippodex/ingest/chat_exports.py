@@ -5,14 +5,16 @@ conversations; import reads the zip or that file. The export names no user, so
 the caller gives one. Each conversation becomes a session (its id), each
 message with text an episode with its own time, and the conversation's title
 goes in each episode's metadata (``title``; ``source_id`` is the message's
-id). Ids are stable, so importing the same export again adds nothing.
+id). Episode ids come from the export's own ids, so importing a later export
+(which holds the earlier conversations too), or the same one under another
+name, adds only what is new.
 
 - **ChatGPT** (``chatgpt``): a conversation is a tree of message nodes
   (``mapping``, linked by ``parent``); it is read along the branch the chat
   shows, from ``current_node`` back to the root, so an edited message's
-  abandoned branch stays out. User, assistant and tool messages with text are
-  kept; system messages, hidden context (custom instructions) and image or
-  file parts are skipped.
+  abandoned branch stays out. User and assistant messages with text are kept;
+  system messages, hidden context (custom instructions), tool traffic
+  (browsing, code and its output) and image or file parts are skipped.
 - **Claude** (``claude``): a conversation lists its ``chat_messages`` in order;
   ``human`` messages are the user's. Their text blocks are kept; tool calls,
   thinking and attachments are skipped.
@@ -90,13 +92,15 @@ def _text_of(value: object) -> str:
 
 
 def _episode(
-    path: Path, user: str, session: str, title: str | None, mid: object, role: str, text: str, when: object
+    source: str, user: str, session: str, title: str | None, mid: object, role: str, text: str, when: object
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {"source_id": mid}
     if title:
         meta["title"] = title
     return {
-        "id": stable_id(path.name, session, mid, text),
+        # From the ids the export gives, not the file's name: each export downloads under a new
+        # name, and importing the next one (or the unzipped file) must skip what is already in.
+        "id": stable_id(source, session, mid if mid else text),
         "user_id": user,
         "session_id": session,
         "role": role,
@@ -116,19 +120,18 @@ def _each(path: Path) -> Iterator[tuple[int, dict[str, Any], str]]:
 
 
 # -- ChatGPT ------------------------------------------------------------------------
-_CHATGPT_ROLES = ("user", "assistant", "tool")
-_CHATGPT_TEXT = ("text", "multimodal_text", "code", "execution_output")  # content types that carry text
+# What the person and the assistant said: tool traffic (browsing, code runs) would crowd recall.
+_CHATGPT_ROLES = ("user", "assistant")
+_CHATGPT_TEXT = ("text", "multimodal_text")  # content types that carry what was said
 
 
 def _chatgpt_text(message: dict[str, Any]) -> str:
-    """The text of one ChatGPT message: its string parts (or code), joined; "" if it has none."""
+    """The text of one ChatGPT message: its string parts, joined; "" if it has none."""
     content = message.get("content")
     if not isinstance(content, dict) or content.get("content_type") not in _CHATGPT_TEXT:
         return ""
     parts = content.get("parts")
-    if isinstance(parts, list):
-        return "\n".join(p for p in parts if isinstance(p, str) and p.strip()).strip()
-    return _text_of(content.get("text"))
+    return "\n".join(p for p in parts if isinstance(p, str) and p.strip()).strip() if isinstance(parts, list) else ""
 
 
 def _chatgpt_thread(conv: dict[str, Any], where: str) -> list[dict[str, Any]]:
@@ -168,7 +171,7 @@ def chatgpt(path: Path, user_id: str) -> Records:
             when = message.get("create_time") or conv.get("create_time")
             if not isinstance(when, int | float) or isinstance(when, bool):
                 raise ImportFormatError(f"{where}: a message with no create_time, and none for the conversation")
-            yield n, _episode(path, user_id, session, title, message.get("id"), author["role"], text, when)
+            yield n, _episode("chatgpt", user_id, session, title, message.get("id"), author["role"], text, when)
 
 
 # -- Claude -------------------------------------------------------------------------
@@ -202,7 +205,7 @@ def claude(path: Path, user_id: str) -> Records:
             when = message.get("created_at") or conv.get("created_at")
             if not isinstance(when, str):
                 raise ImportFormatError(f"{where}: a message with no created_at, and none for the conversation")
-            yield n, _episode(path, user_id, session, title, message.get("uuid"), role, text, when)
+            yield n, _episode("claude", user_id, session, title, message.get("uuid"), role, text, when)
 
 
 READERS: dict[str, Callable[[Path, str], Records]] = {"chatgpt": chatgpt, "claude": claude}

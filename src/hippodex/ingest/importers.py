@@ -136,7 +136,7 @@ def detect_format(path: Path) -> str:
                 if len(head) > 8 << 20:
                     break
         raise ImportFormatError(
-            f"{path}: a .json file that is neither LoCoMo, LongMemEval nor a ChatGPT export; "
+            f"{path}: a .json file that is neither LoCoMo, LongMemEval nor a ChatGPT or Claude export; "
             "use JSONL (one message or exported episode a line)"
         )
     for _, rec in _jsonl(path):
