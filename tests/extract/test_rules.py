@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -257,3 +258,24 @@ def test_a_turn_is_the_users_own_unless_told_otherwise() -> None:
     [mine] = extract_facts("I live in Porto", occurred_at=NOW)
     assert (mine.subject, mine.text) == ("user", "The user lives in Porto.")
     assert extract_facts("I live in Porto", occurred_at=NOW, role="assistant") == []
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("I'm not a fan of sushi anymore.", ("likes", "sushi", True, "The user does not like sushi.")),
+        ("I'm not a fan of sushi.", ("dislikes", "sushi", False, "The user dislikes sushi.")),
+        (
+            "I no longer plan to visit Kyoto.",
+            ("plans", "visit Kyoto", True, "The user no longer plans to visit Kyoto."),
+        ),
+        (
+            "I'm planning to visit Osaka instead of Kyoto.",
+            ("plans", "visit Osaka", False, "The user plans to visit Osaka."),
+        ),
+        ("I want to cook rather than order in.", None),  # "rather than" ends the object; no rule reads "want"
+    ],
+)
+def test_negations_and_alternatives_read_the_right_way_round(said: str, expected: tuple[Any, ...] | None) -> None:
+    found = [(f.predicate, f.object, f.negated, f.text) for f in extract_facts(said, occurred_at=NOW)]
+    assert found == ([expected] if expected else [])

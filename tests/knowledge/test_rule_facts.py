@@ -57,3 +57,16 @@ def test_loving_what_one_hated_closes_the_dislike(db_target: str) -> None:
         ("dislikes", "sushi", False, False, "The user dislikes sushi."),
         ("likes", "sushi", False, True, "The user likes sushi."),
     }
+
+
+def test_a_like_or_a_plan_that_ended_closes_it_and_an_alternative_is_its_own(db_target: str) -> None:
+    facts = _facts(
+        db_target,
+        "I love sushi.",
+        "I'm not a fan of sushi anymore.",
+        "I plan to visit Kyoto next year.",
+        "I no longer plan to visit Kyoto.",
+        "I'm planning to visit Osaka instead of Kyoto.",
+    )
+    current = {(p, o, n) for p, o, n, cur, _ in facts if cur}
+    assert current == {("likes", "sushi", True), ("plans", "visit Kyoto", True), ("plans", "visit Osaka", False)}

@@ -34,6 +34,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|\s+-\s+")
 _STOP = re.compile(
     r"\s*(?:[,;:.!?()\"]|\s-\s|\bbut\b|\bbecause\b|\bsince\b|\bso that\b|\bso (?:i|we|it)\b|\bwhich\b|\bwhile\b"
     r"|\balthough\b|\bthough\b|\bwhen\b|\bif\b|\bwho\b|\band (?:i|we|it|see|then|that|is|was|it's|i'm|now)\b"
+    r"|\binstead of\b|\brather than\b"
     r"|\bto (?:see|make sure)\b)",
     re.IGNORECASE,
 )
@@ -109,7 +110,8 @@ def _pet(m: re.Match[str]) -> str:
 
 _NEG = r"(?P<neg>no longer |don'?t |do not |didn'?t |never |used to )?"
 _NOT_HABITS = (
-    r"(?:live|living|work|working|use|using|love|like|enjoy|adore|hate|know|think|want|need|have|care|remember"
+    r"(?:live|living|work|working|use|using|love|like|enjoy|adore|hate|plan|intend|aim|know|think|want|need|have"
+    r"|care|remember"
     r"|understand|believe|feel|mind|see|get|mean|agree|trust|talk to|speak to|see)\b"
 )
 
@@ -205,7 +207,7 @@ RULES: tuple[_Rule, ...] = (
         r"thinking of|thinking about|considering|looking forward to|aiming to) (?P<o>.+)",
         0.6,
     ),
-    _r("plans", _I + r" " + _ADV + r"(?:plan|intend|aim) (?:to|on) (?P<o>.+)", 0.65),
+    _r("plans", _I + r" " + _ADV + _NEG + r"(?:plan|intend|aim) (?:to|on) (?P<o>.+)", 0.65),
     _r(
         "plans",
         _I + r"(?:'d| would) (?:really )?(?:like|love) to (?!know|learn|ask|get|see|hear|find|understand|explore|"
@@ -416,6 +418,9 @@ class RuleExtractor:
         clause = _clause(sentence, m)
         # "anymore" negates only its own clause, not "I love sushi" before "but I don't eat meat anymore".
         negated = bool(m.groupdict().get("neg")) or bool(re.search(r"\b(?:anymore|any more)\b", clause, re.I))
+        predicate = rule.predicate
+        if predicate == "dislikes" and negated:  # "I'm not a fan of sushi anymore": a like that ended
+            predicate = "likes"
         confidence = rule.confidence
         if rule.predicate == "did":
             if negated or len(obj.split()) < 2:
@@ -432,15 +437,13 @@ class RuleExtractor:
                 valid_from = occurred_at
         return FactCandidate(
             subject=subject,
-            predicate=rule.predicate,
+            predicate=predicate,
             object=obj,
-            text=_negated_text(subject, rule.predicate, obj, clause)
-            if negated
-            else fact_text(subject, rule.predicate, obj),
+            text=_negated_text(subject, predicate, obj, clause) if negated else fact_text(subject, predicate, obj),
             confidence=confidence,
             negated=negated,
             valid_from=valid_from,
-            single_valued=PREDICATES[rule.predicate] and not negated,
+            single_valued=PREDICATES[predicate] and not negated,
         )
 
     def _third_parties(self, sentence: str, window: TimeWindow | None) -> Iterator[FactCandidate]:

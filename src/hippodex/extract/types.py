@@ -159,10 +159,10 @@ def fact_text(subject: str, predicate: str, obj: str, *, negated: bool = False) 
         if obj.split(" ", 1)[0].lower().endswith("ing"):
             return f"{s} {'no longer has' if negated else 'has'} a habit of {obj}."
         return f"{s} {'no longer' if negated else 'regularly'} {_third_person_verb(obj)}."
-    if predicate == "plans" and not negated:
+    if predicate == "plans":
         first = obj.split(" ", 1)[0].lower()
         verb_like = not first.endswith("ing") and first not in ("a", "an", "the", "my", "their", "some")
-        return f"{s} plans {'to ' if verb_like else 'on '}{obj}."
+        return f"{s} {'no longer plans' if negated else 'plans'} {'to ' if verb_like else 'on '}{obj}."
     template = (_NEGATED.get(predicate) if negated else None) or _TEMPLATES.get(predicate, "{s} {p}: {o}.")
     text = template.format(s=s, o=obj, p=predicate)
     if negated and predicate not in _NEGATED:
