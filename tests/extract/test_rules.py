@@ -279,3 +279,17 @@ def test_a_turn_is_the_users_own_unless_told_otherwise() -> None:
 def test_negations_and_alternatives_read_the_right_way_round(said: str, expected: tuple[Any, ...] | None) -> None:
     found = [(f.predicate, f.object, f.negated, f.text) for f in extract_facts(said, occurred_at=NOW)]
     assert found == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("I live in St. Louis now", [("lives_in", "St. Louis")]),  # an abbreviation ends no sentence
+        ("I work at Booking.com", [("works_at", "Booking.com")]),  # nor a dot inside a name
+        ("I work at Google.Then I left", [("works_at", "Google")]),  # a dot before a capital still ends it
+        ("I moved to Lisbon. I love it.", [("moved_to", "Lisbon")]),
+        ("My doctor is Dr. Lee. I like him.", []),  # "him" is no object worth a fact
+    ],
+)
+def test_full_stops_inside_names_and_sentences(said: str, expected: list[tuple[str, str]]) -> None:
+    assert [(f.predicate, f.object) for f in extract_facts(said, occurred_at=NOW)] == expected

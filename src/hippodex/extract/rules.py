@@ -29,10 +29,14 @@ from hippodex.extract.types import PREDICATES, FactCandidate, fact_text, subject
 from hippodex.recall.temporal import TimeWindow, parse_window
 
 _CAPTION = re.compile(r"\s*\[shares [^\]]*\]")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|\s+-\s+")
+# A full stop after these ends no sentence, nor a name ("St. Louis", "Dr. Lee").
+_ABBREVIATED = "".join(rf"(?<!\b{a}\.)" for a in ("St", "Mt", "Ft", "Dr", "Mr", "Mrs", "Ms", "Jr", "Sr", "vs"))
+_SENTENCE = re.compile(r"(?<=[.!?])" + _ABBREVIATED + r"\s+|\n+|\s+-\s+")
 # Where an object phrase stops: punctuation, or a conjunction opening a new clause.
 _STOP = re.compile(
-    r"\s*(?:[,;:.!?()\"]|\s-\s|\bbut\b|\bbecause\b|\bsince\b|\bso that\b|\bso (?:i|we|it)\b|\bwhich\b|\bwhile\b"
+    # A full stop ends an object only before a space, a capital or the end: "Booking.com", "St. Louis" go on.
+    r"\s*(?:[,;:!?()\"]|\." + _ABBREVIATED + r"(?=\s|$|(?-i:[A-Z]))"
+    r"|\s-\s|\bbut\b|\bbecause\b|\bsince\b|\bso that\b|\bso (?:i|we|it)\b|\bwhich\b|\bwhile\b"
     r"|\balthough\b|\bthough\b|\bwhen\b|\bif\b|\bwho\b|\band (?:i|we|it|see|then|that|is|was|it's|i'm|now)\b"
     r"|\binstead of\b|\brather than\b"
     r"|\bto (?:see|make sure)\b)",
@@ -44,7 +48,7 @@ _TRAILING = re.compile(
     r"winter|spring|fall|autumn|week|month|year)|someday|one day|about|around|roughly|on|in|at|by|for|with))+$",
     re.IGNORECASE,
 )
-_VAGUE = lexicon.words("it that this them those these you your yours something anything everything stuff")
+_VAGUE = lexicon.words("it that this them those these you your yours him her us something anything everything stuff")
 _ADV = (
     r"(?:(?:just|really|also|actually|recently|finally|still|now|totally|absolutely|definitely|already|even|truly|"
     r"always) )*"
