@@ -59,3 +59,15 @@ def test_an_empty_section_is_left_out() -> None:
 def test_short_query_is_echoed_whole() -> None:
     assert assemble("where do I live?", [], 20) == "No memories found for: where do I live?"
     assert assemble("where do I live?", HITS, 1000).splitlines()[0] == "Memories relevant to: where do I live?"
+
+
+def test_facts_are_chosen_by_relevance_before_current_ones_are_shown_first() -> None:
+    # A question about change ranks the old address first; the current facts after it must
+    # not push it out of a tight allowance just because they are shown first.
+    old = Fact("f-old", "u", "user", "lives_in", "Porto", "The user lived in Porto", 0.9, _DAY, _DAY, valid_to=_DAY)
+    current = [_fact(n, f"The user has a fact of the present, number {n}") for n in range(20)]
+    block = assemble("where did I live before?", [], 150, facts=[old, *current])
+    lines = block.splitlines()
+    shown = [line for line in lines if line.startswith("- ")]
+    assert any("Porto" in line for line in shown)  # kept, though not current
+    assert "Porto" in shown[-1] and len(shown) < 21  # shown after the current ones that fit

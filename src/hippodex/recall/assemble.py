@@ -121,17 +121,21 @@ def echo_query(query: str, budget_tokens: int) -> str:
 
 
 def _fact_lines(facts: Sequence[Fact], allowance: int) -> tuple[list[str], int]:
-    """Fact lines, current ones first, that fit ``allowance`` tokens with their heading; and their cost."""
-    lines: list[str] = []
+    """The lines of the facts that fit ``allowance`` tokens with their heading, taken in the
+    order given (most relevant first), then shown current ones first; and their cost.
+
+    Chosen before they are sorted, so a superseded fact that a question about change
+    ranked high ("where did I live before?") is not pushed out by current ones.
+    """
+    chosen: list[Fact] = []
     used = 0
-    for fact in sorted(facts, key=lambda f: not f.current):
-        line = _fact_line(fact)
-        cost = _cost(line) + (0 if lines else _cost(_FACTS_HEADING))
+    for fact in facts:
+        cost = _cost(_fact_line(fact)) + (0 if chosen else _cost(_FACTS_HEADING))
         if used + cost > allowance:
             break
-        lines.append(line)
+        chosen.append(fact)
         used += cost
-    return lines, used
+    return [_fact_line(f) for f in sorted(chosen, key=lambda f: not f.current)], used
 
 
 def _pick(hits: Sequence[Hit], room: int, heading: int) -> tuple[dict[str, Episode], dict[str, str]]:
@@ -189,7 +193,8 @@ def assemble(query: str, hits: Sequence[Hit], budget_tokens: int, facts: Sequenc
 
     The whole block, the echoed query included, stays within ``budget_tokens``
     (as :func:`estimate_tokens` counts); the query is cut by :func:`echo_query`.
-    Facts take at most a third of what the header leaves, current ones first.
+    Facts take at most a third of what the header leaves: the most relevant that fit,
+    shown current ones first.
     A heading with nothing under it is left out.
 
     Hits are taken best first until the budget is spent (a hit that does not
