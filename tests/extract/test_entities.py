@@ -310,3 +310,19 @@ def test_names_as_words_are_the_ones_a_stop_list_drops() -> None:
 )
 def test_markdown_headings_and_labels_are_no_names(text: str, expected: list[tuple[str, str]]) -> None:
     assert _kinds(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("In Lisbon we ate well.", [("Lisbon", "place")]),  # a preposition opening the sentence is no part of it
+        ("For Kyoto I recommend Gion.", [("Kyoto", "place"), ("Gion", "person")]),
+        ("Congrats on the Booking.com role.", [("Booking.com", "org")]),  # nor the lower-case words after a filler
+        ("Actually I'm 33 and Joana is 34.", [("Joana", "person")]),  # a number alone is no entity
+        ("I work at Feedzai.", [("Feedzai", "org")]),  # where one works is an organisation
+        ("I work with Maria", [("Maria", "person")]),
+        ("I saw The 1975 live", [("The 1975", "other")]),  # a name with a number in it stays
+    ],
+)
+def test_names_without_the_words_around_them(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(e.name, e.kind) for e in extract_entities(text)] == expected

@@ -33,6 +33,10 @@ _PERSON_CUE = re.compile(
 )
 # "in"/"at"/"near"/"visit" make a lone word a place ("in Lima", "visit Oslo").
 _PLACE_CUE = re.compile(r"\b(?:in|at|near|around|visit|visited|visiting)\s+$")
+# Where one works is an organisation, though "at" also marks places ("I work at Feedzai").
+_WORK_CUE = re.compile(
+    r"\b(?:work(?:s|ed|ing)?\s+(?:at|for)|(?:job|position|role|internship|interning)\s+(?:at|with)|hired\s+by)\s+$"
+)
 # "to"/"from" make a place only after travel ("moved to Oslo", "flight from
 # Lima", "get there from Shinjuku"), on a route ("from LAX to JFK") or for a
 # hometown ("I'm from Akron") -- not after talk or gifts ("talked to Jon").
@@ -145,7 +149,7 @@ def _kind(name: str, before: str, known_people: set[str], possessive: bool = Fal
         return "person"
     if name in lexicon.PLACES:
         return "place"
-    if name in lexicon.ORGS or any(w in lexicon.ORG_WORDS for w in words):
+    if name in lexicon.ORGS or any(w in lexicon.ORG_WORDS for w in words) or _WORK_CUE.search(before):
         return "org"
     if words[-1] in lexicon.PLACES:
         return "place"
@@ -233,9 +237,12 @@ def extract_entities(content: str, *, speaker: str | None = None, known: Iterabl
         while (
             kind is None
             and words
-            and words[0] in lexicon.NOT_NAMES
+            and (
+                # "Hey Maria", "In Lisbon"; and the lower-case words left after one ("Congrats on the X")
+                (words[0] in lexicon.NOT_NAMES and not (words[0] in ("The", "A", "An") and len(words) > 1))
+                or words[0][:1].islower()
+            )
             and canonical(words[0]) not in known_keys
-            and not (words[0] in ("The", "A", "An") and len(words) > 1)  # "The 1975", "The Great Gatsby"
         ):
             start = content.index(words[0], start) + len(words[0])
             words = words[1:]
@@ -246,8 +253,8 @@ def extract_entities(content: str, *, speaker: str | None = None, known: Iterabl
         if not surface or any(a < end and start < b for a, b in taken):
             return
         key = canonical(surface)
-        if not key or surface in lexicon.NOT_NAMES:
-            return
+        if not key or surface in lexicon.NOT_NAMES or not re.search(r"[^\W\d_]", surface):
+            return  # nothing, a filler, or a number alone ("I'm 33")
         if len(words) == 1 and (surface in lexicon.MONTHS_DAYS or surface.removesuffix("s") in lexicon.MONTHS_DAYS):
             return  # "May", "Fri", and "on Sundays" too
         alias = alias_of(key)

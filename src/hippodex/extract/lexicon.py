@@ -189,6 +189,7 @@ NOT_NAMES = words(
     Haha Lol Omg Ah Aw Aww Hmm Yep Nope Sorry Please Take Talk Bye See Let Let's Same Anyway Btw By As If My Your
     Our His Her Their We You They He She Me Us Not Any Some All Every Being Having Got Getting Gonna Wanna Maybe
     Last Next Since After Before Then Now Today Tomorrow Yesterday Tonight Woah Whoa Woohoo Yay Ugh Guess
+    In On At For From To With Into Onto During Until About Through Without Near Around Across Of
     LOL LMAO OMG BTW FYI TBH IDK IMO IMHO ASAP BRB TTYL NGL IKR AKA XOXO"""
 )
 # Common words that may open a sentence before a verb yet are never names: a
