@@ -153,6 +153,21 @@ async def test_errors_name_the_arguments_the_client_sent(tmp_path: Path) -> None
         assert await _call(session, "recent_sessions") == []  # nothing was stored by the failed calls
 
 
+async def test_a_count_or_a_flag_of_the_wrong_json_type_is_refused(tmp_path: Path) -> None:
+    # As the REST API does: "5" is no count and true no number, "yes" no flag.
+    async with _client(tmp_path / "m.db", "--encoder", "none") as session:
+        for tool, args in [
+            ("recall", {"query": "tea", "k": "5"}),
+            ("recall", {"query": "tea", "k": True}),
+            ("recent_sessions", {"limit": "3"}),
+            ("context", {"query": "tea", "budget_tokens": "200"}),
+            ("facts", {"include_superseded": "yes"}),
+        ]:
+            name = next(iter(args.keys() - {"query"}))
+            assert f"\n{name}\n" in await _error(session, tool, **args)
+        assert await _call(session, "recall", query="tea", k=5) == []  # the right type passes
+
+
 async def test_context_tool_keeps_within_the_budget(tmp_path: Path) -> None:
     async with _client(tmp_path / "m.db", "--encoder", "none") as session:
         await _call(session, "remember", content="I moved to Porto in May", timestamp="2024-05-08T09:00")

@@ -55,7 +55,8 @@ RememberSession = Annotated[
 Query = Annotated[
     str, Field(description='A question or keywords ("where does Ana live?"); not empty, at most 100000 characters.')
 ]
-K = Annotated[int, Field(ge=1, le=1000, description="How many hits to return, 1 to 1000.")]
+# strict: a JSON string or boolean is no count ("5", true), as the REST API holds too.
+K = Annotated[int, Field(strict=True, ge=1, le=1000, description="How many hits to return, 1 to 1000.")]
 Now = Annotated[
     str | None,
     Field(description="When the question is asked, ISO 8601 (default: now); it anchors phrases like 'last week'."),
@@ -67,15 +68,24 @@ Until = Annotated[
 ]
 Budget = Annotated[
     int,
-    Field(ge=20, le=200_000, description="The most the block may take, in tokens of about 4 characters; 20 to 200000."),
+    Field(
+        strict=True,
+        ge=20,
+        le=200_000,
+        description="The most the block may take, in tokens of about 4 characters; 20 to 200000.",
+    ),
 ]
 EpisodeId = Annotated[str, Field(description="The `id` of a memory, as `recall` or `remember` returned it.")]
-Limit = Annotated[int, Field(ge=1, le=10_000, description="How many sessions to list, 1 to 10000.")]
+Limit = Annotated[int, Field(strict=True, ge=1, le=10_000, description="How many sessions to list, 1 to 10000.")]
 Subject = Annotated[
     str | None, Field(description='Only facts about this person: a speaker name, or "user" for the user.')
 ]
 Superseded = Annotated[
-    bool, Field(description="Also list facts that later ones replaced (for questions like 'where did I live before?').")
+    bool,
+    Field(
+        strict=True,
+        description="Also list facts that later ones replaced (for questions like 'where did I live before?').",
+    ),
 ]
 
 INSTRUCTIONS = """\
