@@ -293,3 +293,22 @@ def test_negations_and_alternatives_read_the_right_way_round(said: str, expected
 )
 def test_full_stops_inside_names_and_sentences(said: str, expected: list[tuple[str, str]]) -> None:
     assert [(f.predicate, f.object) for f in extract_facts(said, occurred_at=NOW)] == expected
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        (
+            "I work as a nurse at Santo António hospital",
+            [("works_as", "a nurse"), ("works_at", "Santo António hospital")],
+        ),
+        ("I now work as a data analyst at Feedzai.", [("works_as", "a data analyst"), ("works_at", "Feedzai")]),
+        (
+            "I got a new job at Booking.com as a senior data scientist",
+            [("works_as", "a senior data scientist"), ("works_at", "Booking.com")],
+        ),
+        ("I work as a nurse at the hospital", [("works_as", "a nurse at the hospital")]),  # no employer named
+    ],
+)
+def test_a_job_and_its_employer_are_two_facts(said: str, expected: list[tuple[str, str]]) -> None:
+    assert sorted((f.predicate, f.object) for f in extract_facts(said, occurred_at=NOW)) == sorted(expected)

@@ -70,3 +70,14 @@ def test_a_like_or_a_plan_that_ended_closes_it_and_an_alternative_is_its_own(db_
     )
     current = {(p, o, n) for p, o, n, cur, _ in facts if cur}
     assert current == {("likes", "sushi", True), ("plans", "visit Kyoto", True), ("plans", "visit Osaka", False)}
+
+
+def test_a_new_employer_closes_the_one_named_with_the_old_job(db_target: str) -> None:
+    facts = _facts(
+        db_target,
+        "I work as a nurse at Santo António hospital",
+        "I now work as a data analyst at Feedzai.",
+        "I got a new job at Booking.com as a senior data scientist",
+    )
+    current = {(p, o) for p, o, _, cur, _ in facts if cur}
+    assert current == {("works_as", "a senior data scientist"), ("works_at", "Booking.com")}

@@ -113,6 +113,10 @@ def _pet(m: re.Match[str]) -> str:
 
 
 _NEG = r"(?P<neg>no longer |don'?t |do not |didn'?t |never |used to )?"
+# Where a job's object ends: before its employer ("as a nurse at Santo António hospital"), or
+# an employer's before the job ("at Booking.com as a data scientist").
+_EMPLOYER = r"(?= (?:at|for) (?-i:[A-Z])|$)"
+_AS_JOB = r"(?= as (?:a|an|the|their|my) |$)"
 _NOT_HABITS = (
     r"(?:live|living|work|working|use|using|love|like|enjoy|adore|hate|plan|intend|aim|know|think|want|need|have"
     r"|care|remember"
@@ -128,20 +132,40 @@ RULES: tuple[_Rule, ...] = (
     _r("lives_in", _I + r"(?:'ve been| have been| still| currently)? " + _NEG + r"(?:live|living) in (?P<o>.+)", 0.85),
     _r("lives_in", _I + r"(?:'m| am) (?:now |currently )?based in (?P<o>.+)", 0.8),
     _r("moved_to", r"\b(?:I|i|we|We) " + _ADV + r"(?:moved|relocated) (?:back )?(?:to|into) (?P<o>.+)", 0.85),
-    _r("works_as", _I + r"(?:'m| am)? " + _NEG + r"(?:currently )?work(?:ing|ed)? as (?P<o>.+)", 0.85),
+    # "I work as a nurse at Santo António hospital": the job here, the employer below.
+    _r(
+        "works_as",
+        _I + r"(?:'m| am)? " + _ADV + _NEG + r"(?:currently )?work(?:ing|ed)? as (?P<o>.+?)" + _EMPLOYER,
+        0.85,
+    ),
+    _r(
+        "works_at",
+        _I + r"(?:'m| am)? " + _ADV + _NEG + r"(?:currently )?work(?:ing|ed)? as .+? (?:at|for) (?P<o>(?-i:[A-Z]).+)",
+        0.8,
+    ),
     _r("works_as", r"\bmy (?:new )?job as (?P<o>.+)", 0.8),
+    _r(
+        "works_as",
+        _I + r" " + _ADV + r"(?:got|landed|accepted|started) (?:a |my |the )?(?:new )?(?:job|position|role) "
+        r"(?:at|with) .+? as (?P<o>(?:a|an) .+)",
+        0.8,
+    ),
     _r(
         "works_as",
         _I + r"(?:'m| am) (?:now )?(?P<o>(?:a|an) (?:professional |freelance |full-time |part-time )?"
         r"(?:" + _JOBS + r"))\b",
         0.75,
     ),
-    _r("works_at", _I + r"(?:'m| am)? " + _NEG + r"(?:currently )?work(?:ing)? (?:at|for) (?P<o>.+)", 0.85),
+    _r(
+        "works_at",
+        _I + r"(?:'m| am)? " + _ADV + _NEG + r"(?:currently )?work(?:ing)? (?:at|for) (?P<o>.+?)" + _AS_JOB,
+        0.85,
+    ),
     _r("works_at", _I + r" " + _ADV + r"(?P<neg>quit|left) my (?:job|position|role) (?:at|with) (?P<o>.+)", 0.8),
     _r(
         "works_at",
         _I + r" " + _ADV + r"(?:got|landed|accepted|started) (?:a |my |the )?(?:new )?"
-        r"(?:job|position|internship|role) (?:at|with) (?P<o>.+)",
+        r"(?:job|position|internship|role) (?:at|with) (?P<o>.+?)" + _AS_JOB,
         0.85,
     ),
     _r("studies", _I + r"(?:'m| am)? (?:currently )?(?:studying|majoring in|study|major in) (?P<o>.+)", 0.8),
