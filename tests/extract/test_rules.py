@@ -312,3 +312,21 @@ def test_full_stops_inside_names_and_sentences(said: str, expected: list[tuple[s
 )
 def test_a_job_and_its_employer_are_two_facts(said: str, expected: list[tuple[str, str]]) -> None:
     assert sorted((f.predicate, f.object) for f in extract_facts(said, occurred_at=NOW)) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("I'm 33.", [("age", "33", False)]),
+        ("I'm 5 minutes away", []),  # a number with more after it is no age
+        ("I moved from Porto to Lisbon.", [("moved_to", "Lisbon", False)]),
+        ("I'm moving to Berlin next month.", [("plans", "moving to Berlin", False)]),
+        ("I'm not a nurse anymore.", [("works_as", "a nurse", True)]),
+        ("I don't have a dog anymore.", [("has", "a dog", True)]),
+        ("I don't have a specific brand in mind", []),  # a plain negation says nothing was owned
+        ("I stopped smoking.", [("habit", "smoking", True)]),
+        ("I stopped by the store", []),
+    ],
+)
+def test_plain_statements_of_age_moves_plans_and_endings(said: str, expected: list[tuple[str, str, bool]]) -> None:
+    assert [(f.predicate, f.object, f.negated) for f in extract_facts(said, occurred_at=NOW)] == expected

@@ -81,3 +81,15 @@ def test_a_new_employer_closes_the_one_named_with_the_old_job(db_target: str) ->
     )
     current = {(p, o) for p, o, _, cur, _ in facts if cur}
     assert current == {("works_as", "a senior data scientist"), ("works_at", "Booking.com")}
+
+
+def test_an_ended_possession_or_job_closes_it(db_target: str) -> None:
+    facts = _facts(
+        db_target,
+        "My dog Rex loves the park.",
+        "I'm a nurse.",
+        "I don't have a dog anymore.",
+        "I'm not a nurse anymore.",
+    )
+    current = {(p, o, n) for p, o, n, cur, _ in facts if cur}
+    assert current == {("has", "a dog", True), ("works_as", "a nurse", True)}

@@ -117,6 +117,8 @@ _NEG = r"(?P<neg>no longer |don'?t |do not |didn'?t |never |used to )?"
 # an employer's before the job ("at Booking.com as a data scientist").
 _EMPLOYER = r"(?= (?:at|for) (?-i:[A-Z])|$)"
 _AS_JOB = r"(?= as (?:a|an|the|their|my) |$)"
+# A negation that says something ended: "no longer", or "don't" with "any more" in the clause.
+_ENDED_BY = r"(?P<neg>no longer |(?:do not |don'?t )(?=[^,.;!?]*\bany ?more\b))"
 _NOT_HABITS = (
     r"(?:live|living|work|working|use|using|love|like|enjoy|adore|hate|plan|intend|aim|know|think|want|need|have"
     r"|care|remember"
@@ -127,11 +129,18 @@ RULES: tuple[_Rule, ...] = (
     _r("name", r"\b[Mm]y name is (?P<o>[A-Z][\w'-]+(?: [A-Z][\w'-]+)?)", 0.95, flags=0),
     _r("age", _I + r"(?:'m| am) (?P<o>\d{1,3}) years? old\b", 0.9),
     _r("age", _I + r" (?:just )?turned (?P<o>\d{1,3})\b", 0.85),
+    _r("age", _I + r"(?:'m| am) " + _ADV + r"(?P<o>\d{1,2})\s*(?:[.!?]|$)", 0.8),  # "I'm 33." and nothing after
     _r("from", _I + r"(?:'m| am) (?:originally )?from (?P<o>.+)", 0.85),
     _r("from", _I + r" (?:grew up|was born and raised|was born) in (?P<o>.+)", 0.85),
     _r("lives_in", _I + r"(?:'ve been| have been| still| currently)? " + _NEG + r"(?:live|living) in (?P<o>.+)", 0.85),
     _r("lives_in", _I + r"(?:'m| am) (?:now |currently )?based in (?P<o>.+)", 0.8),
-    _r("moved_to", r"\b(?:I|i|we|We) " + _ADV + r"(?:moved|relocated) (?:back )?(?:to|into) (?P<o>.+)", 0.85),
+    _r(
+        "moved_to",
+        r"\b(?:I|i|we|We) "
+        + _ADV
+        + r"(?:moved|relocated) (?:back )?(?:from (?-i:[A-Z])[^,.]*? )?(?:to|into) (?P<o>.+)",
+        0.85,
+    ),
     # "I work as a nurse at Santo António hospital": the job here, the employer below.
     _r(
         "works_as",
@@ -152,8 +161,8 @@ RULES: tuple[_Rule, ...] = (
     ),
     _r(
         "works_as",
-        _I + r"(?:'m| am) (?:now )?(?P<o>(?:a|an) (?:professional |freelance |full-time |part-time )?"
-        r"(?:" + _JOBS + r"))\b",
+        _I + r"(?:'m| am) (?:now |(?P<neg>not |no longer ))?"
+        r"(?P<o>(?:a|an) (?:professional |freelance |full-time |part-time )?(?:" + _JOBS + r"))\b",
         0.75,
     ),
     _r(
@@ -192,7 +201,9 @@ RULES: tuple[_Rule, ...] = (
         in_questions=True,
         shape=_pet,
     ),
-    _r("has", _I + r" (?:have|'ve got|own|have got) (?P<o>(?:a|an|two|three|four|\d+) .+)", 0.6),
+    # Only an ended possession is read negated ("I don't have a dog anymore"): "I don't have a
+    # specific brand in mind" says nothing about what one owns.
+    _r("has", _I + r" " + _ENDED_BY + r"?(?:have|'ve got|own|have got) (?P<o>(?:a|an|two|three|four|\d+) .+)", 0.6),
     _r(
         "relation",
         r"\b[Mm]y (?P<kin>" + _KIN + r")\b(?:,? " + _NAME + r"\b)?",
@@ -223,12 +234,11 @@ RULES: tuple[_Rule, ...] = (
     # with rules of their own (live, work, use, like...) and states of mind are left to those.
     _r(
         "habit",
-        _I
-        + r" (?P<neg>no longer|(?:do not|don'?t)(?=[^,.;!?]*\bany ?more\b)) (?!"
-        + _NOT_HABITS
-        + r")(?P<o>[a-z]+\b.*)",
+        _I + r" " + _ENDED_BY + r"(?!" + _NOT_HABITS + r")(?P<o>[a-z]+\b.*)",
         0.65,
     ),
+    _r("habit", _I + r" " + _ADV + r"(?P<neg>stopped|quit|gave up) (?P<o>[a-z]+ing\b.*)", 0.65),  # "I quit smoking"
+    _r("plans", _I + r"(?:'m| am) " + _ADV + r"(?P<o>moving (?:back )?to .+)", 0.6),  # "I'm moving to Berlin in May"
     _r(
         "plans",
         _I + r"(?:'m| am) " + _ADV + r"(?:going to|planning to|planning on|gonna|about to|"
