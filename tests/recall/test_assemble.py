@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hippodex.model import Episode, Fact, Hit
-from hippodex.recall.assemble import QUERY_ECHO_CHARS, assemble, estimate_tokens
+from hippodex.recall.assemble import QUERY_ECHO_CHARS, assemble, estimate_tokens, relevant_facts
 
 _DAY = datetime(2024, 5, 8, 9, 0, tzinfo=UTC)
 
@@ -71,3 +71,15 @@ def test_facts_are_chosen_by_relevance_before_current_ones_are_shown_first() -> 
     shown = [line for line in lines if line.startswith("- ")]
     assert any("Porto" in line for line in shown)  # kept, though not current
     assert "Porto" in shown[-1] and len(shown) < 21  # shown after the current ones that fit
+
+
+def test_another_persons_claim_is_marked_and_comes_after_the_persons_own_word() -> None:
+    def said(n: int, city: str, by: str) -> Fact:
+        text = f"Caroline lives in {city}."
+        return Fact(f"f{n}", "u", "Caroline", "lives_in", city, text, 0.9, _DAY, _DAY, asserted_by=by, sources=("e1",))
+
+    hearsay, own = said(1, "Denver", "Melanie"), said(2, "Boston", "Caroline")
+    facts = relevant_facts("where does Caroline live?", [hearsay, own], [_hit(1, "x")], now=_DAY)
+    assert [f.object for f in facts] == ["Boston", "Denver"]
+    block = assemble("where does Caroline live?", [], 300, facts=facts)
+    assert "- Caroline lives in Boston.\n- Caroline lives in Denver. (said by Melanie)" in block

@@ -67,7 +67,8 @@ def relevant_facts(
         strength = curve.strength(f.confidence, last, now, f.seen - 1 + f.recalled)
         scored.append((overlap + backed, strength, f))
     # Ties in the order they were learned, not by the random part of their ids.
-    scored.sort(key=lambda t: (-t[0], -t[1], t[2].recorded_at, t[2].text, t[2].id))
+    # A person's own word before another's claim about them, at equal relevance.
+    scored.sort(key=lambda t: (-t[0], bool(_hearsay(t[2])), -t[1], t[2].recorded_at, t[2].text, t[2].id))
     return [f for _, _, f in scored[:limit]]
 
 
@@ -80,7 +81,16 @@ def _fact_line(fact: Fact) -> str:
             if fact.valid_from
             else " (no longer current)"
         )
-    return f"- {fact.text}{since}"
+    return f"- {fact.text}{since}{_hearsay(fact)}"
+
+
+def _hearsay(fact: Fact) -> str:
+    """Who said it, when that is not the person the fact is about ("Caroline lives in Denver",
+    said by Melanie): a reader must not take another's claim for the person's own word."""
+    said = fact.asserted_by
+    if not said or fact.subject == "user" or said.strip().casefold() == fact.subject.strip().casefold():
+        return ""
+    return f" (said by {said})"
 
 
 def estimate_tokens(text: str) -> int:
