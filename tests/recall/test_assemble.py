@@ -83,3 +83,11 @@ def test_another_persons_claim_is_marked_and_comes_after_the_persons_own_word() 
     assert [f.object for f in facts] == ["Boston", "Denver"]
     block = assemble("where does Caroline live?", [], 300, facts=facts)
     assert "- Caroline lives in Boston.\n- Caroline lives in Denver. (said by Melanie)" in block
+
+
+def test_an_event_is_dated_on_its_day_and_a_state_since_its_start() -> None:
+    moved = Fact("f1", "u", "user", "moved_to", "Lisbon", "The user moved to Lisbon.", 0.9, _DAY, _DAY, valid_from=_DAY)
+    lives = Fact("f2", "u", "user", "lives_in", "Lisbon", "The user lives in Lisbon.", 0.9, _DAY, _DAY, valid_from=_DAY)
+    block = assemble("Lisbon", [], 300, facts=[moved, lives])
+    assert "- The user moved to Lisbon. (on 2024-05-08)" in block
+    assert "- The user lives in Lisbon. (since 2024-05-08)" in block

@@ -35,6 +35,9 @@ PREDICATES: dict[str, bool] = {
     "did": False,  # a past event, dated when the text says when
 }
 
+#: Predicates that state an event, dated by when it happened, not a state that holds from then on.
+EVENTS = frozenset({"moved_to", "did"})
+
 KINDS = ("person", "place", "org", "thing", "event", "other")
 
 

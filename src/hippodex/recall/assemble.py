@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
+from hippodex.extract.types import EVENTS
 from hippodex.knowledge.consolidate import object_tokens
 from hippodex.knowledge.decay import DecayConfig
 from hippodex.model import Episode, Fact, Hit
@@ -73,7 +74,8 @@ def relevant_facts(
 
 
 def _fact_line(fact: Fact) -> str:
-    since = f" (since {fact.valid_from:%Y-%m-%d})" if fact.valid_from else ""
+    # An event happened on a day ("moved to Lisbon (on ...)"); a state holds since one.
+    since = f" ({'on' if fact.predicate in EVENTS else 'since'} {fact.valid_from:%Y-%m-%d})" if fact.valid_from else ""
     if not fact.current:
         until = f"{fact.valid_to:%Y-%m-%d}" if fact.valid_to else "later"
         since = (
