@@ -223,3 +223,16 @@ def test_a_time_as_until_stays_exclusive(mem: Memory) -> None:
 def test_an_offset_whose_plus_arrived_as_a_space_reads_as_the_offset(sent: str) -> None:
     # A "+" left unencoded in a URL's query string reaches the server as a space.
     assert parse_time(sent) == datetime(2023, 5, 8, 13, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [("2023-05-09", "2023-05-08"), ("2023-05-08T14:00", "2023-05-08T14:00"), ("2023-05-09", "2023-05-08T23:00")],
+)
+def test_a_time_range_that_holds_nothing_is_refused(mem: Memory, since: str, until: str) -> None:
+    mem.add("I moved to Lisbon", user_id="ana", timestamp="2023-05-08T14:00")
+    for call in (mem.search, mem.list):
+        args = ("Lisbon",) if call == mem.search else ()
+        with pytest.raises(ValidationError, match=r"since \(.*\) is not before until \(.*\); the range holds nothing"):
+            call(*args, user_id="ana", since=since, until=until)
+    assert len(mem.list(user_id="ana", since="2023-05-08", until="2023-05-08").items) == 1  # one day: fine

@@ -38,6 +38,7 @@ from hippodex.ingest.normalize import (
     check_metadata,
     check_offset,
     check_query,
+    check_range,
     check_roles,
     parse_time,
     parse_until,
@@ -205,12 +206,14 @@ def _filters(
 ) -> dict[str, Any]:
     """The filters search and list share, checked in ``Memory``'s order, as JSON-ready values."""
     roles = check_roles(role)
+    start, end = parse_time(since, "since"), parse_until(until, "until")
+    check_range(start, end)
     return {
         "agent_id": check_id(agent_id, "agent_id", required=False),
         "run_id": check_id(run_id, "run_id", required=False),
         "session_id": builtins.list(check_ids(session_id, "session_id")) or None,
-        "since": _time(since, "since"),
-        "until": _iso(parse_until(until, "until")),
+        "since": _iso(start),
+        "until": _iso(end),
         "role": builtins.list(roles) or None,
         "metadata": check_metadata(metadata, "metadata filter") or None,
     }

@@ -39,6 +39,7 @@ from hippodex.ingest.normalize import (
     check_metadata,
     check_offset,
     check_query,
+    check_range,
     check_roles,
     parse_time,
     parse_until,
@@ -351,12 +352,14 @@ class Memory:
         metadata: Mapping[str, Any] | None,
     ) -> Filters:
         roles = check_roles(role)
+        start, end = parse_time(since, "since"), parse_until(until, "until")
+        check_range(start, end)
         return Filters(
             agent_id=check_id(agent_id, "agent_id", required=False),
             run_id=check_id(run_id, "run_id", required=False),
             session_ids=check_ids(session_id, "session_id"),
-            since=parse_time(since, "since"),
-            until=parse_until(until, "until"),
+            since=start,
+            until=end,
             roles=roles,
             metadata=tuple(sorted(check_metadata(metadata, "metadata filter").items())),
         )

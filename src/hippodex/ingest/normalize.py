@@ -139,6 +139,14 @@ def parse_until(value: TimeLike | None, name: str = "until") -> datetime | None:
         return None
 
 
+def check_range(since: datetime | None, until: datetime | None) -> None:
+    """Refuse a time range that holds nothing: ``since`` at or after ``until``."""
+    if since is not None and until is not None and since >= until:
+        raise ValidationError(
+            f"since ({since.isoformat()}) is not before until ({until.isoformat()}); the range holds nothing"
+        )
+
+
 def _date_only(value: TimeLike | None) -> bool:
     if isinstance(value, str):
         try:

@@ -21,6 +21,9 @@ from hippodex.store.base import KNOWLEDGE_TABLES, EntityGraph, build_entity_grap
 from hippodex.store.knowledge_tx import SQLLearning, SQLSleep, Tx, _chunks, _dt, _load_facts, _ts
 from hippodex.store.sql import Dialect, SqlConnection
 
+# Ties of last_seen (facts of one statement) by what they say, then by id.
+_FACT_ORDER = ("subject_key", "predicate", "object", "id")
+
 
 class SQLKnowledge:
     """Reads and transactions over facts and entities (mixed into both SQL stores).
@@ -97,7 +100,8 @@ class SQLKnowledge:
         limit: int = 100,
         offset: int = 0,
     ) -> list[Fact]:
-        """A user's facts, newest statement first."""
+        """A user's facts, newest statement first; those of one statement by what they say, so
+        every store pages them alike (their ids are partly random)."""
         where, args = "user_id = ?", [user_id]
         if current_only:
             where += " AND valid_to IS NULL AND superseded_by IS NULL"
@@ -106,7 +110,10 @@ class SQLKnowledge:
             args.append(subject.strip().casefold())
         with self._read() as tx:
             return _load_facts(
-                tx, f"{where} ORDER BY last_seen DESC, id{tx.dialect.collate} LIMIT ? OFFSET ?", [*args, limit, offset]
+                tx,
+                f"{where} ORDER BY last_seen DESC, {', '.join(f'{c}{tx.dialect.collate}' for c in _FACT_ORDER)} "
+                "LIMIT ? OFFSET ?",
+                [*args, limit, offset],
             )
 
     def mark_recalled(self, user_id: str, fact_ids: Sequence[str], at: datetime) -> None:
