@@ -120,9 +120,8 @@ _AS_JOB = r"(?= as (?:a|an|the|their|my) |$)"
 # A negation that says something ended: "no longer", or "don't" with "any more" in the clause.
 _ENDED_BY = r"(?P<neg>no longer |(?:do not |don'?t )(?=[^,.;!?]*\bany ?more\b))"
 _NOT_HABITS = (
-    r"(?:live|living|work|working|use|using|love|like|enjoy|adore|hate|plan|intend|aim|know|think|want|need|have"
-    r"|care|remember"
-    r"|understand|believe|feel|mind|see|get|mean|agree|trust|talk to|speak to|see)\b"
+    r"(?:live|living|work|working|use|using|love|like|enjoy|adore|hate|plan|intend|aim|have"
+    r"|know|think|want|need|care|remember|understand|believe|feel|mind|see|get|mean|agree|trust|talk to|speak to)\b"
 )
 
 RULES: tuple[_Rule, ...] = (
