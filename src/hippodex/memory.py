@@ -486,7 +486,7 @@ class Memory:
         >>> print(m.context("Lisbon", user_id="ana", budget_tokens=200))
         Memories relevant to: Lisbon
         Known facts:
-        - The user moved to Lisbon. (since 2023-05-01)
+        - The user moved to Lisbon. (on 2023-05-01)
         - The user lives in Lisbon. (since 2023-05-01)
         Evidence:
         Session s1 (Monday, 08 May 2023):

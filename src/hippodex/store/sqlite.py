@@ -535,13 +535,14 @@ class SQLiteStore(SQLiteKnowledge):
             db.execute("DELETE FROM scope_versions WHERE user_id = ?", (user_id,))
             self._erase_knowledge(db, user_id)
             self._rewind_cursors(db)
-            # FTS5 keeps a deleted row's terms in its segments until they are merged: merge
-            # them all, so the erased words leave the file (secure_delete zeroes the freed pages).
-            db.execute("INSERT INTO episodes_fts (episodes_fts) VALUES ('optimize')")
-            db.execute("INSERT INTO sessions_fts (sessions_fts) VALUES ('optimize')")
-        # Old page images wait in the write-ahead log until a checkpoint: write them back now.
-        with self._lock:
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if rowids or keys:
+                # FTS5 keeps a deleted row's terms in its segments until they are merged: merge
+                # them all, so the erased words leave the file (secure_delete zeroes the freed pages).
+                db.execute("INSERT INTO episodes_fts (episodes_fts) VALUES ('optimize')")
+                db.execute("INSERT INTO sessions_fts (sessions_fts) VALUES ('optimize')")
+        if rowids or keys:  # old page images wait in the write-ahead log until a checkpoint
+            with self._lock:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         with self._lock:
             for key in [k for k in self._cache if k[0] == user_id]:
                 del self._cache[key]
