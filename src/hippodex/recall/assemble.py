@@ -139,15 +139,16 @@ def _fact_lines(facts: Sequence[Fact], allowance: int) -> tuple[list[str], int]:
     Chosen before they are sorted, so a superseded fact that a question about change
     ranked high ("where did I live before?") is not pushed out by current ones.
     """
-    chosen: list[Fact] = []
+    chosen: list[tuple[bool, str]] = []
     used = 0
     for fact in facts:
-        cost = _cost(_fact_line(fact)) + (0 if chosen else _cost(_FACTS_HEADING))
+        line = _fact_line(fact)
+        cost = _cost(line) + (0 if chosen else _cost(_FACTS_HEADING))
         if used + cost > allowance:
             break
-        chosen.append(fact)
+        chosen.append((not fact.current, line))
         used += cost
-    return [_fact_line(f) for f in sorted(chosen, key=lambda f: not f.current)], used
+    return [line for _, line in sorted(chosen, key=lambda c: c[0])], used
 
 
 def _pick(hits: Sequence[Hit], room: int, heading: int) -> tuple[dict[str, Episode], dict[str, str]]:
