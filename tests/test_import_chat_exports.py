@@ -8,6 +8,7 @@ checked in: they hold people's conversations.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import zipfile
@@ -273,3 +274,11 @@ def test_a_malformed_claude_export_names_the_conversation(tmp_path: Path, conver
     path = export(tmp_path, [conversation])
     with pytest.raises(ImportFormatError, match=re.escape(message)):
         list(read_records(path, fmt="claude", user_id="ana"))
+
+
+def test_a_gzipped_conversations_json_is_read_as_it_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.json.gz"
+    path.write_bytes(gzip.compress(json.dumps([claude_trip()]).encode()))
+    assert detect_format(path) == "claude"
+    records = [r for _, r in read_records(path, user_id="ana")]
+    assert len(records) == 3 and records[0]["content"] == "I'm moving to Lisbon in May."

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from hippodex._exceptions import ImportFormatError
+from hippodex.ingest.files import open_bytes
 from hippodex.ingest.normalize import stable_id
 
 MEMBER = "conversations.json"
@@ -59,9 +60,12 @@ def _read(path: Path, limit: int = -1) -> str:
     try:
         if path.name.lower().endswith(".zip"):
             with zipfile.ZipFile(path) as z, z.open(_member(path, z)) as fh:
-                return fh.read(limit).decode("utf-8-sig", "ignore" if limit >= 0 else "strict")
-        with path.open("rb") as fh:
-            return fh.read(limit).decode("utf-8-sig", "ignore" if limit >= 0 else "strict")
+                raw = fh.read(limit)
+        else:
+            with open_bytes(path) as fh:  # a .json.gz too, as detection reads it
+                raw = fh.read(limit)
+        # A prefix read for detection may end inside a character; the whole file may not.
+        return str(raw.decode("utf-8-sig", "ignore" if limit >= 0 else "strict"))
     except zipfile.BadZipFile as exc:
         raise ImportFormatError(f"{path}: not a readable zip file ({exc})") from None
     except UnicodeDecodeError:

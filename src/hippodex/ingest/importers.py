@@ -19,9 +19,7 @@ Formats:
 
 from __future__ import annotations
 
-import gzip
 import json
-import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hippodex._exceptions import ImportFormatError
 from hippodex.ingest import chat_exports
+from hippodex.ingest.files import READ_ERRORS, is_gzip, open_bytes, open_text, unreadable
 from hippodex.ingest.normalize import stable_id
 from hippodex.model import Scope
 from hippodex.store.base import NewEpisode
@@ -39,46 +38,9 @@ if TYPE_CHECKING:
 FORMATS = ("auto", "export", "messages", "locomo", "longmemeval", "chatgpt", "claude")
 
 
-_GZIP_MAGIC = b"\x1f\x8b"
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-# What a damaged or mislabelled file raises while it is read (BadGzipFile is an OSError).
-_READ_ERRORS = (OSError, EOFError, zlib.error)
-
-
-def _is_gzip(path: Path) -> bool:
-    """Whether to read ``path`` through gzip, by its magic bytes; a ``.gz`` name that lies is an error."""
-    with path.open("rb") as fh:
-        head = fh.read(len(_SQLITE_MAGIC))
-    if head.startswith(_SQLITE_MAGIC):
-        raise ImportFormatError(
-            f"{path}: a SQLite database, not an import file; to copy a memory, "
-            f"run `hippodex export --db {path} -o FILE.jsonl` and import that"
-        )
-    if head.startswith(_GZIP_MAGIC):
-        return True
-    if path.suffix == ".gz":
-        raise ImportFormatError(f"{path}: not gzip-compressed, though its name ends in .gz")
-    return False
-
-
-def _unreadable(path: Path, exc: BaseException) -> ImportFormatError:
-    """The error for a file that breaks while being read, naming what is wrong with it."""
-    if isinstance(exc, EOFError):
-        return ImportFormatError(f"{path}: the compressed data ends early (is the file truncated?)")
-    if isinstance(exc, gzip.BadGzipFile | zlib.error):
-        return ImportFormatError(f"{path}: the compressed data is corrupt ({exc})")
-    if isinstance(exc, OSError):
-        return ImportFormatError(f"{path}: cannot be read ({exc.strerror or exc})")
-    return ImportFormatError(f"{path}: cannot be read ({exc})")
-
-
-def _open_text(path: Path) -> Any:
-    return gzip.open(path, "rt", encoding="utf-8") if _is_gzip(path) else path.open(encoding="utf-8")
-
-
 def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     # Bytes, decoded a line at a time, so bad UTF-8 is reported with its line and column.
-    with gzip.open(path, "rb") if _is_gzip(path) else path.open("rb") as fh:
+    with open_bytes(path) as fh:
         for n, raw in enumerate(fh, start=1):
             try:
                 line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
@@ -123,7 +85,7 @@ def detect_format(path: Path) -> str:
     if name.endswith((".json", ".json.gz")):
         # Key order varies (LoCoMo files may open with a long "qa" list), so
         # read on until a telling key shows up, within a bounded prefix.
-        with _open_text(path) as fh:
+        with open_text(path) as fh:
             head = ""
             while chunk := _read_text(path, fh):
                 head += chunk
@@ -236,9 +198,9 @@ def read_records(
     # so a caller can check it before creating a database to import into.
     try:
         fmt = detect_format(p) if fmt == "auto" else fmt
-        _is_gzip(p)
-    except _READ_ERRORS as exc:
-        raise _unreadable(p, exc) from None
+        is_gzip(p)
+    except READ_ERRORS as exc:
+        raise unreadable(p, exc) from None
     if fmt == "messages":
         return _guarded(p, _messages(p, user_id))
     if fmt == "export":
@@ -254,8 +216,8 @@ def _guarded(path: Path, records: Iterator[tuple[int, dict[str, Any]]]) -> Itera
     """``records``, with a file that breaks while being read reported as an ImportFormatError."""
     try:
         yield from records
-    except _READ_ERRORS as exc:
-        raise _unreadable(path, exc) from None
+    except READ_ERRORS as exc:
+        raise unreadable(path, exc) from None
 
 
 # -- checks before each batch is written --------------------------------------------
