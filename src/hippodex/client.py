@@ -38,10 +38,9 @@ from hippodex.ingest.normalize import (
     check_metadata,
     check_offset,
     check_query,
-    check_range,
     check_roles,
+    parse_range,
     parse_time,
-    parse_until,
 )
 from hippodex.knowledge.learn import LearnReport
 from hippodex.knowledge.sleep import SleepReport
@@ -206,8 +205,7 @@ def _filters(
 ) -> dict[str, Any]:
     """The filters search and list share, checked in ``Memory``'s order, as JSON-ready values."""
     roles = check_roles(role)
-    start, end = parse_time(since, "since"), parse_until(until, "until")
-    check_range(start, end)
+    start, end = parse_range(since, until)
     return {
         "agent_id": check_id(agent_id, "agent_id", required=False),
         "run_id": check_id(run_id, "run_id", required=False),

@@ -39,10 +39,9 @@ from hippodex.ingest.normalize import (
     check_metadata,
     check_offset,
     check_query,
-    check_range,
     check_roles,
+    parse_range,
     parse_time,
-    parse_until,
 )
 from hippodex.knowledge.as_of import facts_as_of
 from hippodex.knowledge.learn import LearnReport, learn
@@ -352,8 +351,7 @@ class Memory:
         metadata: Mapping[str, Any] | None,
     ) -> Filters:
         roles = check_roles(role)
-        start, end = parse_time(since, "since"), parse_until(until, "until")
-        check_range(start, end)
+        start, end = parse_range(since, until)
         return Filters(
             agent_id=check_id(agent_id, "agent_id", required=False),
             run_id=check_id(run_id, "run_id", required=False),

@@ -139,12 +139,15 @@ def parse_until(value: TimeLike | None, name: str = "until") -> datetime | None:
         return None
 
 
-def check_range(since: datetime | None, until: datetime | None) -> None:
-    """Refuse a time range that holds nothing: ``since`` at or after ``until``."""
-    if since is not None and until is not None and since >= until:
+def parse_range(since: TimeLike | None, until: TimeLike | None) -> tuple[datetime | None, datetime | None]:
+    """``since`` and ``until`` read as a range (:func:`parse_time`, :func:`parse_until`); one
+    that holds nothing, ``since`` at or after ``until``, is refused."""
+    start, end = parse_time(since, "since"), parse_until(until, "until")
+    if start is not None and end is not None and start >= end:
         raise ValidationError(
-            f"since ({since.isoformat()}) is not before until ({until.isoformat()}); the range holds nothing"
+            f"since ({start.isoformat()}) is not before until ({end.isoformat()}); the range holds nothing"
         )
+    return start, end
 
 
 def _date_only(value: TimeLike | None) -> bool:
