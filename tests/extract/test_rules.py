@@ -330,3 +330,75 @@ def test_a_job_and_its_employer_are_two_facts(said: str, expected: list[tuple[st
 )
 def test_plain_statements_of_age_moves_plans_and_endings(said: str, expected: list[tuple[str, str, bool]]) -> None:
     assert [(f.predicate, f.object, f.negated) for f in extract_facts(said, occurred_at=NOW)] == expected
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("I'm allergic to peanuts.", [("health", "is allergic to peanuts", False)]),
+        ("I'm severely allergic to shellfish and bees", [("health", "is allergic to shellfish and bees", False)]),
+        ("I have a peanut allergy.", [("health", "has a peanut allergy", False)]),  # not a possession
+        ("I have asthma.", [("health", "has asthma", False)]),
+        ("I'm lactose intolerant, so no cheese", [("health", "is lactose intolerant", False)]),
+        ("I was diagnosed with diabetes last year.", [("health", "was diagnosed with diabetes", False)]),
+        ("I can't eat gluten anymore.", [("health", "cannot eat gluten", False)]),  # newly so, not ended
+        ("I'm not allergic to cats anymore.", [("health", "is allergic to cats", True)]),
+        ("I can't eat right now", []),
+        ("I can't eat another bite!", []),
+        ("I have anxiety about exams.", []),
+        ("I became vegetarian in May.", [("diet", "vegetarian", False)]),
+        ("I'm vegan now.", [("diet", "vegan", False)]),
+        ("I'm pregnant!", [("situation", "pregnant", False)]),
+        ("I left the book club.", [("member_of", "the book club", True)]),
+        ("I quit the choir last month.", [("member_of", "the choir", True)]),
+        ("I left the team meeting early.", []),
+        ("Hi, I'm Sam!", [("name", "Sam", False)]),
+        ("You can call me Sam.", [("name", "Sam", False)]),
+        ("I'm Sam.", []),  # as likely "I'm British." without the greeting
+        ("Hi, I'm Canadian.", []),
+        ("Feel free to call me Monday.", []),
+        ("I'm in awe of your courage as a trans person.", []),  # the listener's identity, not the speaker's
+        ("As a trans woman, I know this.", [("identity", "a trans woman", False)]),
+    ],
+)
+def test_health_diet_situation_names_and_leaving(said: str, expected: list[tuple[str, str, bool]]) -> None:
+    got = [(f.predicate, f.object, f.negated) for f in extract_facts(said, occurred_at=NOW)]
+    assert sorted(got) == sorted(expected)
+
+
+def test_health_facts_read_in_the_third_person() -> None:
+    [fact] = extract_facts("I'm allergic to peanuts.", occurred_at=NOW, speaker="Joanna")
+    assert fact.text == "Joanna is allergic to peanuts."
+
+
+def test_a_diet_a_pregnancy_and_an_identity_do_not_close_a_marriage(tmp_path: Path) -> None:
+    """Each slot holds its own kind: relationship status, diet; circumstances and identities accumulate."""
+    with Memory(tmp_path / "m.db", encoder=None) as m:
+        for said, when in [
+            ("I got married in 2019.", "2023-01-01"),
+            ("I'm a transgender woman.", "2023-01-15"),
+            ("I'm vegetarian.", "2023-02-01"),
+            ("I'm lesbian.", "2023-02-15"),
+            ("I'm pregnant!", "2023-03-01"),
+            ("I went vegan last month.", "2023-04-10"),
+        ]:
+            m.add(said, user_id="ana", timestamp=when)
+        current = sorted(f.text for f in m.facts("ana"))
+        assert current == [
+            "The user is a transgender woman.",
+            "The user is lesbian.",
+            "The user is married.",
+            "The user is pregnant.",
+            "The user is vegan.",
+        ]
+        [old] = [f for f in m.facts("ana", current_only=False) if f.object == "vegetarian"]
+        assert old.valid_to is not None and old.superseded_by is not None  # vegan replaced vegetarian
+
+
+def test_leaving_a_club_ends_the_membership(tmp_path: Path) -> None:
+    with Memory(tmp_path / "m.db", encoder=None) as m:
+        m.add("I joined a book club.", user_id="ana", timestamp="2023-01-10")
+        m.add("I left the book club.", user_id="ana", timestamp="2023-06-01")
+        assert [f.text for f in m.facts("ana") if f.predicate == "member_of"] == [
+            "The user is no longer a member of the book club."
+        ]

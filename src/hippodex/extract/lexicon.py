@@ -113,15 +113,16 @@ JOBS = [
     ),
     *("software engineer", "graphic designer", "police officer", "social worker", "tattoo artist"),
 ]
-STATUSES = (
-    "single",
-    "married",
-    "engaged",
-    "divorced",
-    "widowed",
+# Relationship status: one holds at a time, so a new one closes the old.
+STATUSES = ("single", "married", "engaged", "divorced", "widowed")
+# What one eats: one at a time ("vegan" closes "vegetarian"), apart from one's relationship.
+DIETS = ("vegan", "vegetarian", "pescatarian")
+# Circumstances that hold beside each other and beside a marriage.
+SITUATIONS = (
     "pregnant",
     "retired",
     "unemployed",
+    "sober",
     "a single mom",
     "a single dad",
     "a single parent",
@@ -129,9 +130,30 @@ STATUSES = (
     "a stay-at-home dad",
     "a new mom",
     "a new dad",
-    "vegan",
-    "vegetarian",
-    "sober",
+)
+# Conditions "I have X" states plainly (no article needed): "I have asthma".
+CONDITIONS = (
+    "asthma",
+    "diabetes",
+    "type 1 diabetes",
+    "type 2 diabetes",
+    "celiac disease",
+    "coeliac disease",
+    "epilepsy",
+    "migraines",
+    "arthritis",
+    "ADHD",
+    "autism",
+    "dyslexia",
+    "high blood pressure",
+    "hypertension",
+    "IBS",
+    "Crohn's disease",
+    "lupus",
+    "eczema",
+    "psoriasis",
+    "a heart condition",
+    "cancer",
 )
 IDENTITIES = (
     "transgender",
@@ -146,6 +168,15 @@ IDENTITIES = (
     "lesbian",
     "bisexual",
     "queer",
+)
+# Nationalities and faiths: "Hi, I'm Canadian" names no one.
+DEMONYMS = words(
+    """American Canadian British English Irish Scottish Welsh French German Italian Spanish Portuguese Brazilian
+    Mexican Argentinian Chilean Colombian Peruvian Cuban Chinese Japanese Korean Indian Pakistani Australian Dutch
+    Belgian Swiss Austrian Swedish Norwegian Danish Finnish Icelandic Polish Czech Russian Ukrainian Greek Turkish
+    Egyptian Moroccan Nigerian Kenyan Ethiopian Filipino Vietnamese Thai Indonesian Israeli Iranian Lebanese
+    Latino Latina Asian African European Catholic Christian Jewish Muslim Buddhist Hindu Sikh Mormon Atheist
+    Agnostic Protestant"""
 )
 # Things "I have a ..." says that are not possessions.
 ABSTRACT_HAVES = words(

@@ -20,7 +20,7 @@ Precision comes first: a pattern whose object is vague ("I love that",
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,12 +54,22 @@ _ADV = (
     r"always) )*"
 )
 _I = r"\b(?:I|i)"
-_KIN = "|".join(sorted((re.escape(k) for k in lexicon.KIN), key=len, reverse=True))
-_NAMED = "|".join(sorted((re.escape(k) for k in lexicon.NAMED_ONLY), key=len, reverse=True))
-_PETS = "|".join(sorted((re.escape(k) for k in lexicon.PETS), key=len, reverse=True))
-_JOBS = "|".join(sorted((re.escape(k) for k in lexicon.JOBS), key=len, reverse=True))
-_STATUSES = "|".join(sorted((re.escape(k) for k in lexicon.STATUSES), key=len, reverse=True))
-_IDENTITIES = "|".join(sorted((re.escape(k) for k in lexicon.IDENTITIES), key=len, reverse=True))
+
+
+def _any_of(phrases: Iterable[str]) -> str:
+    """A regex alternation of the phrases, longest first so "a single mom" wins over "single"."""
+    return "|".join(sorted((re.escape(p) for p in phrases), key=len, reverse=True))
+
+
+_KIN = _any_of(lexicon.KIN)
+_NAMED = _any_of(lexicon.NAMED_ONLY)
+_PETS = _any_of(lexicon.PETS)
+_JOBS = _any_of(lexicon.JOBS)
+_STATUSES = _any_of(lexicon.STATUSES)
+_DIETS = _any_of(lexicon.DIETS)
+_SITUATIONS = _any_of(lexicon.SITUATIONS)
+_IDENTITIES = _any_of(lexicon.IDENTITIES)
+_CONDITIONS = _any_of(lexicon.CONDITIONS)
 _NOT_COMPOUND = (
     r"(?! (?:sculpture|food|toy|toys|bed|treats|sitter|walker|video|videos|photo|photos|painting|figurine|lover|hair|"
     r"allergy|allergies|tree|mug|shelter|park|owner|owners|breed|care|training|trainer|groomer|collar|leash)\b)"
@@ -84,6 +94,7 @@ class _Rule:
     confidence: float
     in_questions: bool = False  # possessives state facts even inside a question
     shape: Callable[[re.Match[str]], str] | None = None  # builds the object from the match
+    lead: str = ""  # words put before the cleaned object: "is " + "allergic to peanuts"
 
 
 def _r(
@@ -94,8 +105,9 @@ def _r(
     flags: int = re.IGNORECASE,
     in_questions: bool = False,
     shape: Callable[[re.Match[str]], str] | None = None,
+    lead: str = "",
 ) -> _Rule:
-    return _Rule(predicate, re.compile(pattern, flags), confidence, in_questions, shape)
+    return _Rule(predicate, re.compile(pattern, flags), confidence, in_questions, shape, lead)
 
 
 def _kin(m: re.Match[str]) -> str:
@@ -122,6 +134,12 @@ _ENDED_BY = r"(?P<neg>no longer |(?:do not |don'?t )(?=[^,.;!?]*\bany ?more\b))"
 _NOT_HABITS = (
     r"(?:live|living|work|working|use|using|love|like|enjoy|adore|hate|plan|intend|aim|have"
     r"|know|think|want|need|care|remember|understand|believe|feel|mind|see|get|mean|agree|trust|talk to|speak to)\b"
+)
+
+# What follows "I can't eat" when it is no food: "right now", "another bite", "that much".
+_NOT_FOODS = (
+    r"(?:right|now|much|more|any|anything|another|that|it|this|them|those|these|too|yet|out|here|there|today|"
+    r"tonight|so|enough|all|a thing|one more|without)\b"
 )
 
 RULES: tuple[_Rule, ...] = (
@@ -178,10 +196,77 @@ RULES: tuple[_Rule, ...] = (
     ),
     _r("studies", _I + r"(?:'m| am)? (?:currently )?(?:studying|majoring in|study|major in) (?P<o>.+)", 0.8),
     _r("member_of", _I + r"(?:'m| am|'ve| have)? " + _ADV + r"(?:part of|a member of|joined|joining) (?P<o>.+)", 0.75),
+    # Leaving a group ends the membership ("I left the book club"); not "I left the team meeting".
+    _r(
+        "member_of",
+        _I + r" " + _ADV + r"(?P<neg>left|quit) (?P<o>(?:the|my|our|a) (?:[\w'-]+ ){0,3}(?:club|team|band|choir|"
+        r"league|brigade|society|committee|union|association|orchestra|troupe|guild|fraternity|sorority|crew|squad))"
+        r"\b(?! (?:meeting|practice|chat|room|building|house|office|event|party|game|dinner)s?\b)",
+        0.75,
+    ),
     _r("status", _I + r"(?:'m| am) " + _ADV + r"(?P<o>" + _STATUSES + r")\b", 0.8),
     _r("status", _I + r" " + _ADV + r"got (?P<o>married|engaged|divorced)\b", 0.8),
+    _r("diet", _I + r"(?:'m| am) " + _ADV + r"(?:a )?(?P<o>" + _DIETS + r")\b", 0.8),
+    _r("diet", _I + r"(?:'ve| have)? " + _ADV + r"(?:became|become|went|gone|turned) (?P<o>" + _DIETS + r")\b", 0.8),
+    _r("situation", _I + r"(?:'m| am) " + _ADV + r"(?P<neg>not |no longer )?(?P<o>" + _SITUATIONS + r")\b", 0.8),
+    # Health: the object keeps its verb ("is allergic to peanuts", "has asthma").
+    _r(
+        "health",
+        _I + r"(?:'m| am) " + _ADV + r"(?P<neg>not |no longer )?"
+        r"(?:(?:severely|very|deathly|highly|mildly|slightly) )?(?P<o>(?:allergic to|intolerant (?:to|of)) .+)",
+        0.85,
+        lead="is ",
+    ),
+    _r(
+        "health",
+        _I + r"(?:'m| am) " + _ADV + r"(?P<neg>not )?(?P<o>(?:lactose|gluten) intolerant)\b",
+        0.85,
+        lead="is ",
+    ),
+    _r(
+        "health",
+        _I + r"(?:'ve| have)? " + _ADV + r"(?:was|been|got) (?:just |recently |finally )?(?P<o>diagnosed with .+)",
+        0.85,
+        lead="was ",
+    ),
+    _r(
+        "health",
+        _I + r" " + _ADV + r"(?:have|'ve got|have got|suffer from|live with) "
+        r"(?P<o>(?:(?:a |an )?(?:mild |severe |bad |serious )?[\w-]+ allerg(?:y|ies)|(?-i:" + _CONDITIONS + r")))\b",
+        0.8,
+        lead="has ",
+    ),
+    *(
+        _r(
+            "health",
+            _I + r" " + _ADV + r"(?:can'?t|cannot|can not) " + verb + r" (?!" + _NOT_FOODS + r")(?P<o>.+)",
+            0.7,
+            lead=f"cannot {verb} ",
+        )
+        for verb in ("eat", "drink")
+    ),
+    # "Hi, I'm Sam" or "call me Sam": a bare "I'm Sam." could as well be "I'm British."
+    _r(
+        "name",
+        r"^(?i:hi|hey|hello|hiya)(?i: there| everyone| all)?[,!.]? (?:I'm|I am|this is|it's) "
+        r"(?P<o>[A-Z][a-z]+(?: [A-Z][a-z]+)?)(?=[,.!]|$)",
+        0.85,
+        flags=0,
+    ),
+    _r(
+        "name",
+        r"\b(?i:call me|I go by|(?:people|everyone|my friends|friends) calls? me) (?P<o>[A-Z][a-z]+)\b(?!')",
+        0.85,
+        flags=0,
+    ),
     _r("identity", _I + r"(?:'m| am) " + _ADV + r"(?:proud to be )?(?P<o>" + _IDENTITIES + r")\b", 0.8),
-    _r("identity", r"\bas (?P<o>a (?:trans|transgender) (?:woman|man|person))\b", 0.75),
+    # "my journey as a trans woman", not "your courage as a trans person".
+    _r(
+        "identity",
+        r"(?:^as|\b(?:my|me|I'm|I am|I)\b(?![^,.;!?]*\byour?\b)[^,.;!?]*?\bas) "
+        r"(?P<o>a (?:trans|transgender) (?:woman|man|person))\b",
+        0.75,
+    ),
     _r("likes", _I + r" " + _ADV + _NEG + r"(?:love|loved|like|liked|enjoy|enjoyed|adore)s? (?!to\b)(?P<o>.+)", 0.75),
     _r("likes", _I + r"(?:'ve| have) been " + _ADV + r"listening to (?P<o>.+)", 0.6),
     _r("likes", _I + r"(?:'m| am) " + _ADV + r"(?:a )?(?:big |huge )?fan of (?P<o>.+)", 0.75),
@@ -202,7 +287,12 @@ RULES: tuple[_Rule, ...] = (
     ),
     # Only an ended possession is read negated ("I don't have a dog anymore"): "I don't have a
     # specific brand in mind" says nothing about what one owns.
-    _r("has", _I + r" " + _ENDED_BY + r"?(?:have|'ve got|own|have got) (?P<o>(?:a|an|two|three|four|\d+) .+)", 0.6),
+    _r(
+        "has",
+        _I + r" " + _ENDED_BY + r"?(?:have|'ve got|own|have got) "
+        r"(?![^,.;!?]*\b(?:allerg|heart condition))(?P<o>(?:a|an|two|three|four|\d+) .+)",  # health's, below
+        0.6,
+    ),
     _r(
         "relation",
         r"\b[Mm]y (?P<kin>" + _KIN + r")\b(?:,? " + _NAME + r"\b)?",
@@ -300,6 +390,11 @@ _NOT_TEXT = {
     "uses": "{s} does not use {o}.",
     "member_of": "{s} is not a member of {o}.",
 }
+_NO_NAMES = lexicon.NOT_NAMES | lexicon.MONTHS_DAYS | lexicon.PLACES | lexicon.DEMONYMS
+# Predicates whose facts start when the text says ("I became vegan in May"), or "just" now.
+_DATED = frozenset(
+    {"did", "moved_to", "works_at", "works_as", "lives_in", "member_of", "status", "diet", "situation", "has", "health"}
+)
 _PLAN_VAGUE = re.compile(
     r"^(?:keep|see|check|look|let|do my best|give up|think|have to|try (?:it|that|them)|be|get back|figure|"
     r"stay|continue|go for it|make it|work on it|how|what|whether|why|where|which|who)\b",
@@ -446,6 +541,8 @@ class RuleExtractor:
             obj = _PLACE_TAIL.split(obj, maxsplit=1)[0]
         if not obj or (rule.shape is None and _vague(obj, 2 if rule.predicate == "did" else 3)):
             return None
+        if rule.predicate == "name" and obj.split()[0] in _NO_NAMES:
+            return None  # "call me Monday", "hi, I'm Canadian"
         if rule.predicate == "plans" and _PLAN_VAGUE.match(obj):
             return None
         if rule.predicate == "has" and rule.shape is None:
@@ -454,7 +551,9 @@ class RuleExtractor:
                 return None
         clause = _clause(sentence, m)
         # "anymore" negates only its own clause, not "I love sushi" before "but I don't eat meat anymore".
-        negated = bool(m.groupdict().get("neg")) or bool(re.search(r"\b(?:anymore|any more)\b", clause, re.I))
+        # ...but "I can't eat gluten anymore" says it newly holds.
+        anymore = rule.predicate != "health" and bool(re.search(r"\b(?:anymore|any more)\b", clause, re.I))
+        negated = bool(m.groupdict().get("neg")) or anymore
         predicate = rule.predicate
         if predicate == "dislikes" and negated:  # "I'm not a fan of sushi anymore": a like that ended
             predicate = "likes"
@@ -465,9 +564,9 @@ class RuleExtractor:
             if cue:
                 confidence += 0.15  # a dated or "just"-marked event is plainly reported
 
-        obj = _third_person(obj)
+        obj = rule.lead + _third_person(obj)
         valid_from = None
-        if rule.predicate in ("did", "moved_to", "works_at", "works_as", "lives_in", "member_of", "status", "has"):
+        if rule.predicate in _DATED:
             if window is not None:
                 valid_from = _when(window)
             elif re.search(r"\b(?:just|now)\b", sentence, re.I) and not negated:

@@ -16,8 +16,11 @@ from typing import Protocol
 PREDICATES: dict[str, bool] = {
     "name": True,  # what the subject is called
     "age": True,  # "32"
-    "identity": True,  # gender, orientation, nationality-as-identity: "a transgender woman"
-    "status": True,  # relationship or life status: "single", "married", "pregnant", "retired"
+    # Many-valued: one can be trans and lesbian; "I'm gay" must not close "I'm a transgender woman".
+    "identity": False,  # gender, orientation: "a transgender woman"
+    "status": True,  # relationship status: "single", "married", "divorced"
+    "diet": True,  # "vegetarian", "vegan"
+    "situation": False,  # circumstances beside those: "pregnant", "retired", "a single mom"
     "from": True,  # where the subject comes from or grew up
     "lives_in": True,  # where the subject lives now
     "moved_to": False,  # a move (an event; also implies lives_in)
@@ -33,6 +36,7 @@ PREDICATES: dict[str, bool] = {
     "habit": False,  # recurring behaviour: "orders chicken burgers every Friday"
     "plans": False,  # intentions and upcoming events
     "did": False,  # a past event, dated when the text says when
+    "health": False,  # allergies, intolerances, conditions: "is allergic to peanuts", "has asthma"
 }
 
 #: Predicates that state an event, dated by when it happened, not a state that holds from then on.
@@ -97,6 +101,8 @@ _TEMPLATES = {
     "age": "{s} is {o} years old.",
     "identity": "{s} is {o}.",
     "status": "{s} is {o}.",
+    "diet": "{s} is {o}.",
+    "situation": "{s} is {o}.",
     "from": "{s} is from {o}.",
     "lives_in": "{s} lives in {o}.",
     "moved_to": "{s} moved to {o}.",
@@ -110,6 +116,7 @@ _TEMPLATES = {
     "uses": "{s} uses {o}.",
     "plans": "{s} plans {o}.",
     "did": "{s} {o}.",
+    "health": "{s} {o}.",
 }
 _NEGATED = {
     "lives_in": "{s} no longer lives in {o}.",
