@@ -402,3 +402,36 @@ def test_leaving_a_club_ends_the_membership(tmp_path: Path) -> None:
         assert [f.text for f in m.facts("ana") if f.predicate == "member_of"] == [
             "The user is no longer a member of the book club."
         ]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("My mom lives in Faro with my stepdad.", [("the user's mom", "lives_in", "Faro")]),
+        ("My husband, who is lovely, works at Google.", [("the user's husband", "works_at", "Google")]),
+        ("My parents are from Ohio.", [("the user's parents", "from", "Ohio")]),
+        ("Clara told me she moved to Munich.", [("Clara", "moved_to", "Munich")]),
+        ("Tom said he's from Ireland.", [("Tom", "from", "Ireland")]),
+        ("Maria lives in Lisbon with her husband.", [("Maria", "lives_in", "Lisbon")]),
+        ("If my mom lives in Faro, we can visit.", []),
+        ("My mom's friend lives in Paris.", []),  # not the mom's own address
+        ("My friend lives in Paris.", []),  # one of many friends: which one is unknown
+    ],
+)
+def test_facts_about_others_unnamed_kin_and_reported_speech(said: str, expected: list[tuple[str, str, str]]) -> None:
+    got = [(f.subject, f.predicate, f.object) for f in extract_facts(said, occurred_at=NOW) if f.subject != "user"]
+    assert got == expected
+
+
+def test_texts_about_parents_agree_in_number() -> None:
+    texts = [f.text for f in extract_facts("My parents live in Ohio.", occurred_at=NOW, speaker="Ana")]
+    assert "Ana's parents live in Ohio." in texts
+
+
+def test_a_mothers_move_replaces_her_address_not_the_users(tmp_path: Path) -> None:
+    with Memory(tmp_path / "m.db", encoder=None) as m:
+        m.add("My mom lives in Faro.", user_id="ana", timestamp="2023-01-01")
+        m.add("I live in Lisbon.", user_id="ana", timestamp="2023-02-01")
+        m.add("My mom moved to Porto last month.", user_id="ana", timestamp="2023-06-01")
+        lives = {(f.subject, f.object) for f in m.facts("ana") if f.predicate == "lives_in"}
+        assert lives == {("user", "Lisbon"), ("the user's mom", "Porto")}

@@ -351,13 +351,34 @@ _THIRD = re.compile(
     r"(?:, my (?:" + _KIN + "|" + _NAMED + r"),)? (?:just |recently |now )?"
     r"(?P<v>lives in|moved to|works at|works as|is from|studies)\b (?P<o>.+)"
 )
+# Kin one has only one of, unnamed: "my mom lives in Faro" is about "the user's mom".
+_ONLY_ONE = r"mom|mum|mother|dad|father|wife|husband|parents"
+_KIN_THIRD = re.compile(
+    r"\b(?i:my) (?P<kin>" + _ONLY_ONE + r")\b(?!,? [A-Z][a-z])(?:, [^,]{1,40},)? (?:just |recently |now |still )?"
+    r"(?P<v>lives? in|moved to|works? at|works? as|is from|are from|studies|study)\b (?P<o>.+)"
+)
+# Reported speech: "Clara told me she moved to Munich".
+_TOLD = re.compile(
+    r"\b(?P<s>[A-Z][a-z]+) (?:told me|said|says|mentioned|wrote|texted me|let me know)(?: that)? (?:she|he)"
+    r"(?P<v>'s from| is from| lives in|'s living in| is living in| moved to|'s moved to| has moved to| works at"
+    r"| works as| studies)\b (?P<o>.+)"
+)
+_PLURAL = {"lives": "live", "works": "work", "is": "are", "studies": "study"}
+_PLURAL_VERB = re.compile(r"(?<=parents )(lives|works|is|studies)\b")
 _THIRD_PRED = {
     "lives in": "lives_in",
+    "live in": "lives_in",
+    "is living in": "lives_in",
     "moved to": "moved_to",
+    "has moved to": "moved_to",
     "works at": "works_at",
+    "work at": "works_at",
     "works as": "works_as",
+    "work as": "works_as",
     "is from": "from",
+    "are from": "from",
     "studies": "studies",
+    "study": "studies",
 }
 # A place or employer ends where "with my husband" or "for two years" begins.
 _PLACE_LIKE = frozenset({"from", "lives_in", "moved_to", "works_at"})
@@ -523,7 +544,7 @@ class RuleExtractor:
                     taken.append((m.start(), end))
                     yield cand
         if not question:
-            yield from self._third_parties(sentence, window)
+            yield from self._third_parties(sentence, subject, window)
 
     def _candidate(
         self,
@@ -582,23 +603,32 @@ class RuleExtractor:
             single_valued=PREDICATES[predicate] and not negated,
         )
 
-    def _third_parties(self, sentence: str, window: TimeWindow | None) -> Iterator[FactCandidate]:
-        for m in _THIRD.finditer(sentence):
+    def _third_parties(self, sentence: str, subject: str, window: TimeWindow | None) -> Iterator[FactCandidate]:
+        """Facts about others: named ("Maria lives in Lisbon"), told ("Clara said she moved
+        to Munich") or kin one has one of ("my mom lives in Faro": the subject is "the user's mom")."""
+        owner = "the user" if subject == "user" else subject
+        matches = [(m, m["s"]) for m in (*_THIRD.finditer(sentence), *_TOLD.finditer(sentence))]
+        matches += [(m, f"{owner}'s {m['kin'].lower()}") for m in _KIN_THIRD.finditer(sentence)]
+        for m, who in matches:
             if _HYPOTHETICAL.search(sentence[: m.start()]):
                 continue  # "If Maria lives in Berlin...", "I doubt Tom works at Google"
-            who = m["s"]
             if who in lexicon.NOT_NAMES or who in lexicon.MONTHS_DAYS or who in lexicon.PLACES:
                 continue
+            predicate = _THIRD_PRED[m["v"].strip().replace("'s ", "is ")]
             obj = _clean(m["o"], window.expression if window else None)
+            if predicate in _PLACE_LIKE:
+                obj = _PLACE_TAIL.split(obj, maxsplit=1)[0]
             if not obj or _vague(obj):
                 continue
-            predicate = _THIRD_PRED[m["v"]]
+            text = fact_text(who, predicate, obj)
+            if who.endswith("parents"):  # "The user's parents live in Ohio."
+                text = _PLURAL_VERB.sub(lambda v: _PLURAL[v[1]], text, count=1)
             yield FactCandidate(
                 subject=who,
                 predicate=predicate,
                 object=_third_person(obj),
-                text=fact_text(who, predicate, obj),
-                confidence=0.7,
+                text=text,
+                confidence=0.7 if "kin" not in m.groupdict() else 0.75,
                 valid_from=_when(window) if window else None,
                 single_valued=PREDICATES[predicate],
             )
