@@ -144,6 +144,10 @@ def test_lone_first_word_is_still_dropped_without_a_sign(text: str) -> None:
         ("It was INTENSE!", [("INTENSE", "other")]),  # shouting is no organisation
         ("I moved to the US last year.", [("US", "place")]),
         ("I shop at PetSmart and order from Chewy.com.", [("PetSmart", "org"), ("Chewy.com", "org")]),
+        # A word listed with a brand or a place is one too; listed with a person, still a person.
+        ("I got sponsorships from Nike and Gatorade!", [("Nike", "org"), ("Gatorade", "org")]),
+        ("Nike, Adidas and Puma sent shoes.", [("Nike", "org"), ("Adidas", "org"), ("Puma", "org")]),
+        ("I met Tom and Ana there.", [("Tom", "person"), ("Ana", "person")]),
     ],
 )
 def test_all_capitals_and_brand_spellings_are_not_people(text: str, expected: list[tuple[str, str]]) -> None:

@@ -131,6 +131,9 @@ def _of_a_people(word: str) -> bool:
     return head in lexicon.DEMONYMS or head in lexicon.LANGUAGES or head.removesuffix("s") in lexicon.DEMONYMS
 
 
+_LISTED_AFTER = re.compile(r"\b([A-Z][\w&.'-]*)(?: and| or| &|,) $")
+
+
 def canonical(name: str) -> str:
     """The key that joins spellings of one entity.
 
@@ -176,6 +179,11 @@ def _kind(name: str, before: str, known_people: set[str], possessive: bool = Fal
             return "other"  # a compound modifier: "AI-powered", "Marvel-themed"
         if _TO_THING.search(before):
             return "other"  # "similar to Avengers", "donated clothes to Goodwill"
+        listed = _LISTED_AFTER.search(before)  # "Nike and Gatorade": the kind of what it is listed with
+        if listed and (listed[1] in lexicon.ORGS or _BRAND.fullmatch(listed[1])):
+            return "org"
+        if listed and listed[1] in lexicon.PLACES:
+            return "place"
         return "person"  # a lone capitalised word mid-sentence is most often a name in chat
     if len(words) == 2 and _PERSON_CUE.search(before) and not _TO_THING.search(before):
         return "person"  # "my friend Ana Lopez"; not "similar to Star Wars"
