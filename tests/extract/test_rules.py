@@ -412,6 +412,8 @@ def test_leaving_a_club_ends_the_membership(tmp_path: Path) -> None:
         ("My parents are from Ohio.", [("the user's parents", "from", "Ohio")]),
         ("Clara told me she moved to Munich.", [("Clara", "moved_to", "Munich")]),
         ("Tom said he's from Ireland.", [("Tom", "from", "Ireland")]),
+        ("Tom said he's moved to Paris.", [("Tom", "moved_to", "Paris")]),
+        ("Ines mentioned that she's living in Oslo now.", [("Ines", "lives_in", "Oslo")]),
         ("Maria lives in Lisbon with her husband.", [("Maria", "lives_in", "Lisbon")]),
         ("If my mom lives in Faro, we can visit.", []),
         ("My mom's friend lives in Paris.", []),  # not the mom's own address

@@ -614,7 +614,7 @@ class RuleExtractor:
                 continue  # "If Maria lives in Berlin...", "I doubt Tom works at Google"
             if who in lexicon.NOT_NAMES or who in lexicon.MONTHS_DAYS or who in lexicon.PLACES:
                 continue
-            predicate = _THIRD_PRED[m["v"].strip().replace("'s ", "is ")]
+            predicate = _THIRD_PRED[re.sub(r"^'s (?=moved)", "has ", m["v"].strip()).replace("'s ", "is ")]
             obj = _clean(m["o"], window.expression if window else None)
             if predicate in _PLACE_LIKE:
                 obj = _PLACE_TAIL.split(obj, maxsplit=1)[0]
