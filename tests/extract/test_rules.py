@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hippodex import Memory
 from hippodex.extract import PREDICATES, FactCandidate, RuleExtractor, extract_facts
@@ -437,3 +439,18 @@ def test_a_mothers_move_replaces_her_address_not_the_users(tmp_path: Path) -> No
         m.add("My mom moved to Porto last month.", user_id="ana", timestamp="2023-06-01")
         lives = {(f.subject, f.object) for f in m.facts("ana") if f.predicate == "lives_in"}
         assert lives == {("user", "Lisbon"), ("the user's mom", "Porto")}
+
+
+_WORDS = (
+    "I I'm i my My mom parents wife Clara Tom told me said he's she's she he that moved to lives live living in works "
+    "as at from is are has studies a the book club team left quit joined allergic intolerant lactose diagnosed with "
+    "have asthma peanut allergy can't eat drink gluten Hi, hey call go by Sam Lisbon Faro not no longer anymore "
+    "became vegan vegetarian pregnant married got love don't used , . ! ? and but if"
+)
+
+
+@given(st.lists(st.sampled_from(_WORDS.split()), min_size=1, max_size=14))
+@settings(max_examples=400, deadline=None)
+def test_any_arrangement_of_the_rules_words_reads_without_error(words: list[str]) -> None:
+    for fact in extract_facts(" ".join(words), occurred_at=NOW, speaker="Ana"):
+        assert fact.predicate in PREDICATES and fact.object and fact.text
