@@ -86,6 +86,7 @@ _SYSTEM = """You extract durable facts about people from one chat message.
 Subject: "{subject}" for first-person statements ("I", "my"); a person's name for facts about a named third party.
 Predicates (use only these): {predicates}.
 "relation" objects look like "sister: Maria" (or just "sister" when unnamed). Set negated for "no longer"/"don't".
+"did" and "health" objects start with their verb: "went hiking with her kids", "is allergic to peanuts".
 Only facts the message states; an assistant's message states nothing about the user. Questions and small talk
 usually hold no facts: return an empty list. Resolve relative times against {now} into valid_from (YYYY-MM-DD).
 Also list named entities (people, places, organisations, things, events) exactly as written in the message.
