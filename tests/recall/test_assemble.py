@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -91,3 +92,29 @@ def test_an_event_is_dated_on_its_day_and_a_state_since_its_start() -> None:
     block = assemble("Lisbon", [], 300, facts=[moved, lives])
     assert "- The user moved to Lisbon. (on 2024-05-08)" in block
     assert "- The user lives in Lisbon. (since 2024-05-08)" in block
+
+
+def _said(n: int, subject: str, predicate: str, obj: str, text: str, by: str = "user") -> Fact:
+    return Fact(f"f{n}", "u", subject, predicate, obj, text, 0.9, _DAY, _DAY, asserted_by=by)
+
+
+def test_an_allergy_or_a_diet_is_kept_in_mind_whatever_is_asked() -> None:
+    allergy = _said(1, "user", "health", "is allergic to peanuts", "The user is allergic to peanuts.")
+    diet = _said(2, "user", "diet", "vegetarian", "The user is vegetarian.")
+    home = _said(3, "user", "lives_in", "Porto", "The user lives in Porto.")
+    others = _said(4, "Clara", "health", "is allergic to cats", "Clara is allergic to cats.", by="user")
+    kin = _said(5, "the user's mom", "health", "has asthma", "The user's mom has asthma.")
+    facts = relevant_facts("suggest a dinner recipe", [home, allergy, others, diet, kin], [], now=_DAY)
+    assert {f.id for f in facts} == {"f1", "f2"}  # the person's own only, not hearsay nor kin
+    # ...and after the facts the question is about.
+    ranked = relevant_facts("where do I live? Porto?", [allergy, home, diet], [], now=_DAY)
+    assert [f.id for f in ranked] == ["f3", "f1", "f2"]
+    superseded = replace(_said(6, "user", "diet", "vegan", "The user is vegan."), valid_to=_DAY)
+    assert relevant_facts("suggest a dinner recipe", [superseded], [], now=_DAY) == []
+
+
+def test_what_the_user_tells_of_their_own_kin_is_not_marked_as_hearsay() -> None:
+    kin = _said(1, "the user's mom", "lives_in", "Faro", "The user's mom lives in Faro.")
+    named = _said(2, "Ana's dad", "works_as", "a plumber", "Ana's dad works as a plumber.", by="Ana")
+    block = assemble("mom dad", [], 300, facts=[kin, named])
+    assert "- The user's mom lives in Faro.\n" in block + "\n" and "said by" not in block

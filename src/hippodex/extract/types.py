@@ -42,6 +42,9 @@ PREDICATES: dict[str, bool] = {
 #: Predicates that state an event, dated by when it happened, not a state that holds from then on.
 EVENTS = frozenset({"moved_to", "did"})
 
+#: Predicates an assistant should keep in mind whatever is asked: an allergy matters to any dinner plan.
+STANDING = frozenset({"health", "diet"})
+
 KINDS = ("person", "place", "org", "thing", "event", "other")
 
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from hippodex.extract.types import EVENTS
+from hippodex.extract.types import EVENTS, STANDING
 from hippodex.knowledge.consolidate import object_tokens
 from hippodex.knowledge.decay import DecayConfig
 from hippodex.model import Episode, Fact, Hit
@@ -45,8 +45,9 @@ def relevant_facts(
     decay: DecayConfig | None = None,
 ) -> list[Fact]:
     """Facts worth putting before the evidence: those sharing words with the
-    question or stated by a recalled episode, strongest first. Superseded ones
-    only when the question is about change.
+    question or stated by a recalled episode, strongest first, then the person's
+    own standing facts (:data:`~hippodex.extract.types.STANDING`: health, diet)
+    whatever is asked. Superseded ones only when the question is about change.
 
     Strength is the forgetting curve of :mod:`hippodex.knowledge.decay`:
     confidence times retention since the fact was last stated or recalled,
@@ -62,11 +63,14 @@ def relevant_facts(
             continue
         overlap = len(words & _stems(f"{f.subject} {f.text}"))
         backed = bool(sources.intersection(f.sources))
-        if not overlap and not backed:
+        # An allergy or a diet matters to "suggest a dinner" though no word is shared: such facts
+        # of the person's own fill what room the relevant ones leave.
+        standing = f.current and f.predicate in STANDING and not _hearsay(f) and "'s " not in f.subject
+        if not overlap and not backed and not standing:
             continue
         last = max(f.last_seen, f.last_recalled) if f.last_recalled else f.last_seen
         strength = curve.strength(f.confidence, last, now, f.seen - 1 + f.recalled)
-        scored.append((overlap + backed, strength, f))
+        scored.append((overlap + backed or 0.5, strength, f))
     # Ties in the order they were learned, not by the random part of their ids.
     # A person's own word before another's claim about them, at equal relevance.
     scored.sort(key=lambda t: (-t[0], bool(_hearsay(t[2])), -t[1], t[2].recorded_at, t[2].text, t[2].id))
@@ -92,6 +96,9 @@ def _hearsay(fact: Fact) -> str:
     said = fact.asserted_by
     if not said or fact.subject == "user" or said.strip().casefold() == fact.subject.strip().casefold():
         return ""
+    owner = "the user" if said == "user" else said.strip()
+    if fact.subject.casefold().startswith(f"{owner}'s ".casefold()):
+        return ""  # "the user's mom lives in Faro": plainly what the user told of their own kin
     return f" (said by {said})"
 
 
