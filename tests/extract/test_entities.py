@@ -78,6 +78,9 @@ def _kinds(text: str, **kw: object) -> list[tuple[str, str]]:
         ("Kai rocks. I told Kai about it.", [("Kai", "person"), ("Kai", "person")]),
         # The word met mid-sentence lends its kind.
         ("Oslo is cold. We moved to Oslo last year.", [("Oslo", "place"), ("Oslo", "place")]),
+        # "X and I" does things together with the speaker.
+        ("Joana and I went to the beach.", [("Joana", "person")]),
+        ("Sam & me went out.", [("Sam", "person")]),
     ],
 )
 def test_lone_first_word_counts_when_the_text_shows_a_name(text: str, expected: list[tuple[str, str]]) -> None:
@@ -126,6 +129,10 @@ def test_lone_first_word_counts_when_the_text_shows_a_name(text: str, expected: 
         "Life's good.",
         "Soup's so good.",
         "Soup's ready.",
+        # "and I" after a common noun names no one.
+        "Work and I don't get along.",
+        "Coffee and I are friends.",
+        "Mom and I baked bread.",
     ],
 )
 def test_lone_first_word_is_still_dropped_without_a_sign(text: str) -> None:

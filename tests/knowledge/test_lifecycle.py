@@ -89,6 +89,26 @@ def test_entities_are_counted_and_graph_recall_walks_through_them(db_target: str
         ]
 
 
+def test_my_sister_in_a_question_walks_to_the_sisters_name(db_target: str) -> None:
+    """The user's relation fact ("sister: Joana") makes "my sister" name Joana in the graph;
+    a kin word with two names names neither."""
+    with Memory(db_target, encoder=None) as m:
+        [_, beach, _, _] = m.add(
+            [
+                "My sister Joana is a nurse in Lisbon.",
+                "Joana and I went to the beach last weekend.",
+                "My brother Tom plays football. My brother Rui cooks.",
+                "Tom and I watched the match.",
+            ],
+            user_id="ana",
+            session_id="s1",
+        )
+        walked = m.search("what did I say about my sister?", user_id="ana", channels=["graph"])
+        assert beach.id in {h.episode.id for h in walked}
+        assert m.search("what does my brother do?", user_id="ana", channels=["graph"]) == []
+        assert m.search("what did I say about my sister?", user_id="bo", channels=["graph"]) == []
+
+
 def test_delete_removes_derived_knowledge_and_restores_what_it_superseded(db_target: str) -> None:
     with Memory(db_target, encoder=None, facts=Scripted(SCRIPT), learn_on_add=True) as m:
         ids = _fill(m)

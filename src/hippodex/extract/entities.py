@@ -99,6 +99,7 @@ _NAMED_AFTER = re.compile(
     r"['’]s\s+(?!(?:" + "|".join(sorted(_NOT_AFTER_POSSESSIVE)) + r")\b)[a-z]"
     r"|\s+(?:(?:" + "|".join(sorted(lexicon.VERB_ADVERBS)) + r")\s+)?"
     r"(?:" + "|".join(sorted(lexicon.PERSON_VERBS)) + r")\b"
+    r"|\s+(?:and|&)\s+(?:I|me)\b"  # "Joana and I went to the beach"
 )
 # Common nouns by their ending ("Painting is fun", "Education matters",
 # "Basketball has"), contractions ("You've got", "Don't quit") and lower-case

@@ -249,15 +249,36 @@ class EntityGraph:
         return max((len(n.split()) for n in self.names), default=0)
 
 
+def kin_names(relations: Sequence[str], names: Mapping[str, int]) -> dict[str, int]:
+    """Kin words that name one known entity, from the user's relation facts ("sister: Joana"),
+    so "my sister" in a question reaches the episodes about Joana. A kin word with two
+    different names ("brother: Tom", "brother: Rui") names neither.
+
+    >>> kin_names(["sister: Joana", "kids", "brother: Tom", "brother: Rui"], {"joana": 0, "tom": 1, "rui": 2})
+    {'sister': 0}
+    """
+    found: dict[str, set[int]] = {}
+    for relation in relations:
+        kin, _, name = relation.partition(":")
+        entity = names.get(name.strip().casefold())
+        if entity is not None and kin.strip():
+            found.setdefault(kin.strip().casefold(), set()).add(entity)
+    return {kin: next(iter(e)) for kin, e in found.items() if len(e) == 1}
+
+
 def build_entity_graph(
     aliases: Sequence[tuple[str, int]],
     entities: Sequence[tuple[int, int]],
     mentions: Sequence[tuple[int, int, int]],
+    relations: Sequence[str] = (),
 ) -> EntityGraph:
     """An :class:`EntityGraph` from ``(alias, entity_id)``, ``(entity_id, mentions)``
-    and ``(entity_id, episode_rowid, count)`` rows."""
+    and ``(entity_id, episode_rowid, count)`` rows, and the user's own relation facts'
+    objects (see :func:`kin_names`; an entity's own aliases win)."""
     index = {int(eid): i for i, (eid, _) in enumerate(entities)}
     names = {alias: index[int(eid)] for alias, eid in aliases if int(eid) in index}
+    for kin, entity in kin_names(relations, names).items():
+        names.setdefault(kin, entity)
     kept = [m for m in mentions if int(m[0]) in index]
     return EntityGraph(
         names=names,

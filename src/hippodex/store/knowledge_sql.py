@@ -224,7 +224,13 @@ class SQLKnowledge:
             mentions = tx.execute(
                 "SELECT entity_id, episode_rowid, count FROM mentions WHERE user_id = ?", (user_id,)
             ).fetchall()
-            graph = build_entity_graph(aliases, entities, mentions)
+            # The user's own kin, named: "my sister" in a question then names Joana.
+            relations = tx.execute(
+                "SELECT object FROM facts WHERE user_id = ? AND subject = 'user' AND predicate = 'relation'"
+                " AND negated = ? AND valid_to IS NULL AND superseded_by IS NULL",
+                (user_id, False),
+            ).fetchall()
+            graph = build_entity_graph(aliases, entities, mentions, [str(r[0]) for r in relations])
             self._graphs[user_id] = (key, graph)
             return graph
 
