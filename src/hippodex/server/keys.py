@@ -96,14 +96,13 @@ class KeyStore:
         if target == ":memory:":
             raise ConfigError("KeyStore needs a database file, not ':memory:' (keys must outlive the process)")
         open_store(target).close()  # brings the schema (and the api_keys table) up to date
+        self._target = target
         self._lock = threading.Lock()
         self._pg: Any = None
         self._db: sqlite3.Connection | None = None
         try:
             if is_postgres_url(target):
-                import psycopg
-
-                self._pg = psycopg.connect(target, autocommit=True, connect_timeout=10)
+                self._pg = self._connect_pg()
             else:
                 self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
                 self._db.execute("PRAGMA busy_timeout = 10000")
@@ -112,19 +111,39 @@ class KeyStore:
         except Exception as exc:
             raise StoreError(f"cannot open API keys in {self.path}: {exc}") from exc
 
+    def _connect_pg(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(self._target, autocommit=True, connect_timeout=10)
+
     def _run(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-        """Run one statement (written with ``?`` marks) on either backend."""
+        """Run one statement (written with ``?`` marks) on either backend.
+
+        A PostgreSQL connection the server dropped (a restart, an idle timeout) is
+        opened again, and the statement tried once more: without that, every request
+        would fail until the process restarted.
+        """
         with self._lock:
-            try:
-                if self._pg is not None:
-                    cur = self._pg.execute(sql.replace("?", "%s"), args)
-                    return list(cur.fetchall()) if cur.description else []
-                assert self._db is not None
-                return self._db.execute(sql, args).fetchall()
-            except Exception as exc:
-                if isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("psycopg"):
+            for attempt in (1, 2):
+                try:
+                    if self._pg is not None:
+                        if self._pg.closed or self._pg.broken:
+                            self._pg = self._connect_pg()
+                        cur = self._pg.execute(sql.replace("?", "%s"), args)
+                        return list(cur.fetchall()) if cur.description else []
+                    assert self._db is not None
+                    return self._db.execute(sql, args).fetchall()
+                except Exception as exc:
+                    if not (isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("psycopg")):
+                        raise
+                    if attempt == 1 and self._pg is not None and (self._pg.closed or self._pg.broken):
+                        continue
                     raise StoreError(f"API key table in {self.path}: {exc}") from exc
-                raise
+            raise AssertionError("unreachable")  # pragma: no cover
+
+    def ping(self) -> None:
+        """Read the key table once; raises :class:`StoreError` when it cannot be read."""
+        self._run("SELECT 1 FROM api_keys LIMIT 1")
 
     def create(self, user_ids: list[str], *, admin: bool = False, name: str | None = None) -> tuple[str, str]:
         """A new key for ``user_ids`` (or every user if ``admin``): returns ``(key_id, plaintext)``.

@@ -14,7 +14,8 @@ Errors are always ``{"error": {"code": "...", "message": "..."}}``:
 413  ``payload_too_large``   body over ``max_body_bytes``
 422  ``validation_error``    malformed body or value, with what to fix
 500  ``internal_error``      nothing about the cause leaks to the client
-503  ``not_ready``           ``/ready`` when the store cannot be read
+503  ``unavailable``         the database is down, locked or full (``Retry-After: 5``)
+503  ``not_ready``           ``/ready`` when the store or the API keys cannot be read
 ==== ======================= ============================================
 """
 
@@ -28,7 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hippodex._exceptions import ConfigError, HippodexError, MemoryNotFound, ValidationError
+from hippodex._exceptions import ConfigError, HippodexError, MemoryNotFound, StoreError, ValidationError
 from hippodex._version import __version__
 from hippodex.memory import Memory
 from hippodex.server import schemas as s
@@ -170,6 +171,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     def invalid(_: Request, exc: ValidationError) -> JSONResponse:
         return _error(422, "validation_error", str(exc))
 
+    @app.exception_handler(StoreError)
+    def store_down(_: Request, exc: StoreError) -> JSONResponse:
+        # The database is down, locked or full: the request may well work later.
+        log.error("store error: %s", exc)
+        return _error(503, "unavailable", "the memory store is unavailable; retry later", {"Retry-After": "5"})
+
     @app.exception_handler(HippodexError)
     def hippodex_error(_: Request, exc: HippodexError) -> JSONResponse:
         log.error("hippodex error: %s", exc)
@@ -237,9 +244,11 @@ def create_app(memory: Memory, *, auth: KeyStore | None, max_body_bytes: int = 1
 
     @app.get("/ready", response_model=s.HealthOut, tags=["ops"], responses={503: {"model": s.ErrorOut}})
     def ready() -> Any:
-        """Readiness: the memory file can be read."""
+        """Readiness: the memory and its API keys can be read."""
         try:
             memory.stats()
+            if auth is not None:
+                auth.ping()
         except Exception:
             log.exception("readiness check failed")
             return _error(503, "not_ready", "the memory store cannot be read")

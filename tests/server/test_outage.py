@@ -1,0 +1,61 @@
+"""The server through database trouble: dropped PostgreSQL connections, an unreadable store or key table."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tests.server.envelope import envelope
+
+from hippodex import Memory
+from hippodex._exceptions import StoreError
+from hippodex.client import Client
+from hippodex.server import KeyStore, create_app
+
+
+def _drop_connections(url: str) -> int:
+    """Have PostgreSQL end every other session on the database, as a restart would."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_api_keys_reconnect_after_postgresql_drops_the_connection(pg_url: str, running: Any) -> None:
+    with Memory(pg_url, encoder=None) as memory, KeyStore(pg_url) as keys:
+        ana = keys.create(["ana"], name="ana")[1]
+        with running(create_app(memory, auth=keys)) as url, Client(url, ana) as client:
+            client.add("I moved to Lisbon", user_id="ana")
+            assert _drop_connections(pg_url) >= 1  # the key store's connection among them
+            # The next request opens a new connection rather than failing until a restart.
+            assert [h.episode.content for h in client.search("Lisbon", user_id="ana")] == ["I moved to Lisbon"]
+            assert httpx.get(f"{url}/ready").status_code == 200
+        assert keys.check(ana) is not None
+
+
+def test_a_store_that_fails_answers_503_with_retry_after(running: Any) -> None:
+    class Down(Memory):
+        def search(self, *args: object, **kwargs: object) -> list[object]:
+            raise StoreError("could not connect to server: Connection refused (secret host db.internal)")
+
+    with running(create_app(Down(":memory:", encoder=None), auth=None)) as url:
+        r = httpx.post(f"{url}/v1/search", json={"user_id": "a", "query": "x"})
+    assert r.status_code == 503 and r.headers["retry-after"] == "5"
+    code, message = envelope(r)
+    assert code == "unavailable" and "internal" not in message
+
+
+def test_ready_fails_when_the_api_keys_cannot_be_read(tmp_path: Path, running: Any) -> None:
+    path = tmp_path / "memory.db"
+    with Memory(path, encoder=None) as memory, KeyStore(path) as keys, running(create_app(memory, auth=keys)) as url:
+        assert httpx.get(f"{url}/ready").status_code == 200
+        with sqlite3.connect(path) as db:
+            db.execute("ALTER TABLE api_keys RENAME TO api_keys_gone")
+        r = httpx.get(f"{url}/ready")
+        assert r.status_code == 503 and envelope(r)[0] == "not_ready"
