@@ -173,3 +173,11 @@ def test_a_body_the_json_parser_gives_up_on_is_a_validation_error(served: Any, b
     r = httpx.post(f"{served.url}/v1/search", content=body, headers=headers)
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
     assert "not UTF-8, or it is nested too deeply" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("field", ["session_id", "role"])
+def test_an_empty_filter_list_is_refused_not_read_as_no_filter(served: Any, field: str) -> None:
+    r = httpx.post(
+        f"{served.url}/v1/search", json={"user_id": "ana", "query": "x", field: []}, headers=auth(served.ana)
+    )
+    assert r.status_code == 422 and f"{field}: an empty list" in envelope(r)[1]

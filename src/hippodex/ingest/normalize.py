@@ -277,10 +277,16 @@ def check_query(query: object) -> str:
 
 
 def check_ids(value: str | Sequence[str] | None, name: str) -> tuple[str, ...]:
-    """One id or several (``session_id="s1"`` or ``["s1", "s2"]``), each checked."""
+    """One id or several (``session_id="s1"`` or ``["s1", "s2"]``), each checked.
+
+    An empty list is refused: read as "no filter" it would widen a caller's "only
+    these sessions" to every session when the list happened to be empty.
+    """
     if value is None:
         return ()
     values = [value] if isinstance(value, str) else list(value)
+    if not values:
+        raise ValidationError(f"{name}: an empty list matches nothing; leave {name} out to match every one")
     return tuple(str(check_id(v, name)) for v in values)
 
 
