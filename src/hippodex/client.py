@@ -270,6 +270,14 @@ class Client:
             raise StoreError(f"this Client of {self.url} is closed; open a new one")
         try:
             r = self._http.request(method, path, json=json, params=params)
+        except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            # The request reached the server (or may have): a write may yet be stored.
+            timeout = self._http.timeout.read
+            raise StoreError(
+                f"{where} got no answer ({type(exc).__name__}: {str(exc) or 'no detail'}) within {timeout} s; "
+                "the server may still have done it, so check (e.g. list or stats) before sending a write again, "
+                "and give Client(timeout=...) more seconds, or send fewer messages at a time, for long calls"
+            ) from None
         except (httpx.RequestError, httpx.InvalidURL) as exc:
             # from None: the message says all; httpx's own traceback would only bury it.
             raise StoreError(

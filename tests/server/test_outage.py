@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from tests.server.envelope import envelope
 
 from hippodex import Memory
@@ -59,3 +61,19 @@ def test_ready_fails_when_the_api_keys_cannot_be_read(tmp_path: Path, running: A
             db.execute("ALTER TABLE api_keys RENAME TO api_keys_gone")
         r = httpx.get(f"{url}/ready")
         assert r.status_code == 503 and envelope(r)[0] == "not_ready"
+
+
+def test_a_slow_answer_says_the_write_may_be_stored_not_that_the_server_is_unreachable(running: Any) -> None:
+    class Slow(Memory):
+        def add(self, *args: Any, **kwargs: Any) -> Any:
+            time.sleep(1.0)
+            return super().add(*args, **kwargs)
+
+    with Slow(":memory:", encoder=None) as memory, running(create_app(memory, auth=None)) as url:
+        with Client(url, timeout=0.3) as client, pytest.raises(StoreError) as info:
+            client.add("I moved to Lisbon", user_id="ana")
+        assert "got no answer" in str(info.value) and "may still have done it" in str(info.value)
+        deadline = time.monotonic() + 10
+        while memory.stats(user_id="ana").episodes == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert memory.stats(user_id="ana").episodes == 1  # the server finished the write
