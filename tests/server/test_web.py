@@ -135,3 +135,28 @@ def test_browser_search_and_timeline(seeded, tmp_path: Path) -> None:  # type: i
             browser.close()
     assert not outside, outside
     assert not [e for e in errors if "403" not in e], errors
+
+
+def test_browser_pages_through_more_sessions_than_one_page(served) -> None:  # type: ignore[no-untyped-def]
+    if not CHROMIUM.exists():
+        pytest.skip(f"no system Chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    for n in range(203):  # the page asks for 200 sessions at a time
+        served.memory.add(f"note {n}", user_id="many", session_id=f"m-{n:03d}", timestamp="2024-01-01T00:00:00Z")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(served.url + "/")
+            page.fill("#api-key", served.admin)
+            page.fill("#user-id", "many")
+            page.click("#load-sessions")
+            sessions = page.locator("#sessions li.session")
+            sync_api.expect(sessions).to_have_count(200)
+            sync_api.expect(page.locator("#session-count")).to_have_text("(200+)")
+            page.click("#more-sessions")
+            sync_api.expect(sessions).to_have_count(203)
+            sync_api.expect(page.locator("#session-count")).to_have_text("(203)")
+            sync_api.expect(page.locator("#more-sessions")).to_be_hidden()
+        finally:
+            browser.close()

@@ -109,13 +109,19 @@
     }
   }
 
-  async function loadSessions() {
+  const SESSION_PAGE = 200;
+  let sessionsUid = null;
+  let sessionsOffset = null;
+
+  // Sessions come a page at a time, most recent first; "More sessions" fetches the next page.
+  async function loadSessions(fresh) {
     const list = $("sessions");
     try {
-      const uid = userId();
+      if (fresh !== false) { sessionsUid = userId(); sessionsOffset = 0; list.replaceChildren(); }
+      const uid = sessionsUid;
       say("Loading sessions…");
-      const data = await call("GET", "v1/users/" + encodeURIComponent(uid) + "/sessions?limit=200");
-      list.replaceChildren();
+      const q = new URLSearchParams({ limit: String(SESSION_PAGE), offset: String(sessionsOffset) });
+      const data = await call("GET", "v1/users/" + encodeURIComponent(uid) + "/sessions?" + q.toString());
       for (const s of data.sessions) {
         const li = el("li", "session");
         const btn = el("button", "session-btn");
@@ -132,10 +138,14 @@
         li.append(btn);
         list.append(li);
       }
-      if (!data.sessions.length) list.append(el("li", "empty", "No sessions for this user."));
-      $("session-count").textContent = "(" + data.sessions.length + ")";
+      if (!list.children.length) list.append(el("li", "empty", "No sessions for this user."));
+      const more = data.sessions.length === SESSION_PAGE;
+      sessionsOffset = more ? sessionsOffset + SESSION_PAGE : null;
+      const shown = list.querySelectorAll("li.session").length;
+      $("session-count").textContent = "(" + shown + (more ? "+" : "") + ")";
+      $("more-sessions").hidden = !more;
       $("sessions-section").hidden = false;
-      $("episodes-pane").hidden = true;
+      if (fresh !== false) $("episodes-pane").hidden = true;
       say("");
     } catch (err) {
       say(err.message, true);
@@ -185,7 +195,10 @@
   keyInput.addEventListener("change", loadKeyUsers);
   userInput.addEventListener("input", () => sessionStorage.setItem(USER_STORE, userInput.value.trim()));
   $("search-form").addEventListener("submit", search);
-  $("load-sessions").addEventListener("click", loadSessions);
+  $("load-sessions").addEventListener("click", () => loadSessions(true));
+  $("more-sessions").addEventListener("click", () => {
+    if (sessionsUid !== null && sessionsOffset !== null) loadSessions(false);
+  });
   $("more-episodes").addEventListener("click", () => {
     if (episodesSession && episodesOffset !== null) openSession(episodesSession.uid, episodesSession.sessionId, false);
   });
