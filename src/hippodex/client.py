@@ -176,6 +176,7 @@ def _message(m: Message) -> dict[str, Any]:
             "speaker": m.speaker,
             "timestamp": _iso(m.occurred_at),
             "metadata": m.metadata or None,
+            "id": m.id,
         }
     )
 

@@ -27,6 +27,7 @@ from hippodex.encode.quantize import tier_code
 from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS, create_encoder
 from hippodex.extract import EntityMention, FactExtractor, LLMExtractor, RuleExtractor, extract_entities
 from hippodex.ingest.normalize import (
+    Message,
     TimeLike,
     check_budget,
     check_channels,
@@ -240,12 +241,20 @@ class Memory:
         """Record messages as episodes of one session; durable when it returns.
 
         Each message is a string (a user turn) or a dict with ``role``,
-        ``content`` and optionally ``speaker``, ``timestamp`` and ``metadata``.
-        ``timestamp`` is when the messages happened (default: now).
+        ``content`` and optionally ``speaker``, ``timestamp``, ``metadata``
+        and ``id``. ``timestamp`` is when the messages happened (default: now).
+
+        A message with an ``id`` the user already has is not stored again: the
+        episode stored under it is returned in its place, so an add retried
+        after a timeout or a crash (with the same ids) stores each message
+        once. The same id with other content is refused.
 
         >>> m = Memory(":memory:", encoder=None)
         >>> [e.seq for e in m.add(["hi", "I like tea"], user_id="ana", session_id="s1")]
         [0, 1]
+        >>> first = m.add({"id": "msg-1", "content": "I moved to Lisbon"}, user_id="ana")
+        >>> m.add({"id": "msg-1", "content": "I moved to Lisbon"}, user_id="ana") == first
+        True
         """
         scope = Scope(
             str(check_id(user_id, "user_id")),
@@ -256,8 +265,11 @@ class Memory:
         msgs = check_messages(messages)
         when = parse_time(timestamp) or datetime.now(UTC)
         shared = check_metadata(metadata)
+        stored = self._already_stored(scope.user_id, msgs)
         items = []
         for m in msgs:
+            if m.id in stored:
+                continue
             at = m.occurred_at or when
             items.append(
                 NewEpisode(
@@ -267,14 +279,41 @@ class Memory:
                     speaker=m.speaker,
                     key=self._key(m.content, at, m.speaker, m.role),
                     metadata={**shared, **m.metadata},
+                    id=m.id,
                 )
             )
-        items = self._with_words(self._with_parts(items), [scope.user_id] * len(items))
-        vectors = self._embed([it.key for it in items], [scope.user_id] * len(items))
-        added = self._store(scope, session, items, vectors)
-        if self.learn_on_add:
-            self._learn_quietly(scope.user_id)
-        return added
+        added: list[Episode] = []
+        if items:
+            items = self._with_words(self._with_parts(items), [scope.user_id] * len(items))
+            vectors = self._embed([it.key for it in items], [scope.user_id] * len(items))
+            added = self._store(scope, session, items, vectors)
+            if self.learn_on_add:
+                self._learn_quietly(scope.user_id)
+        fresh = iter(added)
+        return [stored[m.id] if m.id in stored else next(fresh) for m in msgs]
+
+    def _already_stored(self, user_id: str, msgs: Sequence[Message]) -> dict[str | None, Episode]:
+        """The user's episodes stored under the messages' own ids (a retried add); an id
+        that another user holds, or that holds other content, is refused."""
+        ids = [m.id for m in msgs if m.id is not None]
+        if not ids:
+            return {}
+        present = self.store.has_ids(ids, user_id)
+        taken = self.store.has_ids([i for i in ids if i not in present], user_id, others=True)
+        found: dict[str | None, Episode] = {}
+        for n, m in enumerate(msgs):
+            if m.id in taken:
+                raise ValidationError(
+                    f"messages[{n}].id {m.id!r} is taken; choose another id (ids are unique in this database)"
+                )
+            if m.id in present:
+                episode = self.store.get(user_id, m.id)
+                if (episode.content, episode.role) != (m.content, m.role):
+                    raise ValidationError(
+                        f"messages[{n}].id {m.id!r} is already the id of another message ({episode.content[:40]!r})"
+                    )
+                found[m.id] = episode
+        return found
 
     def _store(self, scope: Scope, session: str, items: list[NewEpisode], vectors: np.ndarray | None) -> list[Episode]:
         """Write one session's episodes (the store reads their cues as it writes them)."""

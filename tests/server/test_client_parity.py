@@ -279,6 +279,15 @@ def test_add_several_messages_with_everything(pair: Pair) -> None:
     assert remote[1].metadata == {"topic": "tea", "n": 1, "nested": {"a": [1, 2.5, None, True]}, "mood": "calm"}
 
 
+def test_an_add_sent_again_with_its_ids_stores_nothing_twice(pair: Pair) -> None:
+    batch = [{"id": "turn-1", "content": "I moved to Lisbon"}, {"id": "turn-2", "content": "I like tea"}]
+    local, remote = pair.both("add", batch, user_id="ana", session_id="s-ids", timestamp=T0)
+    again_local, again_remote = pair.both("add", batch, user_id="ana", timestamp=T0)
+    assert again_local == local and again_remote == remote  # the stored episodes, not new ones
+    assert written(remote) == written(local) and [e.id for e in remote] == ["turn-1", "turn-2"]
+    assert pair.local.stats(user_id="ana").episodes == pair.remote.stats(user_id="ana").episodes == 2
+
+
 def test_add_iterables_dict_and_generated_session(pair: Pair) -> None:
     local, remote = pair.both("add", {"content": "one dict"}, user_id="ana", timestamp=T0)
     assert written(remote, session=True) == written(local, session=True)
@@ -534,6 +543,13 @@ BAD_CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any], type[HippodexError],
     ("add", ("x",), {"user_id": "ana", "timestamp": "9999-12-31T23:59-01:00"}, ValidationError, "representable"),
     ("add", ({"content": "x", "timestamp": "soon"},), {"user_id": "ana"}, ValidationError, "messages[0].timestamp"),
     ("search", ("x",), {"user_id": "ana", "k": 0}, ValidationError, "k must be between 1 and 1000, got 0"),
+    (
+        "add",
+        ([{"id": "i", "content": "a"}, {"id": "i", "content": "b"}],),
+        {"user_id": "ana"},
+        ValidationError,
+        "messages[1].id 'i' repeats messages[0].id",
+    ),
     # An empty list would read as "no filter" and widen "only these sessions" to all of them.
     ("search", ("x",), {"user_id": "ana", "session_id": []}, ValidationError, "session_id: an empty list"),
     ("search", ("x",), {"user_id": "ana", "role": []}, ValidationError, "role: an empty list"),

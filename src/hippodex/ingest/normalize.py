@@ -40,6 +40,7 @@ class Message:
     speaker: str | None
     occurred_at: datetime | None
     metadata: dict[str, Any]
+    id: str | None = None  # the caller's own id, so a retried add stores nothing twice
 
 
 def _check_unicode(value: str, name: str) -> None:
@@ -230,7 +231,7 @@ def check_message(raw: object, index: int) -> Message:
         return Message("user", check_content(raw, f"{where}.content"), None, None, {})
     if not isinstance(raw, Mapping):
         raise ValidationError(f"{where} must be a dict with 'role' and 'content', or a string")
-    unknown = set(raw) - {"role", "content", "name", "speaker", "timestamp", "metadata"}
+    unknown = set(raw) - {"id", "role", "content", "name", "speaker", "timestamp", "metadata"}
     if unknown:
         raise ValidationError(f"{where} has unknown field(s): {', '.join(sorted(map(repr, unknown)))}")
     role = raw.get("role", "user")
@@ -245,6 +246,7 @@ def check_message(raw: object, index: int) -> Message:
         speaker=speaker,
         occurred_at=parse_time(raw.get("timestamp"), f"{where}.timestamp"),
         metadata=check_metadata(raw.get("metadata"), f"{where}.metadata"),
+        id=check_id(raw.get("id"), f"{where}.id", required=False),
     )
 
 
@@ -259,7 +261,12 @@ def check_messages(messages: object) -> list[Message]:
         raise ValidationError("messages is empty: nothing to add")
     if len(items) > MAX_BATCH:
         raise ValidationError(f"{len(items)} messages in one call; the limit is {MAX_BATCH}")
-    return [check_message(m, i) for i, m in enumerate(items)]
+    checked = [check_message(m, i) for i, m in enumerate(items)]
+    first: dict[str, int] = {}
+    for i, m in enumerate(checked):
+        if m.id is not None and first.setdefault(m.id, i) != i:
+            raise ValidationError(f"messages[{i}].id {m.id!r} repeats messages[{first[m.id]}].id")
+    return checked
 
 
 def check_k(k: object, limit: int = 1000, name: str = "k") -> int:

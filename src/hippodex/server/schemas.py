@@ -105,6 +105,11 @@ class MessageIn(_Strict):
     speaker: str | None = Field(None, max_length=MAX_ID_CHARS, description="Who said it, e.g. a name.")
     timestamp: Time | None = Field(None, description=TIME)
     metadata: dict[str, Any] | None = None
+    id: str | None = Field(
+        None,
+        max_length=MAX_ID_CHARS,
+        description="Your own id for it: sent again (a retry), the message is not stored twice.",
+    )
 
 
 class AddRequest(_Strict):
