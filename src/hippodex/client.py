@@ -276,7 +276,8 @@ class Client:
             timeout = self._http.timeout.read
             raise StoreError(
                 f"{where} got no answer ({type(exc).__name__}: {str(exc) or 'no detail'}) within {timeout} s; "
-                "the server may still have done it, so check (e.g. list or stats) before sending a write again, "
+                "the server may still have done it, so check (e.g. list or stats) before sending a write again "
+                "(an add whose messages carry ids is safe to send again), "
                 "and give Client(timeout=...) more seconds, or send fewer messages at a time, for long calls"
             ) from None
         except (httpx.RequestError, httpx.InvalidURL) as exc:
