@@ -169,15 +169,6 @@ IDENTITIES = (
     "bisexual",
     "queer",
 )
-# Nationalities and faiths: "Hi, I'm Canadian" names no one.
-DEMONYMS = words(
-    """American Canadian British English Irish Scottish Welsh French German Italian Spanish Portuguese Brazilian
-    Mexican Argentinian Chilean Colombian Peruvian Cuban Chinese Japanese Korean Indian Pakistani Australian Dutch
-    Belgian Swiss Austrian Swedish Norwegian Danish Finnish Icelandic Polish Czech Russian Ukrainian Greek Turkish
-    Egyptian Moroccan Nigerian Kenyan Ethiopian Filipino Vietnamese Thai Indonesian Israeli Iranian Lebanese
-    Latino Latina Asian African European Catholic Christian Jewish Muslim Buddhist Hindu Sikh Mormon Atheist
-    Agnostic Protestant"""
-)
 # Things "I have a ..." says that are not possessions.
 ABSTRACT_HAVES = words(
     """question questions feeling idea ideas lot few bit couple blast great good hard tough busy fun chance

@@ -411,7 +411,10 @@ _NOT_TEXT = {
     "uses": "{s} does not use {o}.",
     "member_of": "{s} is not a member of {o}.",
 }
-_NO_NAMES = lexicon.NOT_NAMES | lexicon.MONTHS_DAYS | lexicon.PLACES | lexicon.DEMONYMS
+# Capitalised words that name no one: a third party's subject may be none of these, and a
+# name the speaker gives ("Hi, I'm Canadian") no demonym either.
+_NOT_A_NAME = lexicon.NOT_NAMES | lexicon.MONTHS_DAYS | lexicon.PLACES
+_NO_NAMES = _NOT_A_NAME | lexicon.DEMONYMS
 # Predicates whose facts start when the text says ("I became vegan in May"), or "just" now.
 _DATED = frozenset(
     {"did", "moved_to", "works_at", "works_as", "lives_in", "member_of", "status", "diet", "situation", "has", "health"}
@@ -612,7 +615,7 @@ class RuleExtractor:
         for m, who in matches:
             if _HYPOTHETICAL.search(sentence[: m.start()]):
                 continue  # "If Maria lives in Berlin...", "I doubt Tom works at Google"
-            if who in lexicon.NOT_NAMES or who in lexicon.MONTHS_DAYS or who in lexicon.PLACES:
+            if who in _NOT_A_NAME:
                 continue
             predicate = _THIRD_PRED[re.sub(r"^'s (?=moved)", "has ", m["v"].strip()).replace("'s ", "is ")]
             obj = _clean(m["o"], window.expression if window else None)
