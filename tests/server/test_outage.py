@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.pg_sessions import drop_connections
 from tests.server.envelope import envelope
 
 from hippodex import Memory
@@ -17,24 +18,12 @@ from hippodex.client import Client
 from hippodex.server import KeyStore, create_app
 
 
-def _drop_connections(url: str) -> int:
-    """Have PostgreSQL end every other session on the database, as a restart would."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        ).fetchone()
-    return int(row[0]) if row else 0
-
-
 def test_api_keys_reconnect_after_postgresql_drops_the_connection(pg_url: str, running: Any) -> None:
     with Memory(pg_url, encoder=None) as memory, KeyStore(pg_url) as keys:
         ana = keys.create(["ana"], name="ana")[1]
         with running(create_app(memory, auth=keys)) as url, Client(url, ana) as client:
             client.add("I moved to Lisbon", user_id="ana")
-            assert _drop_connections(pg_url) >= 1  # the key store's connection among them
+            assert drop_connections(pg_url) >= 1  # the key store's connection among them
             # The next request opens a new connection rather than failing until a restart.
             assert [h.episode.content for h in client.search("Lisbon", user_id="ana")] == ["I moved to Lisbon"]
             assert httpx.get(f"{url}/ready").status_code == 200

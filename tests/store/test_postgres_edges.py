@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.pg_sessions import drop_connections
 
 from hippodex import Memory, StoreError
 from hippodex.encode.base import Encoder
@@ -103,11 +104,7 @@ def test_long_session_stays_writable_and_ranked(db_target: str) -> None:
 def test_connections_the_server_dropped_are_replaced(pg_url: str) -> None:
     with Memory(pg_url, encoder=None) as m:
         m.add("before the restart", user_id="u")
-        _admin(
-            pg_url,
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()",
-        )
+        drop_connections(pg_url)
         assert m.stats(user_id="u").episodes == 1  # no "terminating connection" first
         m.add("after the restart", user_id="u")
 
