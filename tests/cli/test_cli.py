@@ -465,7 +465,7 @@ def test_import_the_locomo_dev_file_then_consolidate(db: Path) -> None:
 
 @pytest.mark.parametrize(
     ("command", "extra"),
-    [(["serve"], "rerank"), (["mcp"], "rerank"), (["bench", "locomo"], "rerank"), (["bench"], "plot")],
+    [(["bench"], "plot")],
 )
 def test_help_keeps_the_name_of_the_extra_to_install(command: list[str], extra: str) -> None:
     # Rich reads "[rerank]" as markup and drops it unless escaped: the install command shown must work.

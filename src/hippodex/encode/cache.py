@@ -141,6 +141,10 @@ class EmbeddingCache:
         return out
 
     def put_many(self, encoder: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        self.put_many_ragged(encoder, texts, list(vectors))
+
+    def put_many_ragged(self, encoder: str, texts: Sequence[str], vectors: Sequence[np.ndarray]) -> None:
+        """Like :meth:`put_many`, for values of any shape (a text's token vectors); each is stored flat."""
         if self._db is None or self.read_only:
             return
         rows = [

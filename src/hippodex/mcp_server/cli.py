@@ -40,8 +40,7 @@ def mcp(
         str | None,
         typer.Option(
             "--cross-encoder",
-            help="Re-read each recall's best 40 candidates with a cross-encoder: 'ms-marco' "
-            "(pip install 'hippodex\\[rerank]') or a model folder.",
+            help="Re-read each recall's best 40 candidates with a cross-encoder: 'ms-marco' or a model folder.",
         ),
     ] = None,
 ) -> None:

@@ -35,7 +35,7 @@ CrossOpt = Annotated[
     typer.Option(
         "--cross-encoder",
         help="Re-read each search's best 40 candidates with a cross-encoder: 'ms-marco' "
-        "(pip install 'hippodex\\[rerank]'; about 300 ms a search on two cores) or a model folder.",
+        "(about 300 ms a search on two cores) or a model folder.",
     ),
 ]
 KeyUserOpt = Annotated[
