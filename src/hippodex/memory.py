@@ -23,6 +23,7 @@ from hippodex._exceptions import ConfigError, ImportFormatError, MissingVectorsW
 from hippodex.config import RecallConfig, default_db_path
 from hippodex.encode.base import Encoder
 from hippodex.encode.cache import CachedEncoder, EmbeddingCache
+from hippodex.encode.late_interaction import CachedLateInteraction, LateInteraction, late_text, load_late_interaction
 from hippodex.encode.quantize import tier_code
 from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS, create_encoder
 from hippodex.extract import EntityMention, FactExtractor, LLMExtractor, RuleExtractor, extract_entities
@@ -146,6 +147,7 @@ class Memory:
         self._encoder: Encoder | None = None
         self._doc_encoder: Encoder | None = None
         self._query_words: WordEmbedder | None = None
+        self._late: LateInteraction | CachedLateInteraction | None = None
         self._cache = cache if isinstance(cache, EmbeddingCache) or cache is None else EmbeddingCache(cache)
         self.last_timings = Timings()
         self._vectors_checked: set[str] = set()  # users whose vector count search has compared
@@ -198,6 +200,23 @@ class Memory:
             return items
         vectors = embed_parts([it.content for it in items], (self._doc_encoder or self.encoder).encode)
         return [it if v is None else replace(it, parts=v) for it, v in zip(items, vectors, strict=True)]
+
+    @property
+    def late(self) -> LateInteraction | CachedLateInteraction | None:
+        """The late-interaction model (:mod:`hippodex.encode.late_interaction`), loaded on first use;
+        ``None`` when ``RecallConfig.late_interaction`` is off or there is no encoder."""
+        if self._late is None and self.config.late_interaction and self._encoder_spec is not None:
+            model = load_late_interaction()
+            self._late = CachedLateInteraction(model, self._cache) if self._cache is not None else model
+        return self._late
+
+    def _with_tokens(self, items: list[NewEpisode]) -> list[NewEpisode]:
+        """``items`` with their token vectors for late interaction (when it is on)."""
+        late = self.late
+        if late is None or not items:
+            return items
+        tokens = late.encode([late_text(it.content, it.speaker or it.role) for it in items])
+        return [replace(it, token_vectors=(late.name, t)) for it, t in zip(items, tokens, strict=True)]
 
     def _with_words(self, items: list[NewEpisode], owners: Sequence[str]) -> list[NewEpisode]:
         """``items`` with vectors of the content words their user's memory has none of yet
@@ -284,7 +303,7 @@ class Memory:
             )
         added: list[Episode] = []
         if items:
-            items = self._with_words(self._with_parts(items), [scope.user_id] * len(items))
+            items = self._with_words(self._with_tokens(self._with_parts(items)), [scope.user_id] * len(items))
             vectors = self._embed([it.key for it in items], [scope.user_id] * len(items))
             added = self._store(scope, session, items, vectors)
             if self.learn_on_add:
@@ -351,32 +370,36 @@ class Memory:
         facts no other episode states (a fact it superseded becomes current again)."""
         user, eid = str(check_id(user_id, "user_id")), str(check_id(episode_id, "episode_id"))
         keys = self.store.episode_keys(user, eid)
-        contents = [self.store.get(user, eid).content] if self._cache is not None else []
+        gone = [self.store.get(user, eid)] if self._cache is not None else []
         self.store.delete(user, eid)
-        self._forget_cached(keys, contents, user)
+        self._forget_cached(keys, gone, user)
 
     def erase(self, *, user_id: str) -> int:
         """Remove everything of a user from every table and index (facts, entities,
         summaries and cached embeddings included); returns episodes removed."""
         user = str(check_id(user_id, "user_id"))
         keys = self.store.episode_keys(user)
-        contents = [e.content for e in self.store.iter_episodes(user)] if self._cache is not None else []
+        gone = list(self.store.iter_episodes(user)) if self._cache is not None else []
         removed = self.store.erase(user)
-        self._forget_cached(keys, contents, user)
+        self._forget_cached(keys, gone, user)
         return removed
 
-    def _forget_cached(self, keys: Sequence[str], contents: Sequence[str], user: str) -> None:
+    def _forget_cached(self, keys: Sequence[str], gone: Sequence[Episode], user: str) -> None:
         """Drop cached embeddings of texts no episode in this memory holds any more,
-        of the sentences (parts) of the removed ``contents``, and of their words
-        the user's remaining episodes do not use."""
+        of the sentences (parts) and token vectors of the ``gone`` episodes, and of
+        their words the user's remaining episodes do not use."""
         if self._cache is None or not keys:
             return
         enc = self._encoder
         still = self.store.known_vectors(keys, enc.name) if enc is not None else {}
+        contents = [e.content for e in gone]
         sentences = [p for c in contents for p in split_parts(c)]
+        tokens = [late_text(e.content, e.speaker or e.role) for e in gone]
         words = list(dict.fromkeys(w for c in contents for w in content_words(c)))
         kept = self.store.word_vectors(user, enc.name, words) if enc is not None else {}
-        self._cache.forget([k for k in keys if k not in still] + sentences + [w for w in words if w not in kept])
+        self._cache.forget(
+            [k for k in keys if k not in still] + sentences + tokens + [w for w in words if w not in kept]
+        )
 
     # -- reads --------------------------------------------------------------
     def _filters(
@@ -478,6 +501,7 @@ class Memory:
             filters=filters,
             embed=(lambda s: enc.encode([s])[0]) if enc is not None else None,
             embed_words=self._query_words if enc is not None else None,
+            embed_tokens=late.encode_query if enc is not None and (late := self.late) is not None else None,
         )
         self.last_timings = Timings(record_features=self.record_features)
         ranked = recall(q, chans, self.config, k, self.last_timings, store=self.store)
@@ -719,7 +743,7 @@ class Memory:
             # Sentence and word vectors for the whole batch too, dealt back to their groups in order.
             owners = [scope.user_id for (scope, _), items in groups.items() for _ in items]
             flat = [it for items in groups.values() for it in items]
-            ready = iter(self._with_words(self._with_parts(flat), owners))
+            ready = iter(self._with_words(self._with_tokens(self._with_parts(flat)), owners))
             groups = {group: [next(ready) for _ in items] for group, items in groups.items()}
             keys = [it.key for items in groups.values() for it in items]
             matrix = self._embed(keys, owners) if keys else None
@@ -802,6 +826,7 @@ class Memory:
         if spec is None:
             raise ConfigError("encoder: reindex needs an encoder; this memory was opened with encoder=None")
         enc = create_encoder(spec) if isinstance(spec, str) else spec
+        old = self.store.meta("encoder")
         done, last = 0, 0
         users: dict[str, None] = {}
         while rows := self.store.keys_after(last, batch):
@@ -816,6 +841,12 @@ class Memory:
                 vectors = embed_parts(texts, enc.encode) if self.config.sentence_vectors else [None] * len(texts)
                 parts = {r: empty if v is None else v for r, v in zip(contents, vectors, strict=True)}
                 self.store.put_parts(user, enc.name, parts)
+                if old is not None and old != enc.name:  # the old encoder's sentence vectors go
+                    self.store.put_parts(user, old, {r: empty for r in contents})
+                if (late := self.late) is not None:
+                    who = {r: t.speaker or t.role for r, t in self.store.by_rowids(user, list(contents)).items()}
+                    tokens = late.encode([late_text(c, who[r]) for r, c in contents.items()])
+                    self.store.put_parts(user, late.name, dict(zip(contents, tokens, strict=True)))
             done, last = done + len(rows), rows[-1][0]
         for user in users:  # word counts afresh (older files have none), and their vectors
             counts = uses(e.content for e in self.store.iter_episodes(user))

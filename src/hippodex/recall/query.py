@@ -24,6 +24,8 @@ class Query:
     embed: Callable[[str], np.ndarray] | None = None
     #: Embeds words the memory has no vector of (the soft word match, recall/word_match.py).
     embed_words: Callable[[list[str]], np.ndarray] | None = None
+    #: The query's token vectors for late interaction (encode/late_interaction.py).
+    embed_tokens: Callable[[str], np.ndarray] | None = None
     _vector: np.ndarray | None = field(default=None, repr=False)
 
     @cached_property
@@ -37,6 +39,11 @@ class Query:
         if self._vector is None and self.embed is not None:
             self._vector = self.embed(self.text)
         return self._vector
+
+    @cached_property
+    def token_vectors(self) -> np.ndarray | None:
+        """The query's token vectors (None without a late-interaction model)."""
+        return self.embed_tokens(self.text) if self.embed_tokens is not None else None
 
 
 @dataclass(frozen=True)

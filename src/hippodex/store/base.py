@@ -64,6 +64,8 @@ class NewEpisode:
     parts: np.ndarray | None = field(default=None, compare=False, repr=False)
     # Vectors of content words the user's memory had none of (recall/word_match.py).
     word_vectors: Mapping[str, np.ndarray] | None = field(default=None, compare=False, repr=False)
+    # Its token vectors for late interaction (encode/late_interaction.py): the model's name and unit rows.
+    token_vectors: tuple[str, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     def stored(
         self, scope: Scope, session_id: str, id: str, seq: int, occurred_at: datetime, recorded_at: datetime
@@ -396,10 +398,13 @@ class Store(Protocol):
         """Counts for one user or the whole store."""
 
     def part_vectors(self, user_id: str, encoder: str, rowids: Sequence[int]) -> dict[int, np.ndarray]:
-        """The sentence vectors of these episodes that ``encoder`` made (episodes without any left out)."""
+        """The vectors ``encoder`` made of these episodes' parts (episodes without any left out).
+
+        ``encoder`` is the sentence encoder's name (their sentences) or the
+        late-interaction model's (their tokens)."""
 
     def put_parts(self, user_id: str, encoder: str, parts: Mapping[int, np.ndarray]) -> None:
-        """Store the sentence vectors of these episodes, replacing any they had (``reindex``)."""
+        """Store these episodes' vectors under ``encoder``, replacing those it had made (``reindex``)."""
 
     def word_vectors(self, user_id: str, encoder: str, words: Sequence[str]) -> dict[str, np.ndarray]:
         """The vectors ``encoder`` made of those of the user's content ``words`` that have one."""

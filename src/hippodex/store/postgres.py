@@ -359,6 +359,9 @@ class PostgresStore(PostgresKnowledge):
                     vector_rows.append((user, rowids[i], encoder, key_hash(it.key), vec))
                     if it.parts is not None and len(it.parts):
                         part_rows.append((user, rowids[i], encoder, len(it.parts), pack_int8(it.parts)))
+                if it.token_vectors is not None and len(it.token_vectors[1]):
+                    late_model, late_rows = it.token_vectors  # ``tokens`` here are the lexical ones
+                    part_rows.append((user, rowids[i], late_model, len(late_rows), pack_int8(late_rows)))
                 out.append(it.stored(scope, session_id, eid, seq, _dt(times[i]), _dt(recorded)))
             with conn.cursor() as cur:
                 cur.executemany(
@@ -798,8 +801,8 @@ class PostgresStore(PostgresKnowledge):
     def put_parts(self, user_id: str, encoder: str, parts: Mapping[int, np.ndarray]) -> None:
         with self._conn("write") as conn:
             conn.execute(
-                "DELETE FROM part_vectors WHERE user_id = %s AND rowid = ANY(%s::bigint[])",
-                (user_id, [int(r) for r in parts]),
+                "DELETE FROM part_vectors WHERE user_id = %s AND rowid = ANY(%s::bigint[]) AND encoder = %s",
+                (user_id, [int(r) for r in parts], encoder),
             )
             with conn.cursor() as cur:
                 cur.executemany(

@@ -376,6 +376,12 @@ class SQLiteStore(SQLiteKnowledge):
                             "INSERT INTO part_vectors (user_id, encoder, episode, count, vecs) VALUES (?, ?, ?, ?, ?)",
                             (scope.user_id, encoder_tag(encoder), rowid, len(it.parts), pack_int8(it.parts)),
                         )
+                if it.token_vectors is not None and len(it.token_vectors[1]):
+                    late_model, late_rows = it.token_vectors
+                    db.execute(
+                        "INSERT INTO part_vectors (user_id, encoder, episode, count, vecs) VALUES (?, ?, ?, ?, ?)",
+                        (scope.user_id, encoder_tag(late_model), rowid, len(late_rows), pack_int8(late_rows)),
+                    )
                 out.append(it.stored(scope, session_id, eid, seq, _dt(times[i]), _dt(recorded)))
             words = {w: v for it in items for w, v in (it.word_vectors or {}).items()}
             tag = encoder_tag(encoder) if encoder is not None else None
@@ -1009,7 +1015,10 @@ class SQLiteStore(SQLiteKnowledge):
         with self._write() as db:
             for chunk in _chunks(list(parts), 500):
                 marks = ",".join("?" * len(chunk))
-                db.execute(f"DELETE FROM part_vectors WHERE user_id = ? AND episode IN ({marks})", [user_id, *chunk])
+                db.execute(
+                    f"DELETE FROM part_vectors WHERE user_id = ? AND episode IN ({marks}) AND encoder = ?",
+                    [user_id, *chunk, tag],
+                )
             db.executemany(
                 "INSERT INTO part_vectors (user_id, encoder, episode, count, vecs) VALUES (?, ?, ?, ?, ?)",
                 [(user_id, tag, r, len(v), pack_int8(v)) for r, v in parts.items() if len(v)],
