@@ -77,7 +77,12 @@ def _training_rows(samples: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray, n
 def fit_ranker(samples: Sequence[Sample], l2: float = 1.0, meta: dict[str, Any] | None = None) -> LinearRanker:
     """A :class:`LinearRanker` fitted on the samples (features standardised first)."""
     X, y, w = _training_rows(samples)
-    mean = X.mean(axis=0)
+    # A signal a candidate lacks (NaN) counts as the mean, as LinearRanker.score reads it;
+    # a signal no candidate has (e.g. late interaction switched off) has mean 0.
+    known = ~np.isnan(X)
+    counts = known.sum(axis=0)
+    mean = np.where(known, X, 0.0).sum(axis=0) / np.maximum(counts, 1)
+    X = np.where(known, X, mean)
     scale = X.std(axis=0)
     scale[scale < 1e-9] = 1.0
     coef, bias = fit_logistic((X - mean) / scale, y, w, l2=l2)

@@ -407,6 +407,9 @@ def ablation_variants(settings: BenchSettings) -> list[tuple[str, BenchSettings]
         if getattr(settings.config, stage):
             off: dict[str, Any] = {stage: 0.0}
             variants.append((f"- {stage}", replace(settings, config=replace(settings.config, **off))))
+    if settings.config.late_interaction:
+        # The learned stage then reads the late signals as unknown (their fitted mean), not refitted.
+        variants.append(("- late", replace(settings, config=replace(settings.config, late_interaction=False))))
     if settings.config.ranker:
         variants.append(("- learned", replace(settings, config=replace(settings.config, ranker=None))))
     if settings.config.cross_encoder:

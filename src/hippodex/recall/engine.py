@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hippodex.config import RecallConfig
+from hippodex.encode.late_interaction import LateInteraction, maxsim
 from hippodex.model import ChannelScore
 from hippodex.recall.channels.base import Channel, Rescoring
 from hippodex.recall.channels.dense import DenseChannel
@@ -149,7 +150,9 @@ def recall(
             start = time.perf_counter()
             _rerank(query, found, channels, store, config, timings)
             if timings is not None:
-                timings.stages["learned"] = (time.perf_counter() - start) * 1000
+                # Late interaction runs inside this stage but is timed as its own.
+                spent = (time.perf_counter() - start) * 1000
+                timings.stages["learned"] = spent - timings.stages.get("late", 0.0)
         if config.cross_encoder:
             start = time.perf_counter()
             _cross_rerank(query, found, store, config)
@@ -287,6 +290,15 @@ def _rerank(
         whole = np.nan_to_num(dense[at], nan=-1.0)
         stored = store.part_vectors(query.user_id, encoder, candidates)
         parts = best_part_cosine(query.vector, whole, candidates, stored)
+    late = None
+    if query.embed_tokens is not None:
+        start = time.perf_counter()
+        # The query's tokens are read only when some candidate has token vectors (files from before have none).
+        held_tokens = store.part_vectors(query.user_id, LateInteraction.name, candidates)
+        if held_tokens and (asked := query.token_vectors) is not None:
+            late = maxsim(asked, held_tokens, candidates)
+        if timings is not None:
+            timings.stages["late"] = (time.perf_counter() - start) * 1000
     held = store.texts(query.user_id, candidates)
     contents = {r: t.content for r, t in held.items()}
     texts = [contents.get(r, "") for r in candidates]
@@ -323,6 +335,7 @@ def _rerank(
         asks_assistant=asks_assistant(query.text),
         parts=parts,
         words=words,
+        late=late,
         texts=texts,
         readings=readings,
         tokens=tokens,

@@ -43,6 +43,8 @@ FEATURES = (
     "dense_gap",  # cosine minus the best candidate's cosine
     "part_dense",  # the best cosine of the turn or any of its sentences (recall/parts.py)
     "word_match",  # how near the turn's words come to the query's, one by one (recall/word_match.py)
+    "late",  # late interaction: each query token's best match in the turn, averaged (NaN: no token vectors)
+    "late_gap",  # late minus the best candidate's late
     "graph",  # entity-walk score / the best
     "neighbour_lexical",  # the better of the previous and next turn's BM25 / the best
     "neighbour_dense",  # the better neighbour's cosine minus the best cosine
@@ -116,6 +118,7 @@ class Signals:
     asks_assistant: bool = False
     parts: np.ndarray | None = None  # per candidate, the best cosine of it or its sentences
     words: np.ndarray | None = None  # per candidate, its soft word match (0 without word vectors)
+    late: np.ndarray | None = None  # per candidate, its MaxSim (encode/late_interaction.py); NaN without tokens
     texts: list[str] | None = None  # each candidate's content, aligned with rows
     readings: list[cues.Read | None] | None = None  # each candidate's stored cue reading, aligned with rows
     tokens: list[list[str]] | None = None  # each candidate's distinct content words (text.content_words), aligned
@@ -145,6 +148,11 @@ def features(s: Signals) -> np.ndarray:
     X[:, col["part_dense"]] = dense[rows] if s.parts is None else np.maximum(s.parts, dense[rows])
     if s.words is not None:
         X[:, col["word_match"]] = s.words
+    # Unknown stays NaN, and the model reads NaN as the mean it was fitted on:
+    # a memory without token vectors is ranked as if the signal said nothing.
+    late = np.full(n, np.nan) if s.late is None else np.asarray(s.late, dtype=np.float64)
+    X[:, col["late"]] = late
+    X[:, col["late_gap"]] = late - (np.nanmax(late) if np.isfinite(late).any() else np.nan)
     X[:, col["graph"]] = _over_best(s.graph)
     nb_lex = np.zeros(n)
     nb_dense = np.full(n, -1.0)
@@ -199,6 +207,8 @@ class LinearRanker:
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def score(self, X: np.ndarray) -> np.ndarray:
+        """One logit per row; a NaN signal (not known for that candidate) counts as its mean."""
+        X = np.where(np.isnan(X), self.mean, X)
         return np.asarray(((X - self.mean) / self.scale) @ self.coef + self.bias, dtype=np.float64)
 
     def to_json(self) -> dict[str, Any]:
