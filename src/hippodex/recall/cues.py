@@ -27,6 +27,7 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -66,11 +67,19 @@ class Asked:
     """
 
     stems: frozenset[str]
-    forms: re.Pattern[str] | None  # every word form that stems to one of ``stems``
     number: bool  # a count, amount, duration or age: "how many / much / long / old / often"
     name: bool  # a thing, place or person: "what", "which", "where", "who"
     names: frozenset[str]  # its capitalised words
-    form_set: frozenset[str] = frozenset()  # the words ``forms`` matches
+    form_set: frozenset[str] = frozenset()  # every word form that stems to one of ``stems``
+
+    @cached_property
+    def forms(self) -> re.Pattern[str] | None:
+        """A pattern matching :attr:`form_set` in a text. Compiled only for texts read
+        whole: a long question's pattern takes milliseconds, and candidates' stored
+        words are looked up in the set instead."""
+        if not self.form_set:
+            return None
+        return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(self.form_set))) + r")\b")
 
     @classmethod
     def of(cls, query: str) -> Asked:
@@ -81,7 +90,6 @@ class Asked:
         )
         return cls(
             stems=stems,
-            forms=re.compile(r"\b(?:" + "|".join(map(re.escape, forms)) + r")\b") if forms else None,
             number=bool(_ASKS_NUMBER.search(query)),
             name=bool(_ASKS_NAME.search(query)),
             names=frozenset(_CAPITALISED.findall(query)),
@@ -237,11 +245,12 @@ def cue_matrix(
     for i, text in enumerate(texts):
         stored = readings[i] if i < len(readings) else None
         read = stored if stored is not None else read_text(text, number=asked.number)
-        if asked.forms is not None:
+        if asked.form_set:
             if i < len(tokens):
                 found = {_stem(w) for w in tokens[i] if w in asked.form_set}
             else:
-                found = {_stem(w) for w in asked.forms.findall(text[:READ_CHARS].lower())}
+                pattern = asked.forms
+                found = {_stem(w) for w in pattern.findall(text[:READ_CHARS].lower())} if pattern else set()
             out[i, 0] = len(found) / len(asked.stems)
         out[i, 1] = read.first_person
         out[i, 2] = read.discloses
