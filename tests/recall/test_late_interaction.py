@@ -25,7 +25,7 @@ from hippodex.encode.late_interaction import (
     load_late_interaction,
     maxsim,
 )
-from hippodex.recall.learned import FEATURES
+from hippodex.recall.learned import FEATURES, load_ranker
 
 TURNS = [
     "I've been playing Xenoblade Chronicles all weekend",
@@ -165,9 +165,17 @@ def test_late_interaction_can_be_switched_off(tmp_path: Path, encoder: Encoder) 
         rowids = list(_rowids(m, "nate").values())
         assert m.store.part_vectors("nate", LateInteraction.name, rowids) == {}
         m.record_features = True
-        assert m.search("Which pets does Nate keep?", user_id="nate")[0].episode.content == TURNS[1]
+        hits = m.search("Which pets does Nate keep?", user_id="nate")
+        assert hits[0].episode.content == TURNS[1]
         features = m.last_timings.features
         assert features is not None and np.isnan(features[1][:, COL["late"]]).all()
+        # Ranked by the model fitted without late signals, not by the one that leans on them.
+        ranker = load_ranker("default")
+        blind, sighted = ranker.models["chat/no-late"], ranker.models["chat"]
+        assert blind is not None and sighted is not None
+        top = 1.0 / (1.0 + np.exp(-blind.score(features[1]).max()))
+        assert hits[0].score == pytest.approx(top)
+        assert hits[0].score != pytest.approx(1.0 / (1.0 + np.exp(-sighted.score(features[1]).max())))
 
 
 def test_no_encoder_no_token_vectors(tmp_path: Path) -> None:

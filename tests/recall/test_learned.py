@@ -229,9 +229,23 @@ def test_ranker_file_round_trips_and_refuses_bad_files(tmp_path: Path) -> None:
         load_ranker(str(tmp_path / "bad.json"))
 
 
+def test_a_memory_without_token_vectors_gets_the_model_fitted_without_them() -> None:
+    sighted, blind = _ranker_on("late"), _ranker_on("length")
+    every = ("lexical", "dense", "graph")
+    ranker = Ranker.from_json(Ranker({"dialogue": sighted, "dialogue/no-late": blind, "chat": sighted}).to_json())
+
+    def leans_on(model: LinearRanker | None) -> str:
+        assert model is not None
+        return FEATURES[int(np.argmax(model.coef))]
+
+    assert leans_on(ranker.model_for(("Ana", "Bo"), every)) == "late"
+    assert leans_on(ranker.model_for(("Ana", "Bo"), every, late=False)) == "length"
+    assert leans_on(ranker.model_for(("user",), every, late=False)) == "late"  # none fitted without: its own
+
+
 def test_the_shipped_ranker_loads() -> None:
     ranker = load_ranker("default")
-    assert set(ranker.models) <= {"dialogue", "chat"}
+    assert set(ranker.models) == {"dialogue", "chat", "dialogue/no-late", "chat/no-late"}
     assert any(m is not None for m in ranker.models.values())
     assert ranker.meta["folds"] >= 2 and "cross_validated" in ranker.meta
 

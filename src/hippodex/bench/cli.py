@@ -460,11 +460,14 @@ def fit(
             locomo, longmemeval_data, folds=folds, l2=l2, limit=limit, progress=lambda n: bar.advance(task, n)
         )
     table = Table(title=f"learned fusion · {folds}-fold cross-validation on the dev halves")
-    for col in ("benchmark", "metric", "hand-set", "learned (out of fold)", "learned (in sample)"):
+    columns = ["benchmark", "metric", "hand-set", "learned (out of fold)", "learned (in sample)"]
+    columns.append("no late (out of fold)")
+    for col in columns:
         table.add_column(col, justify="left" if col in ("benchmark", "metric") else "right", no_wrap=True)
     for bench, metrics in result["compare"].items():
         for metric, v in metrics.items():
-            table.add_row(bench, metric, f"{v['hand']:.3f}", f"{v['cv']:.3f}", f"{v['in_sample']:.3f}")
+            cells = (v["hand"], v["cv"], v["in_sample"], v["cv_no_late"])
+            table.add_row(bench, metric, *(f"{x:.3f}" for x in cells))
     console.print(table)
     for name, kept in result["kept"].items():
         console.print(f"{name}: {'learned model kept' if kept else 'hand-set order kept (the model did not beat it)'}")

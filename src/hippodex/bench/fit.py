@@ -25,7 +25,7 @@ import numpy as np
 
 from hippodex.bench.metrics import summarize
 from hippodex.bench.runner import BenchSettings, Progress, Sample, lme_row, locomo_row, run_locomo, run_longmemeval
-from hippodex.recall.learned import FEATURES, REGIMES, LinearRanker, Ranker
+from hippodex.recall.learned import FEATURES, LATE_FEATURES, REGIMES, LinearRanker, Ranker, model_key
 
 
 def fit_logistic(
@@ -95,13 +95,30 @@ def fit_regimes(samples: Sequence[Sample], l2: float = 1.0, regimes: Sequence[st
     for name in regimes:
         mine = [s for s in samples if s.regime == name]
         models[name] = fit_ranker(mine, l2=l2) if mine else None
+        # And one for memories without token vectors, which the search picks for them.
+        models[model_key(name, False)] = fit_ranker([without_late(s) for s in mine], l2=l2) if mine else None
     return Ranker(models)
+
+
+_LATE_COLUMNS = [FEATURES.index(name) for name in LATE_FEATURES]
+
+
+def without_late(sample: Sample) -> Sample:
+    """The sample as a memory without token vectors gives it: its late signals unknown (NaN)."""
+    X = np.array(sample.X, dtype=np.float64)
+    X[:, _LATE_COLUMNS] = np.nan
+    return replace(sample, X=X)
+
+
+def has_late(sample: Sample) -> bool:
+    """Whether any of the sample's candidates has a late signal (as the search decides)."""
+    return bool(np.isfinite(np.asarray(sample.X, dtype=np.float64)[:, _LATE_COLUMNS]).any())
 
 
 def reranked(sample: Sample, model: Ranker | LinearRanker | None) -> list[str]:
     """The sample's ranking with its head re-ordered by ``model`` (the hand-set one for ``None``)."""
     if isinstance(model, Ranker):
-        model = model.models.get(sample.regime)
+        model = model.models.get(model_key(sample.regime, has_late(sample)), model.models.get(sample.regime))
     if model is None:
         return sample.ranked
     head = [sample.head[i] for i in np.argsort(-model.score(sample.X), kind="stable")]
@@ -192,12 +209,16 @@ def run_fit(
     cv = score(samples, cross_validate(samples, folds, l2))
     ranker = fit_regimes(samples, l2=l2)
     in_sample = score(samples, [reranked(s, ranker) for s in samples])
+    # The same questions as a memory without token vectors would rank them (late interaction off).
+    blind = [without_late(s) for s in samples]
+    cv_blind = score(blind, cross_validate(blind, folds, l2))
     compare = {
         bench: {
             m: {
                 "hand": hand[bench]["headline"][m],
                 "cv": cv[bench]["headline"][m],
                 "in_sample": in_sample[bench]["headline"][m],
+                "cv_no_late": cv_blind[bench]["headline"][m],
             }
             for m in metrics
         }
@@ -211,7 +232,7 @@ def run_fit(
         gain = sum(v["cv"] - v["hand"] for v in figures.values())
         kept[name] = models.get(name) is not None and gain > 0
         if not kept[name]:
-            models[name] = None
+            models[name] = models[model_key(name, False)] = None
     meta = {
         "fitted_on": {"locomo": str(locomo), "longmemeval": str(longmemeval), "limit": limit},
         "questions": {b: v["count"] for b, v in hand.items()},

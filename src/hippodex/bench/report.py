@@ -215,7 +215,15 @@ def load_table(result: dict[str, Any]) -> str:
 def fit_table(result: dict[str, Any]) -> str:
     """Hand-set vs learned fusion, out of fold and in sample (``hippodex bench fit``)."""
     rows = [
-        [bench, metric, f"{v['hand']:.3f}", f"{v['cv']:.3f}", f"{v['cv'] - v['hand']:+.3f}", f"{v['in_sample']:.3f}"]
+        [
+            bench,
+            metric,
+            f"{v['hand']:.3f}",
+            f"{v['cv']:.3f}",
+            f"{v['cv'] - v['hand']:+.3f}",
+            f"{v['in_sample']:.3f}",
+            f"{v['cv_no_late']:.3f}" if "cv_no_late" in v else "",
+        ]
         for bench, metrics in result["compare"].items()
         for metric, v in metrics.items()
     ]
@@ -226,7 +234,18 @@ def fit_table(result: dict[str, Any]) -> str:
             f"Learned fusion ({meta['folds']}-fold cross-validation over the dev halves: LoCoMo by conversation, "
             f"LongMemEval by question; L2 {meta['l2']}; {meta['rerank_depth']} candidates re-ranked; kept: {kept}):",
             "",
-            _table(["benchmark", "metric", "hand-set", "learned, out of fold", "change", "learned, in sample"], rows),
+            _table(
+                [
+                    "benchmark",
+                    "metric",
+                    "hand-set",
+                    "learned, out of fold",
+                    "change",
+                    "learned, in sample",
+                    "without late interaction, out of fold",
+                ],
+                rows,
+            ),
             "",
         ]
     )

@@ -246,7 +246,8 @@ def _rerank(
     """Order the first ``rerank_depth`` candidates by the learned model; the rest keep their order."""
     layout = found.layout
     names = [c.name for c in channels]
-    model = load_ranker(config.ranker).model_for(layout.speakers, names) if config.ranker else None
+    ranker = load_ranker(config.ranker) if config.ranker else None
+    model = ranker.model_for(layout.speakers, names) if ranker is not None else None
     if model is None and not (timings is not None and timings.record_features):
         return
     order = np.argsort(-found.scores, kind="stable")
@@ -343,6 +344,8 @@ def _rerank(
         speaker_names=layout.speakers,
     )
     X = features(signals)
+    if late is None and ranker is not None:  # no token vectors: the model fitted without them
+        model = ranker.model_for(layout.speakers, names, late=False)
     if timings is not None and timings.record_features:
         timings.features = (layout.rowids[rows].copy(), X)
     if model is not None:

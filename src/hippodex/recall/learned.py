@@ -255,6 +255,23 @@ def regime(speakers: tuple[str, ...]) -> str:
 
 
 REGIMES = ("dialogue", "chat")
+#: The signals a memory may lack: token vectors exist only where late interaction
+#: was on at ``add`` (or ``reindex``). Each regime has a second model fitted without
+#: them; a model that leans on them ranks worse than that one when they are missing.
+LATE_FEATURES = ("late", "late_gap")
+NO_LATE = "/no-late"
+
+
+def model_key(regime_name: str, late: bool) -> str:
+    """The key of a regime's model in :attr:`Ranker.models`, with or without late signals.
+
+    >>> model_key("chat", True), model_key("chat", False)
+    ('chat', 'chat/no-late')
+    """
+    return regime_name if late else regime_name + NO_LATE
+
+
+MODEL_KEYS = tuple(model_key(r, late) for r in REGIMES for late in (True, False))
 
 
 @dataclass(frozen=True)
@@ -268,11 +285,16 @@ class Ranker:
     #: one, every cosine feature would read 0 and the weights would not fit.
     channels: tuple[str, ...] = ("lexical", "dense", "graph")
 
-    def model_for(self, speakers: tuple[str, ...], channels: Sequence[str]) -> LinearRanker | None:
-        """The model for a memory with these speakers, searched with these channels (or ``None``)."""
+    def model_for(self, speakers: tuple[str, ...], channels: Sequence[str], late: bool = True) -> LinearRanker | None:
+        """The model for a memory with these speakers, searched with these channels (or ``None``);
+        ``late=False`` when its candidates have no token vectors (late interaction off, or a file
+        written before it), which picks the regime's model fitted without them where there is one."""
         if set(channels) != set(self.channels):
             return None
-        return self.models.get(regime(speakers))
+        name = regime(speakers)
+        if not late and model_key(name, False) in self.models:
+            return self.models[model_key(name, False)]
+        return self.models.get(name)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -286,9 +308,9 @@ class Ranker:
     def from_json(cls, data: Any, where: str = "ranker") -> Ranker:
         if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("models"), dict):
             raise ConfigError(f"{where}: not a ranker file (expected format {FORMAT!r} with 'models')")
-        unknown = set(data["models"]) - set(REGIMES)
+        unknown = set(data["models"]) - set(MODEL_KEYS)
         if unknown:
-            raise ConfigError(f"{where}: unknown regimes {sorted(unknown)}; known: {', '.join(REGIMES)}")
+            raise ConfigError(f"{where}: unknown regimes {sorted(unknown)}; known: {', '.join(MODEL_KEYS)}")
         models = {
             name: (LinearRanker.from_json(m, f"{where} ({name})") if m is not None else None)
             for name, m in data["models"].items()
