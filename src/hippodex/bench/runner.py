@@ -408,7 +408,7 @@ def ablation_variants(settings: BenchSettings) -> list[tuple[str, BenchSettings]
             off: dict[str, Any] = {stage: 0.0}
             variants.append((f"- {stage}", replace(settings, config=replace(settings.config, **off))))
     if settings.config.late_interaction:
-        # The learned stage then reads the late signals as unknown (their fitted mean), not refitted.
+        # The search then ranks with the model fitted without the late signals.
         variants.append(("- late", replace(settings, config=replace(settings.config, late_interaction=False))))
     if settings.config.ranker:
         variants.append(("- learned", replace(settings, config=replace(settings.config, ranker=None))))
