@@ -215,7 +215,7 @@ class Memory:
         late = self.late
         if late is None or not items:
             return items
-        tokens = late.encode([late_text(it.content, it.speaker or it.role) for it in items])
+        tokens = late.encode([late_text(it.content, it.speaker, it.role) for it in items])
         return [replace(it, token_vectors=(late.name, t)) for it, t in zip(items, tokens, strict=True)]
 
     def _with_words(self, items: list[NewEpisode], owners: Sequence[str]) -> list[NewEpisode]:
@@ -394,7 +394,7 @@ class Memory:
         still = self.store.known_vectors(keys, enc.name) if enc is not None else {}
         contents = [e.content for e in gone]
         sentences = [p for c in contents for p in split_parts(c)]
-        tokens = [late_text(e.content, e.speaker or e.role) for e in gone]
+        tokens = [late_text(e.content, e.speaker, e.role) for e in gone]
         words = list(dict.fromkeys(w for c in contents for w in content_words(c)))
         kept = self.store.word_vectors(user, enc.name, words) if enc is not None else {}
         self._cache.forget(
@@ -844,8 +844,8 @@ class Memory:
                 if old is not None and old != enc.name:  # the old encoder's sentence vectors go
                     self.store.put_parts(user, old, {r: empty for r in contents})
                 if (late := self.late) is not None:
-                    who = {r: t.speaker or t.role for r, t in self.store.by_rowids(user, list(contents)).items()}
-                    tokens = late.encode([late_text(c, who[r]) for r, c in contents.items()])
+                    eps = self.store.by_rowids(user, list(contents))
+                    tokens = late.encode([late_text(c, eps[r].speaker, eps[r].role) for r, c in contents.items()])
                     self.store.put_parts(user, late.name, dict(zip(contents, tokens, strict=True)))
             done, last = done + len(rows), rows[-1][0]
         for user in users:  # word counts afresh (older files have none), and their vectors

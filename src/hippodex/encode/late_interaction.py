@@ -50,13 +50,15 @@ KEPT_TOKENS = 64
 QUERY_TOKENS = 32
 
 
-def late_text(content: str, who: str) -> str:
-    """The text a turn's token vectors are read from: its speaker and content, no date.
+def late_text(content: str, speaker: str | None, role: str = "") -> str:
+    """The text a turn's token vectors are read from: its speaker (else its role) and content, no date.
 
-    >>> late_text("I moved to Lisbon", "Ana")
-    'Ana: I moved to Lisbon'
+    One rule for ``add``, ``reindex`` and forgetting cached vectors, which must all name the same text.
+
+    >>> late_text("I moved to Lisbon", "Ana"), late_text("Sure!", None, "assistant")
+    ('Ana: I moved to Lisbon', 'assistant: Sure!')
     """
-    return f"{who}: {content[:READ_CHARS]}"
+    return f"{speaker or role}: {content[:READ_CHARS]}"
 
 
 class LateInteraction:
