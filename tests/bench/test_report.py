@@ -64,6 +64,7 @@ def test_ablation_switches_off_each_channel_and_stage() -> None:
         "- session_lexical",
         "- speaker",
         "- temporal",
+        "- late candidates",
         "- late",
         "- learned",
     ]
@@ -72,6 +73,8 @@ def test_ablation_switches_off_each_channel_and_stage() -> None:
     assert no_temporal.config.temporal == 0 and no_temporal.config.speaker == RecallConfig().speaker
     assert variants["- learned"].config.ranker is None and variants["- temporal"].config.ranker == "default"
     assert not variants["- late"].config.late_interaction and variants["- learned"].config.late_interaction
+    assert variants["- late candidates"].config.late_candidates == 0
+    assert variants["- late candidates"].config.late_interaction
 
 
 def test_a_cross_encoder_run_is_labelled_and_ablated(result_file: Path, tmp_path: Path) -> None:

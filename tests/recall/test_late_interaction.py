@@ -24,8 +24,10 @@ from hippodex.encode.late_interaction import (
     late_text,
     load_late_interaction,
     maxsim,
+    maxsim_matrix,
 )
 from hippodex.recall.learned import FEATURES, load_ranker
+from hippodex.store.base import Filters
 
 TURNS = [
     "I've been playing Xenoblade Chronicles all weekend",
@@ -193,3 +195,71 @@ def test_deleting_forgets_the_cached_token_vectors(tmp_path: Path, encoder: Enco
         assert cache.get_many(LateInteraction.name, [text])
         m.delete(ep.id, user_id="nate")
         assert cache.get_many(LateInteraction.name, [text]) == {}
+
+
+FILLER = [
+    "The quarterly report needs two more charts",
+    "We should book the dentist for Tuesday",
+    "The printer on the third floor is jammed again",
+    "Remember to water the ferns before the trip",
+    "My sister called about the wedding seating plan",
+    "The bus was late twice this week",
+    "I finally fixed the squeaky kitchen door",
+    "Our team lunch moved to the Thai place",
+    "The landlord wants the rent by the fifth",
+    "I started reading a novel about lighthouse keepers",
+]
+
+
+def _candidates(m: Memory, question: str, **kwargs: object) -> set[int]:
+    m.record_features = True
+    m.search(question, user_id="nate", k=1, **kwargs)  # type: ignore[arg-type]
+    assert m.last_timings.features is not None
+    return set(m.last_timings.features[0].tolist())
+
+
+def _late_best(m: Memory, question: str, among: set[int], n: int) -> set[int]:
+    """The ``n`` turns of ``among`` late interaction ranks best."""
+    tokens = m.store.token_set("nate", LateInteraction.name)
+    scores = maxsim_matrix(load_late_interaction().encode_query(question), tokens.matrix, tokens.starts)
+    ranked = [r for r in tokens.rowids[np.argsort(-scores, kind="stable")].tolist() if r in among]
+    return set(ranked[:n])
+
+
+def test_late_interaction_hands_the_learned_stage_turns_no_channel_found(memory_factory: object) -> None:
+    # One hit per channel (k=1) and no neighbours: the channels leave most turns out.
+    narrow = {"depth": 1, "neighbour": 0.0}
+    make = memory_factory  # type: ignore[assignment]
+    alone, joined, wide = (
+        make(RecallConfig(late_candidates=n, late_scan_limit=limit, **narrow))  # type: ignore[operator]
+        for n, limit in ((0, 2_000), (3, 2_000), (3, 10))
+    )
+    for m in (alone, joined, wide):
+        for s in range(3):
+            m.add([*TURNS, *FILLER][s::3], user_id="nate", session_id=f"s{s}")
+    question = "Which pets does Nate keep?"
+    found = _candidates(alone, question)
+    every = set(alone.store.layout("nate").rowids.tolist())
+    assert len(found) < len(every) - 3
+    best = _late_best(joined, question, every, 3)
+    assert best - found, "late interaction should find a turn the channels left out"
+    assert _candidates(joined, question) == found | best
+    # Hits it added say so, with their rank and MaxSim.
+    texts = {t.content: r for r, t in joined.store.texts("nate", sorted(every)).items()}
+    [hit] = joined.search(question, user_id="nate", k=1)
+    assert ("late" in hit.channels) == (texts[hit.episode.content] in best - found)
+    # A scope larger than late_scan_limit: the candidates only.
+    assert _candidates(wide, question) == found
+    # Filters hold for the turns late interaction adds too.
+    in_s1 = set(joined.store.allowed("nate", Filters(session_ids=("s0",))).tolist())
+    found_s1 = _candidates(alone, question, session_id="s0")
+    best_s1 = _late_best(joined, question, in_s1, 3)
+    assert best_s1 - found_s1 and best_s1 != best
+    assert _candidates(joined, question, session_id="s0") == found_s1 | best_s1
+
+
+def test_late_candidates_are_checked() -> None:
+    with pytest.raises(ConfigError, match="late_candidates"):
+        RecallConfig(late_candidates=-1)
+    with pytest.raises(ConfigError, match="late_scan_limit"):
+        RecallConfig(late_scan_limit=-5)

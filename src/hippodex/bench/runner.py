@@ -408,6 +408,10 @@ def ablation_variants(settings: BenchSettings) -> list[tuple[str, BenchSettings]
             off: dict[str, Any] = {stage: 0.0}
             variants.append((f"- {stage}", replace(settings, config=replace(settings.config, **off))))
     if settings.config.late_interaction:
+        if settings.config.late_candidates:
+            # Late interaction then scores the channels' candidates only, adding none of its own.
+            no_added = replace(settings.config, late_candidates=0)
+            variants.append(("- late candidates", replace(settings, config=no_added)))
         # The search then ranks with the model fitted without the late signals.
         variants.append(("- late", replace(settings, config=replace(settings.config, late_interaction=False))))
     if settings.config.ranker:

@@ -153,10 +153,21 @@ def maxsim(query: np.ndarray, docs: Mapping[int, np.ndarray], rowids: Sequence[i
     out = np.full(len(rowids), np.nan)
     have = [(i, docs[r]) for i, r in enumerate(rowids) if r in docs and len(docs[r])]
     if have and len(query):
-        sims = np.concatenate([d for _, d in have]) @ np.asarray(query, dtype=np.float32).T  # [doc tokens, q tokens]
         starts = np.cumsum([0] + [len(d) for _, d in have[:-1]])
-        out[[i for i, _ in have]] = np.maximum.reduceat(sims, starts, axis=0).mean(axis=1)
+        out[[i for i, _ in have]] = maxsim_matrix(query, np.concatenate([d for _, d in have]), starts)
     return out
+
+
+def maxsim_matrix(query: np.ndarray, matrix: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """:func:`maxsim` of every document in one matrix: document ``i`` owns rows ``starts[i]`` up to the next start.
+
+    >>> q = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> maxsim_matrix(q, np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]]), np.array([0, 2])).round(2).tolist()
+    [0.9, 0.5]
+    """
+    sims = matrix @ np.asarray(query, dtype=np.float32).T  # [doc tokens, query tokens]
+    best: np.ndarray = np.maximum.reduceat(sims, starts, axis=0).mean(axis=1)
+    return best
 
 
 class CachedLateInteraction:

@@ -119,10 +119,20 @@ def unpack_int8(rows: Sequence[tuple[K, int, bytes]]) -> dict[K, np.ndarray]:
     counts = [count for _, count, _ in rows]
     if not sum(counts):
         return {}
-    raw = np.frombuffer(b"".join(bytes(blob) for _, _, blob in rows), dtype=np.uint8).reshape(sum(counts), -1)
-    matrix = _int8_rows(raw, raw.shape[1] - 4)
+    matrix = int8_matrix([blob for _, _, blob in rows], sum(counts))
     ends = np.cumsum(counts).tolist()
     return {key: matrix[end - count : end] for (key, count, _), end in zip(rows, ends, strict=True)}
+
+
+def int8_matrix(blobs: Sequence[bytes], count: int) -> np.ndarray:
+    """The ``count`` rows that :func:`pack_int8` wrote into ``blobs``, in order, as one float32 matrix.
+
+    >>> blobs = [pack_int8(np.array([[0.6, 0.8]])), pack_int8(np.array([[1.0, 0.0]]))]
+    >>> int8_matrix(blobs, 2).astype(float).round(2).tolist()
+    [[0.6, 0.8], [1.0, 0.0]]
+    """
+    raw = np.frombuffer(b"".join(bytes(blob) for blob in blobs), dtype=np.uint8).reshape(count, -1)
+    return _int8_rows(raw, raw.shape[1] - 4)
 
 
 def _int8_rows(raw: np.ndarray, dim: int) -> np.ndarray:

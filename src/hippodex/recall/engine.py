@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hippodex.config import RecallConfig
-from hippodex.encode.late_interaction import LateInteraction, maxsim
+from hippodex.encode.late_interaction import LateInteraction, maxsim, maxsim_matrix
 from hippodex.model import ChannelScore
 from hippodex.recall.channels.base import Channel, Rescoring
 from hippodex.recall.channels.dense import DenseChannel
@@ -25,6 +25,7 @@ from hippodex.recall.parts import best_part_cosine
 from hippodex.recall.query import ChannelHit, Query
 from hippodex.recall.temporal import order_position, order_preference, parse_window, time_boost, window_weights
 from hippodex.recall.text import content_words
+from hippodex.recall.vector_index import top_k
 from hippodex.recall.word_match import MAX_WORDS, soft_match
 from hippodex.store.base import Layout, Store
 
@@ -175,6 +176,19 @@ class _Candidates:
     speakers: list[int]
     order: np.ndarray | None = None  # the final order (indexes into rows), best first
     logits: np.ndarray | None = None  # the learned model's logits, NaN past its depth
+    late_hits: dict[int, ChannelScore] = field(default_factory=dict)  # turns late interaction added, by rowid
+
+    def include(self, rows: np.ndarray) -> np.ndarray:
+        """Indexes of these layout rows among the candidates, appending (scored below all) those not there yet."""
+        known = {r: i for i, r in enumerate(self.rows.tolist())}
+        new = np.array([r for r in rows.tolist() if r not in known], dtype=np.int64)
+        if len(new):
+            low = float(self.scores.min()) - 1e-6 if len(self.scores) else 0.0
+            known.update((r, len(self.rows) + i) for i, r in enumerate(new.tolist()))
+            self.rows = np.concatenate([self.rows, new])
+            self.scores = np.concatenate([self.scores, np.full(len(new), low)])
+            self.boost = np.concatenate([self.boost, np.zeros(len(new))])
+        return np.array([known[r] for r in rows.tolist()], dtype=np.int64)
 
     def ranking(self) -> np.ndarray:
         return self.order if self.order is not None else np.argsort(-self.scores, kind="stable")
@@ -186,6 +200,8 @@ class _Candidates:
         for i in self.ranking()[:k]:  # only these are returned: build no more
             rowid = int(self.layout.rowids[self.rows[i]])
             channels = dict(self.by_rowid[rowid].channels) if rowid in self.by_rowid else {}
+            if rowid in self.late_hits:
+                channels["late"] = self.late_hits[rowid]
             if self.boost[i] > 0:
                 channels["context"] = ChannelScore(int(boost_rank[i]), float(self.boost[i]))
             out.append(Ranked(rowid, float(self.scores[i]), channels))
@@ -235,6 +251,56 @@ def soft_word_scores(query: Query, store: Store, encoder: str, words: Sequence[S
     return soft_match(asked, words, vectors)
 
 
+def _late_signal(
+    query: Query,
+    store: Store,
+    layout: Layout,
+    candidates: np.ndarray,
+    config: RecallConfig,
+    timings: Timings | None,
+) -> tuple[np.ndarray | None, dict[int, ChannelScore]]:
+    """Late interaction's score of each candidate, and the turns it adds to them (by rowid).
+
+    In a scope of at most ``late_scan_limit`` turns every turn is scored, and
+    those of the ``late_candidates`` best that are not candidates yet join
+    them, after them: evidence that no channel found. The scores cover the
+    candidates, then the added turns. Elsewhere only the candidates are
+    scored. ``None`` when no turn has token vectors (late interaction off,
+    or a file from before it): the query is not even read.
+    """
+    if query.embed_tokens is None:
+        return None, {}
+    start = time.perf_counter()
+    try:
+        if not config.late_candidates or len(layout.rowids) > config.late_scan_limit:
+            held = store.part_vectors(query.user_id, LateInteraction.name, candidates.tolist())
+            if not held or (asked := query.token_vectors) is None:
+                return None, {}
+            return maxsim(asked, held, candidates.tolist()), {}
+        tokens = store.token_set(query.user_id, LateInteraction.name)
+        if not len(tokens.rowids) or (asked := query.token_vectors) is None:
+            return None, {}
+        every = maxsim_matrix(asked, tokens.matrix, tokens.starts)
+        allowed = every
+        if not query.filters.empty:
+            allowed = np.where(np.isin(tokens.rowids, store.allowed(query.user_id, query.filters)), every, -np.inf)
+        best = top_k(allowed, config.late_candidates)
+        # Not yet a candidate, passing the filters, and in the layout (a turn added since it was read is not).
+        new = np.isfinite(allowed[best]) & ~np.isin(tokens.rowids[best], candidates)
+        new &= np.isin(tokens.rowids[best], layout.rowids)
+        added = {
+            int(tokens.rowids[i]): ChannelScore(rank, float(every[i]))
+            for rank, (i, keep) in enumerate(zip(best.tolist(), new.tolist(), strict=True), start=1)
+            if keep
+        }
+        scored = np.concatenate([candidates, np.fromiter(added, dtype=np.int64, count=len(added))])
+        at = np.minimum(np.searchsorted(tokens.rowids, scored), len(tokens.rowids) - 1)
+        return np.where(tokens.rowids[at] == scored, every[at], np.nan), added
+    finally:
+        if timings is not None:
+            timings.stages["late"] = (time.perf_counter() - start) * 1000
+
+
 def _rerank(
     query: Query,
     found: _Candidates,
@@ -254,6 +320,12 @@ def _rerank(
     head = order[: config.rerank_depth]
     if len(head) == 0:
         return
+    late, added = _late_signal(query, store, layout, layout.rowids[found.rows[head]], config, timings)
+    if added:
+        head = np.concatenate([head, found.include(layout.rows(list(added)))])
+        order = np.argsort(-found.scores, kind="stable")
+        found.late_hits = added
+    rest = order[~np.isin(order, head)]
     rows = found.rows[head]
     candidates = layout.rowids[rows].tolist()
     # The candidates, their neighbours and every turn of their sessions get
@@ -291,15 +363,6 @@ def _rerank(
         whole = np.nan_to_num(dense[at], nan=-1.0)
         stored = store.part_vectors(query.user_id, encoder, candidates)
         parts = best_part_cosine(query.vector, whole, candidates, stored)
-    late = None
-    if query.embed_tokens is not None:
-        start = time.perf_counter()
-        # The query's tokens are read only when some candidate has token vectors (files from before have none).
-        held_tokens = store.part_vectors(query.user_id, LateInteraction.name, candidates)
-        if held_tokens and (asked := query.token_vectors) is not None:
-            late = maxsim(asked, held_tokens, candidates)
-        if timings is not None:
-            timings.stages["late"] = (time.perf_counter() - start) * 1000
     held = store.texts(query.user_id, candidates)
     contents = {r: t.content for r, t in held.items()}
     texts = [contents.get(r, "") for r in candidates]
@@ -350,8 +413,8 @@ def _rerank(
         timings.features = (layout.rowids[rows].copy(), X)
     if model is not None:
         logits = model.score(X)
-        found.order = np.concatenate([head[np.argsort(-logits, kind="stable")], order[len(head) :]])
-        found.scores = reranked_scores(found.scores, head, order[len(head) :], logits)
+        found.order = np.concatenate([head[np.argsort(-logits, kind="stable")], rest])
+        found.scores = reranked_scores(found.scores, head, rest, logits)
         found.logits = np.full(len(found.scores), np.nan)
         found.logits[head] = logits
 

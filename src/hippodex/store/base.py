@@ -22,6 +22,7 @@ from hippodex.model import ROLES, Entity, Episode, Fact, Page, Scope, Session
 if TYPE_CHECKING:  # the knowledge layer imports this module, so only for types
     from hippodex.knowledge.learn import LearningTx
     from hippodex.knowledge.sleep import SleepTx
+    from hippodex.store.token_sets import TokenSet
 
 
 #: The semantic-memory tables every backend keeps (each keyed by user_id first):
@@ -402,6 +403,11 @@ class Store(Protocol):
 
         ``encoder`` is the sentence encoder's name (their sentences) or the
         late-interaction model's (their tokens)."""
+
+    def token_set(self, user_id: str, encoder: str) -> TokenSet:
+        """Every token vector the late-interaction model ``encoder`` made of the user's episodes, in one matrix.
+
+        Kept in memory between calls and extended by appends (:mod:`hippodex.store.token_sets`)."""
 
     def put_parts(self, user_id: str, encoder: str, parts: Mapping[int, np.ndarray]) -> None:
         """Store these episodes' vectors under ``encoder``, replacing those it had made (``reindex``)."""

@@ -53,6 +53,7 @@ from hippodex.store.postgres_text import (
 )
 from hippodex.store.sql import POSTGRES, filter_sql, stamp_schema, stored_schema_version
 from hippodex.store.sqlite import _dt, _row_to_episode, key_hash, new_episode_id, tenant_token
+from hippodex.store.token_sets import TokenCache, TokenSet
 
 try:
     import psycopg
@@ -148,6 +149,7 @@ class PostgresStore(PostgresKnowledge):
         self._lock = threading.RLock()
         self._cache: dict[tuple[str, str], tuple[int, int, int, VectorSet]] = {}
         self._words = word_sql.WordCaches()
+        self._tokens = TokenCache()
         self._layouts: dict[str, tuple[int, Layout]] = {}
         self._lexicons: dict[str, tuple[int, int, LexicalIndex]] = {}
         self._hnsw: set[tuple[str, int]] = set()
@@ -498,6 +500,7 @@ class PostgresStore(PostgresKnowledge):
             for key in [k for k in self._cache if k[0] == user_id]:
                 del self._cache[key]
             self._words.drop(user_id)
+            self._tokens.drop(user_id)
             self._layouts.pop(user_id, None)
             self._lexicons.pop(user_id, None)
         return n
@@ -798,8 +801,26 @@ class PostgresStore(PostgresKnowledge):
             ).fetchall()
         return unpack_int8(rows)
 
+    def token_set(self, user_id: str, encoder: str) -> TokenSet:
+        with self._conn("read") as conn:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # version and rows from one snapshot
+            try:
+
+                def read(after: int) -> list[tuple[int, int, bytes]]:
+                    return conn.execute(
+                        "SELECT rowid, count, vecs FROM part_vectors WHERE user_id = %s AND encoder = %s "
+                        "AND rowid > %s ORDER BY rowid",
+                        (user_id, encoder, after),
+                    ).fetchall()
+
+                return self._tokens.get(user_id, encoder, self._version(conn, user_id), read)
+            finally:
+                conn.rollback()
+                conn.isolation_level = None
+
     def put_parts(self, user_id: str, encoder: str, parts: Mapping[int, np.ndarray]) -> None:
         with self._conn("write") as conn:
+            self._bump(conn, user_id, rebuild=True)  # replaced rows: cached token sets must be read again
             conn.execute(
                 "DELETE FROM part_vectors WHERE user_id = %s AND rowid = ANY(%s::bigint[]) AND encoder = %s",
                 (user_id, [int(r) for r in parts], encoder),
@@ -859,6 +880,7 @@ class PostgresStore(PostgresKnowledge):
     def close(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._tokens.clear()
             self._layouts.clear()
             self._lexicons.clear()
             self._graphs.clear()

@@ -55,6 +55,7 @@ from hippodex.store.sql import (
 )
 from hippodex.store.sqlite_knowledge import SQLiteKnowledge
 from hippodex.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, _tenant
+from hippodex.store.token_sets import TokenCache, TokenSet
 
 _EPISODE_COLUMNS = (
     "rowid, id, user_id, agent_id, run_id, session_id, seq, role, speaker, content, occurred_at, recorded_at, metadata"
@@ -227,6 +228,7 @@ class SQLiteStore(SQLiteKnowledge):
         self._lock = threading.RLock()
         self._cache: dict[tuple[str, str], tuple[int, int, int, VectorSet]] = {}
         self._words = word_sql.WordCaches()
+        self._tokens = TokenCache()
         self._layouts: dict[str, tuple[int, Layout]] = {}
         self._graphs: dict[str, tuple[tuple[int, int], EntityGraph]] = {}
         self._lexicons: dict[str, tuple[int, int, LexicalIndex]] = {}
@@ -330,6 +332,7 @@ class SQLiteStore(SQLiteKnowledge):
             next_seq = 0 if row is None else int(row[0])
             times = [_ts(it.occurred_at) for it in items]
             rowids: list[int] = []
+            token_rows: dict[str, list[tuple[int, int, bytes]]] = {}
             for i, it in enumerate(items):
                 seq = it.seq if it.seq is not None else next_seq
                 next_seq = max(next_seq, seq + 1)
@@ -378,10 +381,12 @@ class SQLiteStore(SQLiteKnowledge):
                         )
                 if it.token_vectors is not None and len(it.token_vectors[1]):
                     late_model, late_rows = it.token_vectors
+                    blob = pack_int8(late_rows)
                     db.execute(
                         "INSERT INTO part_vectors (user_id, encoder, episode, count, vecs) VALUES (?, ?, ?, ?, ?)",
-                        (scope.user_id, encoder_tag(late_model), rowid, len(late_rows), pack_int8(late_rows)),
+                        (scope.user_id, encoder_tag(late_model), rowid, len(late_rows), blob),
                     )
+                    token_rows.setdefault(encoder_tag(late_model), []).append((rowid, len(late_rows), blob))
                 out.append(it.stored(scope, session_id, eid, seq, _dt(times[i]), _dt(recorded)))
             words = {w: v for it in items for w, v in (it.word_vectors or {}).items()}
             tag = encoder_tag(encoder) if encoder is not None else None
@@ -399,12 +404,16 @@ class SQLiteStore(SQLiteKnowledge):
                 (scope.user_id, session_id, scope.agent_id, scope.run_id, min(times), max(times), next_seq),
             )
             self._append_session_doc(db, scope.user_id, session_id, [it.key for it in items])
+            before = self._version(scope.user_id)
             self._bump(scope.user_id)
-            deletions = self._version(scope.user_id)[1]
-        with self._lock:  # write-through: the search after an add finds these words in memory
+            after = self._version(scope.user_id)
+        deletions = after[1]
+        with self._lock:  # write-through: the search after an add finds these words and tokens in memory
             self._words.episodes.put(scope.user_id, "", deletions, dict(zip(rowids, item_words, strict=True)))
             if tag is not None:
                 self._words.vectors.put(scope.user_id, tag, deletions, word_sql.written_vectors(word_rows))
+            for late_tag, written in token_rows.items():
+                self._tokens.append(scope.user_id, late_tag, before, after, written)
         return out
 
     def _append_session_doc(self, db: sqlite3.Connection, user_id: str, session_id: str, keys: list[str]) -> None:
@@ -553,6 +562,7 @@ class SQLiteStore(SQLiteKnowledge):
             for key in [k for k in self._cache if k[0] == user_id]:
                 del self._cache[key]
             self._words.drop(user_id)
+            self._tokens.drop(user_id)
             self._layouts.pop(user_id, None)
             self._lexicons.pop(user_id, None)
         return len(rowids)
@@ -1010,9 +1020,23 @@ class SQLiteStore(SQLiteKnowledge):
             out.update(unpack_int8(self._db.execute(q, [user_id, *chunk, tag]).fetchall()))
         return out
 
+    @_locked
+    def token_set(self, user_id: str, encoder: str) -> TokenSet:
+        tag = encoder_tag(encoder)
+
+        def read(after: int) -> list[tuple[int, int, bytes]]:
+            return self._db.execute(
+                "SELECT episode, count, vecs FROM part_vectors WHERE user_id = ? AND encoder = ? AND episode > ? "
+                "ORDER BY episode",
+                (user_id, tag, after),
+            ).fetchall()
+
+        return self._tokens.get(user_id, tag, self._version(user_id), read)
+
     def put_parts(self, user_id: str, encoder: str, parts: Mapping[int, np.ndarray]) -> None:
         tag = encoder_tag(encoder)
         with self._write() as db:
+            self._bump(user_id, deletions=1)  # replaced rows: cached token sets must be read again
             for chunk in _chunks(list(parts), 500):
                 marks = ",".join("?" * len(chunk))
                 db.execute(
@@ -1077,6 +1101,7 @@ class SQLiteStore(SQLiteKnowledge):
             if isinstance(self._db, ClosedConnection):
                 return
             self._cache.clear()
+            self._tokens.clear()
             self._layouts.clear()
             self._lexicons.clear()
             self._db.close()
