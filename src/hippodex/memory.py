@@ -12,7 +12,7 @@ import logging
 import os
 import secrets
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from hippodex.encode.cache import CachedEncoder, EmbeddingCache
 from hippodex.encode.late_interaction import CachedLateInteraction, LateInteraction, late_text, load_late_interaction
 from hippodex.encode.quantize import tier_code
 from hippodex.encode.registry import DEFAULT_ENCODER, ENCODERS, create_encoder
+from hippodex.encode.word_table import word_lookup
 from hippodex.extract import EntityMention, FactExtractor, LLMExtractor, RuleExtractor, extract_entities
 from hippodex.ingest.normalize import (
     Message,
@@ -147,6 +148,7 @@ class Memory:
         self._encoder: Encoder | None = None
         self._doc_encoder: Encoder | None = None
         self._query_words: WordEmbedder | None = None
+        self._word_lookup: Callable[[list[str]], dict[str, np.ndarray]] | None = None
         self._late: LateInteraction | CachedLateInteraction | None = None
         self._cache = cache if isinstance(cache, EmbeddingCache) or cache is None else EmbeddingCache(cache)
         self.last_timings = Timings()
@@ -173,7 +175,8 @@ class Memory:
             # Episodes go through the shared cache; queries do not (they rarely
             # repeat, and a cached query would hide the real search latency).
             self._doc_encoder = CachedEncoder(enc, self._cache) if self._cache else enc
-            self._query_words = WordEmbedder(enc.encode)
+            self._word_lookup = word_lookup(enc.name)
+            self._query_words = WordEmbedder(enc.encode, table=self._word_lookup)
         return self._encoder
 
     def _embed(self, keys: Sequence[str], user_ids: Sequence[str]) -> np.ndarray | None:
@@ -233,7 +236,10 @@ class Memory:
             missing = [w for w in wanted if w not in known]
             if not missing:
                 continue
-            fresh = dict(zip(missing, (self._doc_encoder or enc).encode(missing), strict=True))
+            fresh = self._word_lookup(missing) if self._word_lookup is not None else {}
+            rest = [w for w in missing if w not in fresh]
+            if rest:
+                fresh.update(zip(rest, (self._doc_encoder or enc).encode(rest), strict=True))
             for i in mine:
                 given = {w: fresh.pop(w) for w in per_item[i] if w in fresh}
                 if given:

@@ -116,10 +116,20 @@ class WordEmbedder:
     >>> _ = embed(["kayak", "tea"]); _ = embed(["tea", "oolong"])
     >>> calls
     [['kayak', 'tea'], ['oolong']]
+    >>> embed = WordEmbedder(lambda words: calls.append(list(words)) or np.ones((len(words), 2)),
+    ...                      table=lambda words: {w: np.zeros(2) for w in words if w == "tea"})
+    >>> _ = embed(["tea", "chai"]); calls[-1]  # the table had tea
+    ['chai']
     """
 
-    def __init__(self, encode: Callable[[list[str]], np.ndarray], limit: int = 10_000) -> None:
+    def __init__(
+        self,
+        encode: Callable[[list[str]], np.ndarray],
+        limit: int = 10_000,
+        table: Callable[[list[str]], dict[str, np.ndarray]] | None = None,
+    ) -> None:
         self._encode = encode
+        self._table = table  # vectors computed ahead (encode/word_table.py): looked up before encoding
         self._known: dict[str, np.ndarray] = {}
         self.limit = limit
 
@@ -128,5 +138,9 @@ class WordEmbedder:
         if missing:
             if len(self._known) + len(missing) > self.limit:
                 self._known.clear()
-            self._known.update(zip(missing, self._encode(missing), strict=True))
+            found = self._table(missing) if self._table is not None else {}
+            rest = [w for w in missing if w not in found]
+            self._known.update(found)
+            if rest:
+                self._known.update(zip(rest, self._encode(rest), strict=True))
         return np.stack([self._known[w] for w in words])
