@@ -11,8 +11,6 @@ is read once, extended by appends, and read again only after a deletion or a
 >>> ts = TokenSet.from_rows([(3, 2, pack_int8(np.eye(2))), (8, 1, pack_int8(np.ones((1, 2))))])
 >>> ts.rowids.tolist(), ts.starts.tolist(), len(ts.matrix)
 ([3, 8], [0, 2], 3)
->>> {r: m.round(2).tolist() for r, m in ts.of([8, 5]).items()}
-{8: [[1.0, 1.0]]}
 """
 
 from __future__ import annotations
@@ -59,19 +57,6 @@ class TokenSet:
             np.concatenate([self.starts, other.starts + len(self.matrix)]),
             np.vstack([self.matrix, other.matrix]),
         )
-
-    def of(self, rowids: Sequence[int]) -> dict[int, np.ndarray]:
-        """The token vectors of those ``rowids`` that have some, as :meth:`Store.part_vectors` gives them."""
-        wanted = np.asarray(rowids, dtype=np.int64)
-        if not len(self.rowids) or not len(wanted):
-            return {}
-        at = np.minimum(np.searchsorted(self.rowids, wanted), len(self.rowids) - 1)
-        ends = np.append(self.starts[1:], len(self.matrix))
-        return {
-            int(r): self.matrix[self.starts[i] : ends[i]]
-            for r, i, hit in zip(wanted.tolist(), at.tolist(), (self.rowids[at] == wanted).tolist(), strict=True)
-            if hit
-        }
 
     @property
     def nbytes(self) -> int:
