@@ -61,7 +61,7 @@ from hippodex.recall.engine import Timings, recall
 from hippodex.recall.parts import embed_parts, split_parts
 from hippodex.recall.query import Query
 from hippodex.recall.text import content_words, index_key
-from hippodex.recall.word_match import WordEmbedder
+from hippodex.recall.word_match import WordEmbedder, embed_words
 from hippodex.store.base import Filters, NewEpisode, Store
 from hippodex.store.open import open_store
 from hippodex.store.word_sql import uses
@@ -236,10 +236,7 @@ class Memory:
             missing = [w for w in wanted if w not in known]
             if not missing:
                 continue
-            fresh = self._word_lookup(missing) if self._word_lookup is not None else {}
-            rest = [w for w in missing if w not in fresh]
-            if rest:
-                fresh.update(zip(rest, (self._doc_encoder or enc).encode(rest), strict=True))
+            fresh = embed_words(missing, (self._doc_encoder or enc).encode, self._word_lookup)
             for i in mine:
                 given = {w: fresh.pop(w) for w in per_item[i] if w in fresh}
                 if given:

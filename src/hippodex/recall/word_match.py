@@ -138,9 +138,23 @@ class WordEmbedder:
         if missing:
             if len(self._known) + len(missing) > self.limit:
                 self._known.clear()
-            found = self._table(missing) if self._table is not None else {}
-            rest = [w for w in missing if w not in found]
-            self._known.update(found)
-            if rest:
-                self._known.update(zip(rest, self._encode(rest), strict=True))
+            self._known.update(embed_words(missing, self._encode, self._table))
         return np.stack([self._known[w] for w in words])
+
+
+def embed_words(
+    words: list[str],
+    encode: Callable[[list[str]], np.ndarray],
+    table: Callable[[list[str]], dict[str, np.ndarray]] | None = None,
+) -> dict[str, np.ndarray]:
+    """Vectors of ``words``: from ``table`` where it has them (encode/word_table.py), else encoded.
+
+    >>> got = embed_words(["tea", "chai"], lambda ws: np.ones((len(ws), 2)), lambda ws: {"tea": np.zeros(2)})
+    >>> {w: v.tolist() for w, v in got.items()}
+    {'tea': [0.0, 0.0], 'chai': [1.0, 1.0]}
+    """
+    found = table(words) if table is not None else {}
+    rest = [w for w in words if w not in found]
+    if rest:
+        found.update(zip(rest, encode(rest), strict=True))
+    return found

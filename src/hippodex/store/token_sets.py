@@ -84,11 +84,9 @@ class TokenCache:
         key = (user_id, model)
         with self._lock:
             cached = self._sets.get(key)
-        if cached is not None and cached[0] == version[0]:
-            with self._lock:
-                if key in self._sets:
-                    self._sets.move_to_end(key)
-            return cached[2]
+            if cached is not None and cached[0] == version[0]:
+                self._sets.move_to_end(key)
+                return cached[2]
         kept = cached[2] if cached is not None and cached[1] == version[1] else EMPTY
         after = int(kept.rowids[-1]) if len(kept.rowids) else 0
         tokens = kept.extend(TokenSet.from_rows(read(after)))
